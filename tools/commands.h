@@ -1,0 +1,6 @@
+/* The table of `vigil` subcommands; one file per command (cmd-*.c). */
+#pragma once
+
+#include "cli.h"
+
+int cmd_policy(int argc, char **argv, const vigil_globals *g);
