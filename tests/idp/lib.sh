@@ -14,6 +14,7 @@
 # non-zero with one line on stderr (and the provider's log) if the provider
 # does not come up within 30 s.
 
+# shellcheck disable=SC2034 # IDP_URL, IDP_CA, IDP_LOG are for the caller
 IDP_HOME=${IDP_HOME:-${VIGIL_SOURCE_ROOT:-.}/tests/idp}
 IDP_PIDS=${IDP_PIDS:-}
 

@@ -193,9 +193,11 @@ for spec in vigil-es:ES256 vigil-ed:EdDSA; do
     [ "$(py claim "$tmp/$cid.out" jti)" != "$jti1" ] || fail "$cid: jti repeated"
 done
 
-step "deny -> access_denied"
+step "deny -> access_denied (approver given the verification_uri the client showed)"
 start_login deny
-out=$(approve --code "$CODE" deny) || fail "approve deny failed"
+vuri=$(sed -n 's/^To sign in, open \(.*\) and enter .*/\1/p' "$tmp/deny.err")
+[ "$vuri" = "$URL/device" ] || fail "verification_uri '$vuri'"
+out=$("$IDP_HOME/approve" --url "$vuri" --ca "$CA" --code "$CODE" deny) || fail "approve deny failed"
 [ "$out" = "denied $CODE" ] || fail "approve deny printed '$out'"
 finish_login
 [ "$LOGIN_RC" -eq 1 ] || fail "denied device-login exit $LOGIN_RC"
