@@ -55,6 +55,7 @@ void vigil_diags_clear(vigil_diags *d);
 #define VIGIL_POLICY_MAX_LINE 65536u             /* bytes per line */
 #define VIGIL_POLICY_MAX_RULES 100000u
 #define VIGIL_POLICY_MAX_REGEX 4096u /* bytes of one pattern */
+#define VIGIL_POLICY_MAX_CMDLINE (2u * 1024 * 1024) /* argv bytes (with separators) a decision accepts */
 
 /**
  * vigil_policy_parse() - parse policy text.
