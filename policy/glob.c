@@ -138,7 +138,7 @@ int glob_resolve_prefix(const char *pat, char **ret)
         tail = strlen(lit);
         if (strcmp(real, "/") == 0)
                 real[0] = '\0'; /* the tail brings its own leading '/' */
-        out = malloc(2 * strlen(real) + (len - tail) + 1);
+        out = malloc(2 * strlen(real) + (len - tail) + 2);
         if (!out)
                 return -ENOMEM;
         strcpy(escape_into(out, real), pat + tail);
