@@ -44,13 +44,12 @@ int diag_add(vigil_diags *d, vigil_diag_level level, unsigned line, unsigned col
 
 static bool diag_before(const vigil_diag *x, const vigil_diag *y)
 {
-        if (x->line != y->line)
-                return x->line < y->line;
-        return x->column < y->column;
+        return x->line < y->line;
 }
 
-/* Stable insertion sort: diagnostics arrive almost in order (only a few, such
- * as "missing default", are added out of place), so this is near linear. */
+/* Stable insertion sort by line: within a line diagnostics are already in
+ * the order they were found (left to right, then "too many errors"), and
+ * lines arrive almost in order, so this is near linear. */
 void diag_sort(vigil_diags *d)
 {
         if (!d)

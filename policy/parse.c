@@ -102,12 +102,6 @@ static int parse_line(parser *ps, const char *s, size_t len)
                 if (k < 0)
                         return k;
                 ps->order_reported = true;
-        } else if (sd->parse == stmt_default && ps->seen_statement && !ps->seen_default &&
-                   !ps->order_reported) {
-                k = ERR(ps, t0->key_col, "'default' must be the first statement");
-                if (k < 0)
-                        return k;
-                ps->order_reported = true;
         }
         ps->seen_statement = true;
         return sd->parse(ps, &l, sd->action);

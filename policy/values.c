@@ -47,9 +47,11 @@ int parse_size(const char *s, uint64_t *ret)
         size_t i = 0;
 
         for (; s[i] >= '0' && s[i] <= '9'; i++) {
-                if (n > (UINT64_MAX - 9) / 10)
+                uint64_t digit = (uint64_t)(s[i] - '0');
+
+                if (n > (UINT64_MAX - digit) / 10)
                         return -ERANGE;
-                n = n * 10 + (uint64_t)(s[i] - '0');
+                n = n * 10 + digit;
         }
         if (i == 0)
                 return -EINVAL;
