@@ -1,10 +1,12 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "glob.h"
+#include "policy.h"
 #include "macro.h"
 
 static bool is_meta(char c)
@@ -91,37 +93,20 @@ static char *escape_into(char *dst, const char *src)
         return dst;
 }
 
-int glob_resolve_prefix(const char *pat, char **ret)
+/* realpath(3) of the longest leading part of path[0..n) that exists: on
+ * success *ret_real is that (never "/": the root comes back as "") and
+ * *ret_tail the offset in path where the unresolved rest starts. Returns 1
+ * when nothing but the root exists (nothing to resolve). */
+static int resolve_existing(const char *path, size_t n, char **ret_real, size_t *ret_tail)
 {
-        _cleanup_free_ char *lit = NULL, *real = NULL;
-        size_t lit_end = 0, len = strlen(pat), tail;
-        char *out;
+        _cleanup_free_ char *lit = NULL;
+        char *real;
 
-        if (pat[0] != '/')
-                goto copy;
-
-        /* lit_end: where the first component holding a glob character starts
-         * (its leading '/'), or the end when there is none. */
-        for (size_t i = 0; i <= len; i++) {
-                if (i == len || pat[i] == '/') {
-                        lit_end = i;
-                        if (i == len)
-                                break;
-                        size_t j = i + 1;
-                        while (j < len && pat[j] != '/')
-                                j++;
-                        if (!glob_is_literal(pat + i + 1, j - i - 1))
-                                break;
-                        i = j - 1;
-                }
-        }
-        if (lit_end == 0 || lit_end >= PATH_MAX)
-                goto copy;
-
-        lit = strndup(pat, lit_end);
+        if (n == 0 || n >= PATH_MAX || path[0] != '/')
+                return 1;
+        lit = strndup(path, n);
         if (!lit)
                 return -ENOMEM;
-        /* Drop trailing components until what is left exists. */
         for (;;) {
                 char *slash;
 
@@ -132,12 +117,49 @@ int glob_resolve_prefix(const char *pat, char **ret)
                         return -ENOMEM;
                 slash = strrchr(lit, '/');
                 if (!slash || slash == lit)
-                        goto copy;
+                        return 1;
                 *slash = '\0';
         }
-        tail = strlen(lit);
         if (strcmp(real, "/") == 0)
-                real[0] = '\0'; /* the tail brings its own leading '/' */
+                real[0] = '\0'; /* the rest brings its own leading '/' */
+        *ret_real = real;
+        *ret_tail = strlen(lit);
+        return 0;
+}
+
+int glob_resolve_prefix(const char *pat, char **ret)
+{
+        _cleanup_free_ char *real = NULL;
+        size_t lit_end = 0, len = strlen(pat), tail = 0;
+        char *out;
+        int r;
+
+        /* lit_end: where the first component holding a glob character starts
+         * (its leading '/'), or the end when there is none. */
+        for (size_t i = 0; i <= len && pat[0] == '/'; i++) {
+                if (i == len || pat[i] == '/') {
+                        size_t j = i + 1;
+
+                        lit_end = i;
+                        if (i == len)
+                                break;
+                        while (j < len && pat[j] != '/')
+                                j++;
+                        if (!glob_is_literal(pat + i + 1, j - i - 1))
+                                break;
+                        i = j - 1;
+                }
+        }
+        r = resolve_existing(pat, lit_end, &real, &tail);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                out = strdup(pat);
+                if (!out)
+                        return -ENOMEM;
+                *ret = out;
+                return 0;
+        }
         out = malloc(2 * strlen(real) + (len - tail) + 2);
         if (!out)
                 return -ENOMEM;
@@ -146,10 +168,32 @@ int glob_resolve_prefix(const char *pat, char **ret)
                 strcpy(out, "/");
         *ret = out;
         return 0;
-copy:
-        out = strdup(pat);
+}
+
+int vigil_policy_resolve_path(const char *path, char **ret)
+{
+        _cleanup_free_ char *real = NULL;
+        size_t tail = 0;
+        char *out;
+        int r;
+
+        if (!path || path[0] != '/')
+                return -EINVAL;
+        r = resolve_existing(path, strlen(path), &real, &tail);
+        if (r < 0)
+                return r;
+        if (r > 0)
+                out = strdup(path);
+        else if (asprintf(&out, "%s%s", real, path + tail) < 0)
+                out = NULL;
         if (!out)
                 return -ENOMEM;
+        if (out[0] == '\0') {
+                free(out);
+                out = strdup("/");
+                if (!out)
+                        return -ENOMEM;
+        }
         *ret = out;
         return 0;
 }

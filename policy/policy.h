@@ -79,6 +79,18 @@ int vigil_policy_parse(const char *text, size_t len, const char *filename, vigil
  */
 int vigil_policy_load(const char *path, vigil_policy **ret, vigil_diags *diags);
 
+/**
+ * vigil_policy_resolve_path() - canonicalize a path as exe=/cwd= globs are at load time.
+ * The longest leading part of @path that exists goes through realpath(3); the
+ * rest is appended as written. For a path that exists this is realpath(3).
+ * `vigil policy test` uses it on --exe and --cwd so that a path that does not
+ * exist on this host still compares the way the rules were resolved.
+ * @param[in]  path  an absolute path.
+ * @param[out] ret   on success a malloc'd string the caller frees; untouched on failure.
+ * @return 0, -EINVAL for a relative path, -ENOMEM.
+ */
+int vigil_policy_resolve_path(const char *path, char **ret);
+
 /** Free a policy. Accepts NULL; returns NULL. */
 vigil_policy *vigil_policy_free(vigil_policy *p);
 

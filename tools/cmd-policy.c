@@ -187,7 +187,7 @@ static int policy_test(int argc, char **argv, const vigil_globals *g)
         };
         const char *file = NULL, *user = NULL, *runas = NULL, *cwd = "/", *exe_opt = NULL;
         _cleanup_free_ const char **groups = NULL;
-        _cleanup_free_ char *exe = NULL;
+        _cleanup_free_ char *exe = NULL, *cwd_res = NULL;
         vigil_policy *p = NULL;
         vigil_decision dec;
         vigil_request req;
@@ -249,12 +249,20 @@ static int policy_test(int argc, char **argv, const vigil_globals *g)
         if (dd + 1 >= argc || !argv[dd + 1][0])
                 return cli_usage_error("policy test", "missing COMMAND after '--'");
 
+        /* Paths are compared resolved, as the supervisor sees them and as the
+         * rules' prefixes were resolved; parts that do not exist on this host
+         * are kept as written, so hypothetical paths can be tested too. */
+        r = vigil_policy_resolve_path(cwd, &cwd_res);
+        if (r < 0) {
+                cli_error("policy test: --cwd '%s': %s", cwd, vigil_strerror(r));
+                return EXIT_FAIL;
+        }
         if (exe_opt) {
-                /* A path that exists is compared resolved, like the supervisor
-                 * does; one that does not is taken as written. */
-                exe = realpath(exe_opt, NULL);
-                if (!exe && !(exe = strdup(exe_opt)))
+                r = vigil_policy_resolve_path(exe_opt, &exe);
+                if (r < 0) {
+                        cli_error("policy test: --exe '%s': %s", exe_opt, vigil_strerror(r));
                         return EXIT_FAIL;
+                }
         } else {
                 r = resolve_command(argv[dd + 1], cwd, &exe);
                 if (r == -ENOENT && !strchr(argv[dd + 1], '/')) {
@@ -279,7 +287,7 @@ static int policy_test(int argc, char **argv, const vigil_globals *g)
                 .groups = groups,
                 .n_groups = n_groups,
                 .runas = runas ? runas : user,
-                .cwd = cwd,
+                .cwd = cwd_res,
                 .exe = exe,
                 .argv = (const char *const *)(argv + dd + 1),
                 .argc = (size_t)(argc - dd - 1),

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "glob.h"
+#include "policy.h"
 #include "table.h"
 
 static const char *srcdir;
@@ -201,6 +202,34 @@ static void test_resolve(void **state)
         expect_resolved("/vigil-test-nonexistent/a/*", "/vigil-test-nonexistent/a/*");
 }
 
+static void expect_path(const char *rel, const char *want_rel)
+{
+        char path[PATH_MAX * 2], want[PATH_MAX * 2], *got = NULL;
+
+        snprintf(path, sizeof path, "%s%s", rel[0] == '@' ? tmp : "", rel + (rel[0] == '@'));
+        snprintf(want, sizeof want, "%s%s", want_rel[0] == '@' ? tmp : "", want_rel + (want_rel[0] == '@'));
+        assert_int_equal(vigil_policy_resolve_path(path, &got), 0);
+        if (strcmp(got, want) != 0)
+                fail_msg("resolve path '%s': got '%s', expected '%s'", path, got, want);
+        free(got);
+}
+
+/* Plain paths resolve like the literal prefix of a glob, without escaping. */
+static void test_resolve_path(void **state)
+{
+        char *got = NULL;
+
+        (void)state;
+        expect_path("@/link", "@/real");
+        expect_path("@/alias", "@/real/prog");
+        expect_path("@/link/missing/x", "@/real/missing/x");
+        expect_path("@/starlink/x*", "@/st*r/x*");
+        expect_path("/", "/");
+        expect_path("/vigil-test-nonexistent/x", "/vigil-test-nonexistent/x");
+        assert_int_equal(vigil_policy_resolve_path("relative", &got), -EINVAL);
+        assert_null(got);
+}
+
 /* A resolved pattern still matches what it should, escapes included. */
 static void test_resolve_then_match(void **state)
 {
@@ -227,6 +256,7 @@ int main(int argc, char **argv)
                 cmocka_unit_test(test_literal),
                 cmocka_unit_test_setup_teardown(test_resolve, tree_setup, tree_teardown),
                 cmocka_unit_test_setup_teardown(test_resolve_then_match, tree_setup, tree_teardown),
+                cmocka_unit_test_setup_teardown(test_resolve_path, tree_setup, tree_teardown),
         };
 
         srcdir = argc > 1 ? argv[1] : ".";
