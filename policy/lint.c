@@ -12,20 +12,18 @@
 static int cond_cmp(const void *a, const void *b)
 {
         const cond *x = *(const cond *const *)a, *y = *(const cond *const *)b;
-        const char *tx, *ty;
 
         if (x->kind != y->kind)
                 return x->kind < y->kind ? -1 : 1;
         if (x->negate != y->negate)
                 return x->negate ? 1 : -1;
-        tx = (x->kind == COND_EXE || x->kind == COND_CWD) ? x->u.glob.text : x->text;
-        ty = (y->kind == COND_EXE || y->kind == COND_CWD) ? y->u.glob.text : y->text;
-        return strcmp(tx, ty);
+        return strcmp(x->text, y->text);
 }
 
 /* Canonical text of a rule's condition set: conditions sorted, each as
- * kind, negation, length and (resolved) value, so that equal sets give equal
- * strings whatever their order on the line. */
+ * kind, negation, length and value, so that equal sets give equal strings
+ * whatever their order on the line. Values are compared as written, not as
+ * resolved, so that `vigil policy check` says the same on every host. */
 static int rule_signature(const rule *r, char **ret, size_t *ret_len)
 {
         _cleanup_free_ const cond **v = NULL;
@@ -43,9 +41,7 @@ static int rule_signature(const rule *r, char **ret, size_t *ret_len)
         if (!f)
                 return -ENOMEM;
         for (size_t i = 0; i < r->n_conds; i++) {
-                const char *t = (v[i]->kind == COND_EXE || v[i]->kind == COND_CWD) ? v[i]->u.glob.text
-                                                                                    : v[i]->text;
-                fprintf(f, "%d%d:%zu:%s;", (int)v[i]->kind, (int)v[i]->negate, strlen(t), t);
+                fprintf(f, "%d%d:%zu:%s;", (int)v[i]->kind, (int)v[i]->negate, strlen(v[i]->text), v[i]->text);
         }
         if (fclose(f) != 0 || !buf) {
                 free(buf);
