@@ -19,7 +19,7 @@ int parse_duration_ms(const char *s, uint64_t *ret)
                         return -ERANGE;
                 n = n * 10 + (uint64_t)(s[i] - '0');
         }
-        if (i == 0 || s[i + 1] != '\0')
+        if (i == 0 || s[i] == '\0' || s[i + 1] != '\0')
                 return -EINVAL;
         switch (s[i]) {
         case 's':

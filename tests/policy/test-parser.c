@@ -521,7 +521,7 @@ static void test_index_equals_scan(void **state)
                         defaults++;
         }
         /* The generated mix must exercise both outcomes. */
-        print_message("%u rule decisions, %u defaults\n", hits, defaults);
+        print_message("# %u rule decisions, %u defaults\n", hits, defaults);
         assert_true(hits > 1000);
         assert_true(defaults > 100);
         vigil_policy_free(p);
