@@ -131,9 +131,16 @@ typedef void (*vigil_explain_fn)(void *userdata, const char *file, unsigned line
  * @param[in]  p        policy.
  * @param[in]  req      the exec attempt.
  * @param[in]  explain  NULL, or a callback for the rules that did not match (slower path).
- * @param[out] ret      the decision.
- * @return 0, or -ENOMEM / VIGIL_E_TOO_BIG (a command line beyond the bound); on error
- *         the caller must treat the exec as denied (fail closed).
+ * @param[out] ret      the decision; untouched on error.
+ * @return 0, or on error (the caller must treat the exec as denied: fail closed):
+ *         VIGIL_E_TOO_BIG (argv beyond VIGIL_POLICY_MAX_CMDLINE, or a regex that hit
+ *         its match limit on this request), -ENOMEM, -EINVAL (NULL policy, request or
+ *         ret; argv or groups NULL with a non-zero count), -EIO (other PCRE2 failure).
+ * With explain == NULL, rules are found through an index (literal exe path, exe
+ * basename, user) and merged back into file order, so the answer is always the
+ * same as the top-to-bottom scan that explain != NULL performs.
+ * req->exe should be canonical (realpath(3)) for rules naming a symlink to match:
+ * rule paths are resolved at load time (see vigil_policy_resolve_path()).
  * Thread-safe for a shared policy.
  */
 int vigil_policy_decide(const vigil_policy *p, const vigil_request *req, vigil_explain_fn explain,
