@@ -398,6 +398,23 @@ static void test_resolution(void **state)
                 assert_int_equal(d.action, VIGIL_ACTION_HOLD);
                 snprintf(link, sizeof link, "%s/bin", real);
         }
+        /* --explain shows both the written and the resolved pattern. */
+        {
+                char *out = NULL, want[PATH_MAX * 3];
+                size_t len = 0;
+                FILE *f = open_memstream(&out, &len);
+                const char *argv[] = { "x" };
+                vigil_request q = { .user = "u", .runas = "u", .cwd = "/", .exe = "/vtnx/x", .argv = argv,
+                                    .argc = 1 };
+
+                assert_non_null(f);
+                assert_int_equal(vigil_policy_decide(p, &q, collect, f, &d), 0);
+                fclose(f);
+                snprintf(want, sizeof want, "pol:2: exe '/vtnx/x' does not match '%s/bin/*' (resolved '%s/usr-bin/*')\n",
+                         dir, real);
+                assert_non_null(strstr(out, want));
+                free(out);
+        }
         vigil_policy_free(p);
 
         (void)unlink(link);
