@@ -3,4 +3,5 @@
 
 #include "cli.h"
 
+int cmd_doctor(int argc, char **argv, const vigil_globals *g);
 int cmd_policy(int argc, char **argv, const vigil_globals *g);
