@@ -219,11 +219,24 @@ static void explain(const search *se, pam_bypass *ret)
 {
         size_t first_target = se->s->n;
 
-        for (size_t i = 0; i < se->depth; i++)
-                if (is_target(se, &se->s->v[se->path[i].idx])) {
+        for (size_t i = 0; i < se->depth; i++) {
+                const pam_entry *e = &se->s->v[se->path[i].idx];
+                int act = e->actions[se->path[i].code];
+
+                if (!is_target(se, e))
+                        continue;
+                /* A failure its own control let through... */
+                if (act != PAM_ACT_BAD && act != PAM_ACT_DIE) {
                         *ret = (pam_bypass){ .culprit = se->path[i].idx, .target_ran = true, .code = se->path[i].code };
                         return;
                 }
+                /* ...or one a later "reset" wiped out. */
+                for (size_t j = i + 1; j < se->depth; j++)
+                        if (se->s->v[se->path[j].idx].actions[se->path[j].code] == PAM_ACT_RESET) {
+                                *ret = (pam_bypass){ .culprit = se->path[j].idx, .code = se->path[j].code };
+                                return;
+                        }
+        }
         for (size_t i = 0; i < se->s->n; i++)
                 if (is_target(se, &se->s->v[i])) {
                         first_target = i;

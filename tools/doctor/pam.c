@@ -148,8 +148,8 @@ static void check_stack(doctor_ctx *c, const char *service, const char *type)
                         fix = doctor_fmt("put pam_vigil before %s:%u, or make that line 'required'", e->file,
                                          e->line);
                         doctor_finding(c, "pam", fix,
-                                       "%s: '%s %s' at %s:%u can take the stack past pam_vigil to success (when it "
-                                       "returns %s)",
+                                       "%s: '%s %s' at %s:%u lets the stack succeed although pam_vigil did not (when "
+                                       "it returns %s)",
                                        where, e->control, pam_entry_basename(e), e->file, e->line,
                                        pam_code_name(b.code));
                 }
