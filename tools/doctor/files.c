@@ -104,7 +104,7 @@ void doctor_check_files(doctor_ctx *c)
                 doctor_finding(c, "files", "install -d -m 0755 -o root -g root /etc/vigil",
                                "/etc/vigil does not exist: there is no configuration, policy or signing key");
         else
-                doctor_check_parents(c, "files", "/etc/vigil/");
+                doctor_check_parents(c, "files", "/etc/vigil");
         check_store(c);
         check_host_key(c);
 
