@@ -5,6 +5,7 @@
 # the kernel. sshd -T runs for real, on the fixture's sshd_config.
 set -eu
 . "$VIGIL_SOURCE_ROOT/tests/doctor/lib.sh"
+VIGILD=${1:-} # the vigild binary, when the build has one
 
 tmp=$(mktemp -d)
 listener=
