@@ -111,13 +111,19 @@ fi
 
 # vigil doctor on the fresh system: findings (nothing is configured yet),
 # valid JSON, and none about what the maintainer scripts set up.
+# What the ssh service would have made had it started: host keys, /run/sshd.
 ssh-keygen -A >/dev/null 2>&1 || true
+mkdir -p -m 0755 /run/sshd
 set +e
 vigil doctor --json --skip clock >/tmp/doctor.json 2>/tmp/doctor.err
 rc=$?
 set -e
 [ "$rc" -eq 1 ] || { cat /tmp/doctor.json /tmp/doctor.err; fail "vigil doctor exited $rc on a fresh install"; }
 grep -q '"check":"dropin"' /tmp/doctor.json || fail "vigil doctor did not suggest enabling the sshd drop-in"
+grep -q '"check":"sshd"' /tmp/doctor.json || fail "vigil doctor did not examine Debian's default sshd_config"
+if grep -q 'sshd cannot read its configuration' /tmp/doctor.json; then
+    fail "sshd -T failed in the installed system"
+fi
 if grep -E '"check":"(files|policy)"' /tmp/doctor.json; then
     fail "vigil doctor finds fault with what the package installed"
 fi
@@ -162,6 +168,7 @@ import json, sys
 for line in open(sys.argv[1]):
     o = json.loads(line)
     assert sorted(o) == ["check", "fix", "message"], line
+    print("install test: doctor:", o["check"] + ":", o["message"][:110])
 ' "$root/tmp/doctor.json" || fail "vigil doctor --json in the installed system is not JSON lines"
 [ "$have_run" = 1 ] || echo "install test: 'vigil run' is not in this build yet: no supervised session run"
 echo "install test: total $(($(now) - t_start))s"

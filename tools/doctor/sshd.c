@@ -273,7 +273,13 @@ void doctor_check_sshd(doctor_ctx *c)
                 return;
         }
         if (r < 0) {
-                doctor_finding(c, "sshd", "fix sshd's configuration until 'sshd -T' accepts it",
+                /* sshd -T wants its privilege separation directory, which the
+                 * ssh service creates when it starts. */
+                bool privsep = err && strstr(err, "privilege separation directory");
+
+                doctor_finding(c, "sshd",
+                               privsep ? "start the ssh service (it creates /run/sshd), then run vigil doctor again"
+                                       : "fix sshd's configuration until 'sshd -T' accepts it",
                                "sshd cannot read its configuration '%s': %s", c->sshd_config,
                                err ? err : "out of memory");
                 return;
