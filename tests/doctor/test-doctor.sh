@@ -194,6 +194,39 @@ fresh; echo 'default deny' >"$r/p2"; chmod 0644 "$r/p2"
 doctor "$r" --skip "$SKIP_LIVE" --policy /p2
 [ "$rc" -eq 0 ] || fail "--policy is looked up under --root: $out"
 
+# ---- vigil.conf and the identity provider (builds with the config and identity libraries) ----
+fresh; echo 'no_such_key = 1' >>"$r/etc/vigil/vigil.conf"
+doctor "$r" --skip "$SKIP_LIVE"
+if grep -q "this build has no vigil.conf parser" "$r.stderr"; then
+    [ "$rc" -eq 0 ] || fail "without the config library vigil.conf is not read: $out"
+else
+    expect config "vigil.conf:5: " # the parser's FILE:LINE: message
+    fresh; echo 'login_timeout = 150s' >>"$r/etc/vigil/vigil.conf"
+    expect sshd "LoginGraceTime is 120s but vigil.conf login_timeout is 150s"
+    fresh; rm "$r/etc/vigil/vigil.conf"
+    expect config "there is no '/etc/vigil/vigil.conf': every login is refused"
+fi
+fresh
+doctor "$r" --only config,idp
+if grep -q "this build has no identity library" "$r.stderr"; then
+    [ "$rc" -eq 0 ] || fail "without the identity library the provider is not checked: $out"
+else
+    # idp.invalid never resolves: the provider cannot be used.
+    [ "$(check_json)" -eq 1 ] && printf '%s\n' "$out" | grep -qF "the identity provider 'https://idp.invalid' cannot be used" ||
+        fail "unreachable provider: $out"
+    chmod 0666 "$r/etc/vigil/jwks.json"
+    doctor "$r" --only config,idp
+    printf '%s\n' "$out" | grep -qF "'/etc/vigil/jwks.json' is owned by uid 0 with mode 0666" || fail "writable jwks_file: $out"
+    fresh; sed -i '/^jwks_file/d' "$r/etc/vigil/vigil.conf"
+    mkdir -m 0700 "$r/var/lib/vigil/identity"
+    printf '{"issuer":"https://idp.invalid","jwks_uri":"https://idp.invalid/k","fetched_at":1000,"checked_at":1000,"jwks":{"keys":[]}}' \
+        >"$r/var/lib/vigil/identity/jwks-test.json"
+    chmod 0600 "$r/var/lib/vigil/identity/jwks-test.json"
+    doctor "$r" --only config,idp
+    [ "$(check_json)" -eq 2 ] && printf '%s\n' "$out" | grep -qF "the cached JWKS '/var/lib/vigil/identity/jwks-test.json' was last confirmed by the provider" ||
+        fail "stale JWKS cache: $out"
+fi
+
 # ---- several at once: the known set, in the order the checks run ----------------------
 fresh
 dropin '/PermitUserRC/d'
