@@ -131,7 +131,7 @@ echo "inside: vigil doctor reported $(wc -l </tmp/doctor.json) findings on the f
 
 if [ "$1" = 1 ]; then
     printf 'default allow\n' >/tmp/allow.policy
-    out=$(vigil run --no-pty --policy /tmp/allow.policy -- /bin/echo supervised-hello) ||
+    out=$(vigil run --user root --no-pty --policy /tmp/allow.policy -- /bin/echo supervised-hello) ||
         fail "vigil run failed inside the installed system"
     [ "$out" = supervised-hello ] || fail "vigil run printed '$out'"
     echo "inside: a supervised session ran"
