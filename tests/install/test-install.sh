@@ -152,12 +152,14 @@ EOS
 chmod 0755 "$root/tmp/inside.sh"
 
 t0=$(now)
-# A private mount namespace: /proc and /dev exist for the chroot only, and
+# A private mount namespace: /proc, /dev, /sys and /run exist for the chroot only, and
 # vanish with the namespace on any exit.
 unshare --mount --propagation private sh -eu -c '
     root=$1
     mount -t proc proc "$root/proc"
     mount --rbind /dev "$root/dev"
+    # /sys with the cgroup hierarchy: the supervisor bounds and ends sessions there.
+    mount --rbind /sys "$root/sys"
     mount -t tmpfs tmpfs "$root/run"
     chroot "$root" /tmp/inside.sh "$2"
 ' sh "$root" "$have_run" || fail "the installed packages did not pass (see above)"
