@@ -58,10 +58,27 @@ static uint64_t key(const state *st)
         return k ? k : 1;
 }
 
+/* The keys are a mixed-radix number whose low digits rarely change: mix
+ * them (splitmix64's finaliser) before using them as a table position. */
+static size_t slot(uint64_t k, size_t cap)
+{
+        k ^= k >> 30;
+        k *= 0xbf58476d1ce4e5b9ULL;
+        k ^= k >> 27;
+        k *= 0x94d049bb133111ebULL;
+        k ^= k >> 31;
+        return (size_t)(k & (cap - 1));
+}
+
 /* Returns true when @k was new (and remembers it). */
 static bool visit(search *se, uint64_t k)
 {
         size_t i;
+
+        if (se->n_seen >= PAM_STACK_MAX_STATES) {
+                se->oom = -E2BIG;
+                return false;
+        }
 
         if (se->n_seen * 2 >= se->cap) {
                 size_t nc = se->cap ? se->cap * 2 : 1024;
@@ -73,7 +90,7 @@ static bool visit(search *se, uint64_t k)
                 }
                 for (size_t j = 0; j < se->cap; j++)
                         if (se->seen[j])
-                                for (i = se->seen[j] % nc; ; i = (i + 1) % nc)
+                                for (i = slot(se->seen[j], nc); ; i = (i + 1) & (nc - 1))
                                         if (!n[i]) {
                                                 n[i] = se->seen[j];
                                                 break;
@@ -82,7 +99,7 @@ static bool visit(search *se, uint64_t k)
                 se->seen = n;
                 se->cap = nc;
         }
-        for (i = (size_t)(k % se->cap); se->seen[i]; i = (i + 1) % se->cap)
+        for (i = slot(k, se->cap); se->seen[i]; i = (i + 1) & (se->cap - 1))
                 if (se->seen[i] == k)
                         return false;
         se->seen[i] = k;

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "pam-stack.h"
+#include "vigil-error.h"
 
 static const char *const code_names[PAM_STACK_N_CODES] = {
         "success", "open_err", "symbol_err", "service_err", "system_err", "buf_err", "perm_denied",
@@ -155,11 +156,17 @@ typedef struct loader {
 
 static int add_entry(loader *l, pam_entry *e)
 {
+        if (l->st->n >= PAM_STACK_MAX_ENTRIES) {
+                entry_free(e);
+                return VIGIL_E_TOO_BIG;
+        }
         if ((l->st->n & 15) == 0) {
                 pam_entry *n = reallocarray(l->st->v, l->st->n + 16, sizeof *n);
 
-                if (!n)
+                if (!n) {
+                        entry_free(e);
                         return -ENOMEM;
+                }
                 l->st->v = n;
         }
         l->st->v[l->st->n++] = *e;

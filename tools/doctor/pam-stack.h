@@ -16,6 +16,10 @@
 #define PAM_STACK_IGNORE 25
 #define PAM_STACK_INCOMPLETE 31
 
+/* Bounds: a real stack has tens of lines. */
+#define PAM_STACK_MAX_ENTRIES 1024u  /* modules in one stack, includes expanded */
+#define PAM_STACK_MAX_STATES (1u << 20) /* states the bypass search may visit */
+
 /* Actions; a positive number is a jump over that many modules. */
 enum {
         PAM_ACT_IGNORE = -1,
@@ -56,7 +60,8 @@ typedef struct pam_stack {
  * @param[out] ret  the stack (pam_stack_done() frees it); problems that libpam
  *                  would turn into a failing line are kept as PAM_ENTRY_BROKEN entries
  *                  and described in ret->problem.
- * @return 0, -ENOENT when neither the service file nor "other" exists, -ENOMEM.
+ * @return 0, -ENOENT when neither the service file nor "other" exists, VIGIL_E_TOO_BIG
+ *         for more than PAM_STACK_MAX_ENTRIES modules, -ENOMEM.
  */
 int pam_stack_load(const doctor_ctx *c, const char *service, const char *type, pam_stack *ret);
 void pam_stack_done(pam_stack *s);
@@ -80,6 +85,7 @@ typedef struct pam_bypass {
  * Implements libpam's rules (pam_dispatch.c): ok/done/bad/die/reset/jumps,
  * impressions, substack levels.
  * @param[out] ret  on 1, which entry made it possible.
- * @return 1 when such a path exists, 0 when none, -ENOMEM.
+ * @return 1 when such a path exists, 0 when none, -E2BIG when the search would
+ *         visit more than PAM_STACK_MAX_STATES states, -ENOMEM.
  */
 int pam_stack_bypass(const pam_stack *s, const char *target, pam_bypass *ret);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "pam-stack.h"
+#include "vigil-error.h"
 
 #define TARGET "pam_vigil.so"
 
@@ -107,6 +108,11 @@ static void check_stack(doctor_ctx *c, const char *service, const char *type)
                 doctor_finding(c, "pam", fix, "%s: neither the file nor /etc/pam.d/other exists", where);
                 return;
         }
+        if (r == VIGIL_E_TOO_BIG) {
+                doctor_finding(c, "pam", "simplify the stack", "%s has more than %u modules: it is not analysed", where,
+                               PAM_STACK_MAX_ENTRIES);
+                return;
+        }
         if (r < 0)
                 return;
         if (s.problem)
@@ -135,6 +141,10 @@ static void check_stack(doctor_ctx *c, const char *service, const char *type)
         check_module_file(c, target);
 
         r = pam_stack_bypass(&s, TARGET, &b);
+        if (r == -E2BIG)
+                doctor_finding(c, "pam", "simplify the stack (fewer substacks and jumps)",
+                               "%s has too many paths to analyse: whether pam_vigil can be skipped is not known",
+                               where);
         if (r > 0) {
                 const pam_entry *e = &s.v[b.culprit];
 
