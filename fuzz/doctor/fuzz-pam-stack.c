@@ -37,6 +37,23 @@ static void put(const char *name, const uint8_t *data, size_t len)
         (void)close(fd);
 }
 
+/* The scratch tree goes when the process ends (replay runs, fuzzing runs). */
+static void remove_root(void)
+{
+        static const char *const files[] = { "sshd", "a", "b", "c" };
+        char path[128];
+
+        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                (void)snprintf(path, sizeof path, "%s/etc/pam.d/%s", root, files[i]);
+                (void)unlink(path);
+        }
+        (void)snprintf(path, sizeof path, "%s/etc/pam.d", root);
+        (void)rmdir(path);
+        (void)snprintf(path, sizeof path, "%s/etc", root);
+        (void)rmdir(path);
+        (void)rmdir(root);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -55,6 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 (void)mkdir(dir, 0755);
                 (void)snprintf(dir, sizeof dir, "%s/etc/pam.d", root);
                 (void)mkdir(dir, 0755);
+                (void)atexit(remove_root);
                 ready = true;
         }
         for (size_t f = 0; f < ELEMENTSOF(names); f++) {

@@ -47,9 +47,8 @@ X11Forwarding no
 PermitTunnel no
 AllowAgentForwarding no
 EOC
-    ln -s /usr/share/vigil/sshd/00-vigil.conf "$r/etc/ssh/sshd_config.d/00-vigil.conf"
-    # sshd follows the link on the real root: give it the fixture's file.
-    rm "$r/etc/ssh/sshd_config.d/00-vigil.conf"
+    # Enabled as a copy: a link to /usr/share/... would send the real sshd to
+    # the real root's file.
     cp "$r/usr/share/vigil/sshd/00-vigil.conf" "$r/etc/ssh/sshd_config.d/00-vigil.conf"
 
     for svc in sshd sudo; do
