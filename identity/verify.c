@@ -15,7 +15,7 @@
 #include "identity.h"
 #include "jwks-source.h"
 #include "jws.h"
-#include "jwt.h"
+#include "jwt-parse.h"
 #include "macro.h"
 #include "reason.h"
 #include "vigil-error.h"

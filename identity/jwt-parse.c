@@ -2,7 +2,7 @@
 
 #include "b64url.h"
 #include "identity.h"
-#include "jwt.h"
+#include "jwt-parse.h"
 #include "macro.h"
 #include "reason.h"
 #include "vigil-error.h"
