@@ -13,7 +13,7 @@
 
 #include "claims.h"
 #include "identity.h"
-#include "jwt.h"
+#include "jwt-parse.h"
 
 #define FUZZ_NOW 1900000000LL
 
