@@ -245,7 +245,7 @@ int vigil_verifier_verify(vigil_verifier *v, const char *token, size_t len, cons
 
         r = vigil_jwt_parse(token, len, &jwt, ret_reason);
         if (r < 0)
-                return r;
+                goto out;
         r = check_header(v, jwt.header, &alg, &kid, ret_reason);
         if (r < 0)
                 goto out;
@@ -272,8 +272,9 @@ int vigil_verifier_verify(vigil_verifier *v, const char *token, size_t len, cons
                 goto out;
         *ret = TAKE_PTR(id);
 out:
-        if (r == -ENOMEM && ret_reason && !*ret_reason)
-                (void)reason_set(ret_reason, r, "out of memory");
+        /* Every failure has its line, even the ones without a story. */
+        if (r < 0 && ret_reason && !*ret_reason)
+                (void)reason_set(ret_reason, r, "%s", vigil_strerror(r));
         vigil_identity_free(id);
         vigil_jwt_done(&jwt);
         return r;
