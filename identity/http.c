@@ -1,6 +1,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -14,7 +15,7 @@
  * SSL_CERT_DIR in a caller's environment (sudo runs the PAM stack with the
  * user's environment) choose what vigil trusts. */
 #define SYSTEM_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
-#define SYSTEM_CA_DIR "/etc/ssl/certs"
+#define SYSTEM_CA_DIR "/etc/ssl/certs" /* skipped when absent: ca_file alone then decides */
 
 typedef struct body {
         char *data;
@@ -102,7 +103,8 @@ int vigil_https_get(const char *url, const char *ca_file, size_t max_size, char 
             curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
             curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2) != CURLE_OK ||
             curl_easy_setopt(h, CURLOPT_CAINFO, ca_file ? ca_file : SYSTEM_CA_BUNDLE) != CURLE_OK ||
-            curl_easy_setopt(h, CURLOPT_CAPATH, SYSTEM_CA_DIR) != CURLE_OK ||
+            curl_easy_setopt(h, CURLOPT_CAPATH, access(SYSTEM_CA_DIR, F_OK) == 0 ? SYSTEM_CA_DIR : NULL) !=
+                    CURLE_OK ||
             curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, VIGIL_HTTP_CONNECT_TIMEOUT_MS) != CURLE_OK ||
             curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, VIGIL_HTTP_TOTAL_TIMEOUT_MS) != CURLE_OK ||
             curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
