@@ -58,7 +58,7 @@ int vigil_oidc_discover(const vigil_config *cfg, vigil_oidc_provider **ret, char
 
         doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
         if (!json_is_object(doc)) {
-                a = reason_clean(url);
+                a = reason_clean_n(url, 256);
                 return reason_set(ret_error, -EPROTO, "'%s' is not a JSON object", RC(a));
         }
         /* OpenID Connect Discovery 1.0, 4.3: the document must name exactly

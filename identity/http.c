@@ -82,7 +82,7 @@ int vigil_https_get(const char *url, const char *ca_file, size_t max_size, char 
         CURL *h;
         int r;
 
-        curl_url = reason_clean(url);
+        curl_url = reason_clean_n(url, 256);
         if (strncmp(url, "https://", 8) != 0)
                 return reason_set(ret_error, -EPROTONOSUPPORT, "'%s' is not an https:// URL", RC(curl_url));
         (void)pthread_once(&curl_once, curl_init);
@@ -125,7 +125,7 @@ int vigil_https_get(const char *url, const char *ca_file, size_t max_size, char 
         if (b.too_big || c == CURLE_FILESIZE_EXCEEDED)
                 r = reason_set(ret_error, VIGIL_E_TOO_BIG, "'%s' sent more than %zu bytes", RC(curl_url), max_size);
         else if (c != CURLE_OK) {
-                curl_err = reason_clean(errbuf[0] ? errbuf : curl_easy_strerror(c));
+                curl_err = reason_clean_n(errbuf[0] ? errbuf : curl_easy_strerror(c), 256);
                 r = reason_set(ret_error, curl_errno(c), "fetching '%s' failed: %s", RC(curl_url), RC(curl_err));
         } else if (status != 200)
                 r = reason_set(ret_error, -EBADMSG, "fetching '%s' failed: HTTP status %ld", RC(curl_url), status);

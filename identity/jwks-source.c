@@ -257,7 +257,7 @@ static int fetch(jwks_source *s, int64_t now, char **ret_reason)
         r = vigil_jwks_parse(text, len, &keys, &why);
         if (r == -ENOMEM)
                 return r;
-        curi = reason_clean(uri);
+        curi = reason_clean_n(uri, 256);
         if (r < 0)
                 return reason_set(ret_reason, -EBADMSG, "jwks: '%s': %s", RC(curi), RC(why));
         doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);

@@ -331,6 +331,17 @@ TOKEN_TEST(kid_path_traversal)
         t = forge_token("{\"alg\":\"RS256\",\"kid\":\"rsa-1\\u000a/../x\"}", p, "RS256", rsa, NULL, 0);
         expect_reject(t, "kid 'rsa-1\\x0a/../x' is not in the JWKS");
         free(t);
+        /* Long values are cut at 128 bytes in reasons. */
+        {
+                char kid[301], hdr[400], expect[300];
+                memset(kid, 'k', 300);
+                kid[300] = '\0';
+                snprintf(hdr, sizeof hdr, "{\"alg\":\"RS256\",\"kid\":\"%s\"}", kid);
+                snprintf(expect, sizeof expect, "kid '%.128s...' is not in the JWKS", kid);
+                t = forge_token(hdr, p, "RS256", rsa, NULL, 0);
+                expect_reject(t, expect);
+                free(t);
+        }
         free(p);
 }
 
