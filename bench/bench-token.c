@@ -50,7 +50,8 @@ static stats summarize(double *t, size_t n)
 }
 
 /* The signature check alone, as OpenSSL does it, for the anchor. */
-static void bare_verify(const char *alg, EVP_PKEY *pub, const char *token, const unsigned char *sig, size_t sig_len)
+static void bare_verify(const char *alg, EVP_PKEY *pub, const char *token, const unsigned char *sig,
+                        size_t sig_len)
 {
         const char *dot = strrchr(token, '.');
         EVP_MD_CTX *ctx = EVP_MD_CTX_new();
@@ -115,24 +116,28 @@ int main(int argc, char **argv)
                 fprintf(stderr, "usage: bench-token [N>=10]\n");
                 return 2;
         }
-        snprintf(claims, sizeof claims,
-                 "{\"iss\":\"https://idp.example\",\"aud\":\"vigil-test\",\"sub\":\"u-1234\","
-                 "\"preferred_username\":\"alice\",\"email\":\"alice@example.com\",\"iat\":%lld,\"exp\":%lld,"
-                 "\"groups\":[\"dev\",\"ops\"],\"jti\":\"bench\"}",
-                 NOW - 60, NOW + 600);
+        snprintf(
+                claims, sizeof claims,
+                "{\"iss\":\"https://idp.example\",\"aud\":\"vigil-test\",\"sub\":\"u-1234\","
+                "\"preferred_username\":\"alice\",\"email\":\"alice@example.com\",\"iat\":%lld,\"exp\":%lld,"
+                "\"groups\":[\"dev\",\"ops\"],\"jti\":\"bench\"}",
+                NOW - 60, NOW + 600);
         printf("bench-token: %zu verifications per algorithm (median, p90), JWKS cached\n", n);
         printf("%-6s %12s %12s %14s %8s\n", "alg", "vigil us", "p90 us", "bare EVP us", "ratio");
 
         for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
                 forge_key *k = forge_key_new(cases[c].type, cases[c].kid, NULL);
                 char *jwks = forge_jwks(&k, 1), hdr[128], *token;
-                vigil_verifier_options o = { .clock = fixed_clock, .jwks_text = jwks, .jwks_len = strlen(jwks) };
+                vigil_verifier_options o = { .clock = fixed_clock,
+                                             .jwks_text = jwks,
+                                             .jwks_len = strlen(jwks) };
                 vigil_verifier *v = NULL;
                 unsigned char *sig;
                 size_t sig_len;
                 stats sv, sb;
 
-                snprintf(hdr, sizeof hdr, "{\"alg\":\"%s\",\"kid\":\"%s\",\"typ\":\"JWT\"}", cases[c].alg, cases[c].kid);
+                snprintf(hdr, sizeof hdr, "{\"alg\":\"%s\",\"kid\":\"%s\",\"typ\":\"JWT\"}", cases[c].alg,
+                         cases[c].kid);
                 token = forge_token(hdr, claims, cases[c].alg, k, NULL, 0);
                 sig = openssl_sig(cases[c].alg, token, &sig_len);
                 if (vigil_verifier_new(cfg, &o, &v) < 0)
@@ -145,7 +150,8 @@ int main(int argc, char **argv)
                         double t1 = now_us();
 
                         if (r != 0) {
-                                fprintf(stderr, "bench-token: %s refused: %s\n", cases[c].alg, why ? why : "?");
+                                fprintf(stderr, "bench-token: %s refused: %s\n", cases[c].alg,
+                                        why ? why : "?");
                                 return 1;
                         }
                         vigil_identity_free(id);

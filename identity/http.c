@@ -65,8 +65,8 @@ static int curl_errno(CURLcode c)
                 return -ENOMEM;
         if (c == CURLE_UNSUPPORTED_PROTOCOL)
                 return -EPROTONOSUPPORT;
-        if (c == CURLE_PEER_FAILED_VERIFICATION || c == CURLE_SSL_CONNECT_ERROR || c == CURLE_SSL_CERTPROBLEM ||
-            c == CURLE_SSL_CACERT_BADFILE)
+        if (c == CURLE_PEER_FAILED_VERIFICATION || c == CURLE_SSL_CONNECT_ERROR ||
+            c == CURLE_SSL_CERTPROBLEM || c == CURLE_SSL_CACERT_BADFILE)
                 return -EBADMSG;
         return -EIO;
 }
@@ -123,12 +123,15 @@ int vigil_https_get(const char *url, const char *ca_file, size_t max_size, char 
         curl_easy_cleanup(h);
 
         if (b.too_big || c == CURLE_FILESIZE_EXCEEDED)
-                r = reason_set(ret_error, VIGIL_E_TOO_BIG, "'%s' sent more than %zu bytes", RC(curl_url), max_size);
+                r = reason_set(ret_error, VIGIL_E_TOO_BIG, "'%s' sent more than %zu bytes", RC(curl_url),
+                               max_size);
         else if (c != CURLE_OK) {
                 curl_err = reason_clean_n(errbuf[0] ? errbuf : curl_easy_strerror(c), 256);
-                r = reason_set(ret_error, curl_errno(c), "fetching '%s' failed: %s", RC(curl_url), RC(curl_err));
+                r = reason_set(ret_error, curl_errno(c), "fetching '%s' failed: %s", RC(curl_url),
+                               RC(curl_err));
         } else if (status != 200)
-                r = reason_set(ret_error, -EBADMSG, "fetching '%s' failed: HTTP status %ld", RC(curl_url), status);
+                r = reason_set(ret_error, -EBADMSG, "fetching '%s' failed: HTTP status %ld", RC(curl_url),
+                               status);
         else if (!b.data) {
                 b.data = strdup("");
                 r = b.data ? 0 : -ENOMEM;

@@ -70,8 +70,9 @@ static int verify(const vigil_globals *g, const char *user, const char *arg)
         opts.state_dir = state;
         r = vigil_verifier_new(cfg, &opts, &v);
         if (r == 0)
-                r = vigil_verifier_verify(v, token, len, user, VIGIL_VERIFY_DRY_RUN | (user ? 0 : VIGIL_VERIFY_ANY_USER),
-                                          &id, &reason);
+                r = vigil_verifier_verify(v, token, len, user,
+                                          VIGIL_VERIFY_DRY_RUN | (user ? 0 : VIGIL_VERIFY_ANY_USER), &id,
+                                          &reason);
         else
                 reason = strdup(vigil_strerror(r));
         explicit_bzero(token, len);
@@ -127,7 +128,8 @@ int cmd_token(int argc, char **argv, const vigil_globals *g)
                 }
         }
         if (optind == argc)
-                return cli_usage_error("token verify", "missing TOKEN (or '-' to read it from standard input)");
+                return cli_usage_error("token verify",
+                                       "missing TOKEN (or '-' to read it from standard input)");
         if (optind + 1 < argc)
                 return cli_usage_error("token verify", "one TOKEN only");
         return verify(g, user, argv[optind]);

@@ -58,14 +58,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         vigil_jwt jwt;
 
         if (!v) {
-                vigil_verifier_options o = { .clock = fixed_clock, .jwks_text = jwks, .jwks_len = sizeof jwks - 1 };
+                vigil_verifier_options o = { .clock = fixed_clock,
+                                             .jwks_text = jwks,
+                                             .jwks_len = sizeof jwks - 1 };
 
                 if (vigil_config_parse(conf, sizeof conf - 1, "fuzz.conf", &cfg, NULL) < 0 ||
                     vigil_verifier_new(cfg, &o, &v) < 0)
                         abort();
         }
 
-        (void)vigil_verifier_verify(v, (const char *)data, size, "alice", VIGIL_VERIFY_DRY_RUN, &id, &reason);
+        (void)vigil_verifier_verify(v, (const char *)data, size, "alice", VIGIL_VERIFY_DRY_RUN, &id,
+                                    &reason);
         id = vigil_identity_free(id);
         free(reason);
         reason = NULL;

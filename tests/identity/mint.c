@@ -12,8 +12,8 @@
 #include "forge.h"
 #include "testlib.h"
 
-static void write_token(const char *dir, const char *name, const char *alg, const forge_key *k, long long iat,
-                        long long exp)
+static void write_token(const char *dir, const char *name, const char *alg, const forge_key *k,
+                        long long iat, long long exp)
 {
         char path[4096], hdr[128], over[128];
         char *claims, *t;

@@ -22,7 +22,8 @@ static void cross_check(const char *type, const char *alg, jwt_alg_t jalg)
         forge_key *k = forge_key_new(type, "k", NULL);
         char *pem = forge_public_pem(k), *claims = test_claims(NULL), hdr[64], *token, *jwks, *why = NULL;
         vigil_verifier_options o = { .clock = test_clock };
-        vigil_config *cfg = test_config("issuer = " TEST_ISSUER "\naudience = " TEST_AUDIENCE "\njwks_file = /nonexistent\n");
+        vigil_config *cfg = test_config("issuer = " TEST_ISSUER "\naudience = " TEST_AUDIENCE
+                                        "\njwks_file = /nonexistent\n");
         vigil_identity *id = NULL;
         vigil_verifier *v = NULL;
         jwt_t *j = NULL;
