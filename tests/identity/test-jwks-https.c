@@ -26,6 +26,7 @@
 #include <cmocka.h>
 
 #include "forge.h"
+#include "http.h"
 #include "identity.h"
 #include "testlib.h"
 #include "vigil-error.h"
@@ -529,6 +530,39 @@ static void discovery_api(void **state)
         vigil_config_free(c);
 }
 
+static void post_form(void **state)
+{
+        char url[256], ca[1100], *why = NULL, *body = NULL;
+        server s = {};
+        size_t len = 0;
+        long status = 0;
+        (void)state;
+
+        server_start(&s, "srv1", "post");
+        snprintf(url, sizeof url, "%s/token", s.issuer);
+        snprintf(ca, sizeof ca, "%s/ca1.pem", dir);
+
+        /* Same TLS rules as GET: without the test CA, refused before any request. */
+        assert_int_equal(vigil_https_post_form(url, NULL, "a=1", 4096, &status, &body, &len, &why),
+                         -EBADMSG);
+        assert_non_null(strstr(why, "SSL certificate problem"));
+        free(why);
+        assert_int_equal(requests(&s), 0);
+
+        /* A 400 with a JSON error is a response, handed back with its status. */
+        assert_int_equal(vigil_https_post_form(url, ca, "grant_type=device_code&device_code=abc", 4096,
+                                               &status, &body, &len, &why),
+                         0);
+        assert_int_equal(status, 400);
+        assert_non_null(strstr(body, "\"error\": \"authorization_pending\""));
+        assert_non_null(strstr(body, "\"form\": \"grant_type=device_code&device_code=abc\""));
+        assert_non_null(strstr(body, "application/x-www-form-urlencoded"));
+        assert_int_equal(len, strlen(body));
+        free(body);
+        assert_int_equal(requests(&s), 1);
+        server_stop(&s);
+}
+
 static void untrusted_cache_ignored(void **state)
 {
         char sd[2048], file[4300];
@@ -687,6 +721,7 @@ int main(void)
                 cmocka_unit_test(wrong_certificate),
                 cmocka_unit_test(discovery_names_another_issuer),
                 cmocka_unit_test(discovery_api),
+                cmocka_unit_test(post_form),
                 cmocka_unit_test(untrusted_cache_ignored),
                 cmocka_unit_test(stalled_provider_times_out),
                 cmocka_unit_test(slow_provider_times_out),
