@@ -140,9 +140,13 @@ static void find_lead(search_ctx *c, size_t i, size_t p, cand *ret)
                         continue;
                 }
                 if (rc == PCRE2_ERROR_PARTIAL) {
-                        if (subj < c->vlen && ov[0] <= we) {
-                                windows = false;
-                                pos = ws;
+                        if (subj < c->vlen) {
+                                if (ov[0] <= we) {
+                                        windows = false;
+                                        pos = ws;
+                                } else {
+                                        pos = ov[0]; /* cut short there: look again */
+                                }
                                 continue;
                         }
                         /* An unfinished lead at the end: no value yet. */
