@@ -120,7 +120,7 @@ const detector mask_detectors[] = {
                  * to whitespace and ; , & ` when unquoted. The lead stays visible. */
                 .pattern = "(?i)(?:password|passwd|secret|token)(?:[_-]?key)?[\"']?[ \\t]{0,8}[:=][ \\t]{0,8}[\"']?",
                 .body = "(?:(?<=\")[^\"\\r\\n]{1,256}|(?<=')[^'\\r\\n]{1,256}"
-                        "|(?<![\"'])(?![:=])[^\\s\"'`;,&]{1,256})",
+                        "|(?<![\"'])(?![:=])[^\\x00-\\x20\\x7f\"'`;,&]{1,256})",
                 .trig = TRIG_ASSIGN,
                 .back = 24,
                 .maxlen = 48,

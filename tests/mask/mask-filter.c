@@ -65,11 +65,13 @@ int main(int argc, char **argv)
         vigil_mask_buf rec = {0}, term = {0};
         char *err = NULL, buf[65536];
         int term_fd = -1, k;
+        char *lists[16];
+        size_t n_lists = 0;
 
         for (int i = 1; i < argc; i++) {
                 const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
-                if (strcmp(a, "--detectors") == 0 && v) {
+                if (strcmp(a, "--detectors") == 0 && v && n_lists < sizeof(lists) / sizeof(lists[0])) {
                         char *list = strdup(v), *save = NULL;
 
                         i++;
@@ -78,10 +80,11 @@ int main(int argc, char **argv)
                                         for (size_t d = 0; vigil_mask_detectors[d] && n < VIGIL_MASK_MAX_RULES; d++)
                                                 rules[n++] = (vigil_mask_rule){.detector = vigil_mask_detectors[d]};
                                 } else if (n < VIGIL_MASK_MAX_RULES) {
-                                        rules[n++] = (vigil_mask_rule){.detector = strdup(t)};
+                                        rules[n++] = (vigil_mask_rule){.detector = t};
                                 }
                         }
-                        free(list);
+                        if (n_lists < sizeof(lists) / sizeof(lists[0]))
+                                lists[n_lists++] = list; /* the rules point into it */
                 } else if (strcmp(a, "--regex") == 0 && v && n < VIGIL_MASK_MAX_RULES) {
                         rules[n++] = (vigil_mask_rule){.regex = v, .file = "--regex", .line = (unsigned)n + 1};
                         i++;
@@ -175,5 +178,7 @@ int main(int argc, char **argv)
         vigil_mask_stream_free(s);
         vigil_mask_set_free(set);
         free(err);
+        for (size_t i = 0; i < n_lists; i++)
+                free(lists[i]);
         return 0;
 }
