@@ -33,6 +33,8 @@ typedef struct text {
 
 static void put(text *t, const char *s, size_t n)
 {
+        if (n == 0)
+                return;
         if (t->n + n > t->cap) {
                 t->cap = (t->n + n) * 2 + 256;
                 t->p = realloc(t->p, t->cap);
@@ -322,7 +324,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         clean_filler(&in, filler + at, end - at);
                 else
                         put(&in, (const char *)filler + at, end - at);
-                put(&want, in.p + before, in.n - before);
+                if (in.n > before)
+                        put(&want, in.p + before, in.n - before);
                 at = end;
                 if (i < np) {
                         static const char *const open[] = {"\n", " ", "\n\033[31m", "\t"};

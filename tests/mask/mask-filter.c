@@ -86,7 +86,8 @@ int main(int argc, char **argv)
                         if (n_lists < sizeof(lists) / sizeof(lists[0]))
                                 lists[n_lists++] = list; /* the rules point into it */
                 } else if (strcmp(a, "--regex") == 0 && v && n < VIGIL_MASK_MAX_RULES) {
-                        rules[n++] = (vigil_mask_rule){.regex = v, .file = "--regex", .line = (unsigned)n + 1};
+                        rules[n] = (vigil_mask_rule){.regex = v, .file = "--regex", .line = (unsigned)n + 1};
+                        n++;
                         i++;
                 } else if (strcmp(a, "--replace") == 0 && v && n > 0) {
                         rules[n - 1].replace = v;
