@@ -40,20 +40,26 @@ static inline __m128i in_range(__m128i x, unsigned char lo, unsigned char span)
         return _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8((char)span)), d);
 }
 
+static inline __m128i load16(const unsigned char *p)
+{
+        return _mm_loadu_si128((const __m128i *)(const void *)p);
+}
+
+static inline unsigned run16(const unsigned char *p, bool upper)
+{
+        __m128i x = load16(p);
+        __m128i r = _mm_or_si128(in_range(x, '0', 9), _mm_cmpeq_epi8(x, _mm_set1_epi8(' ')));
+
+        r = _mm_or_si128(r, upper ? in_range(x, 'A', 25) : _mm_cmpeq_epi8(x, _mm_set1_epi8('-')));
+        return (unsigned)_mm_movemask_epi8(r);
+}
+
 /* Bit i set when p[i] continues a run: a digit, ' ' or '-' (digits), or
  * A-Z, 0-9, ' ' (upper). */
-static inline uint64_t run_mask64(const unsigned char *p, bool upper)
+static inline __attribute__((always_inline)) uint64_t run_mask64(const unsigned char *p, bool upper)
 {
-        uint64_t m = 0;
-
-        for (int b = 0; b < 4; b++) {
-                __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * b));
-                __m128i r = _mm_or_si128(in_range(x, '0', 9), _mm_cmpeq_epi8(x, _mm_set1_epi8(' ')));
-
-                r = _mm_or_si128(r, upper ? in_range(x, 'A', 25) : _mm_cmpeq_epi8(x, _mm_set1_epi8('-')));
-                m |= (uint64_t)(uint16_t)_mm_movemask_epi8(r) << (16 * b);
-        }
-        return m;
+        return (uint64_t)run16(p, upper) | (uint64_t)run16(p + 16, upper) << 16 |
+               (uint64_t)run16(p + 32, upper) << 32 | (uint64_t)run16(p + 48, upper) << 48;
 }
 #else
 static inline uint64_t run_mask64(const unsigned char *p, bool upper)
@@ -70,7 +76,8 @@ static inline uint64_t run_mask64(const unsigned char *p, bool upper)
 /* Start (>= i) of the first run of at least L run bytes, or vlen. Runs are
  * found 64 bytes at a time: in most text they are short, and base64, the
  * worst case, breaks them every few bytes. */
-static size_t find_long_run(const unsigned char *u, size_t i, size_t vlen, unsigned L, bool upper)
+static inline __attribute__((always_inline)) size_t find_long_run(const unsigned char *u, size_t i, size_t vlen,
+                                                                   unsigned L, bool upper)
 {
         unsigned want = upper ? (C_UPPER | C_USEP) : (C_DIGIT | C_DSEP);
         size_t base = i, run = 0, run_start = i;
@@ -91,13 +98,25 @@ static size_t find_long_run(const unsigned char *u, size_t i, size_t vlen, unsig
                 lead = (unsigned)__builtin_ctzll(~m);
                 if (run + lead >= L)
                         return run ? run_start : base;
-                /* y bit j: bytes j .. j+L-1 are all run bytes. The first such j
-                 * follows a non-run byte (the leading run is shorter than L). */
-                for (unsigned k = 1; k < L && y;) {
-                        unsigned sh = k < L - k ? k : L - k;
+                /* y bit j: bytes j .. j+L-1 are all run bytes (L <= 32). The first
+                 * such j follows a non-run byte (the leading run is shorter than L). */
+                if (L >= 9 && L <= 32) {
+                        y &= y >> 1;
+                        y &= y >> 2;
+                        y &= y >> 4;
+                        if (L > 16) {
+                                y &= y >> 8;
+                                y &= y >> (L - 16);
+                        } else {
+                                y &= y >> (L - 8);
+                        }
+                } else {
+                        for (unsigned k = 1; k < L && y;) {
+                                unsigned sh = k < L - k ? k : L - k;
 
-                        y &= y >> sh;
-                        k += sh;
+                                y &= y >> sh;
+                                k += sh;
+                        }
                 }
                 if (y)
                         return base + (size_t)__builtin_ctzll(y);
@@ -128,7 +147,7 @@ static bool scan_run(const char *v, size_t vlen, size_t from, size_t limit, unsi
         size_t i = from;
 
         while (i < vlen) {
-                size_t h = find_long_run(u, i, vlen, min, upper), e = h;
+                size_t h = upper ? find_long_run(u, i, vlen, min, true) : find_long_run(u, i, vlen, min, false), e = h;
                 unsigned n = 0;
 
                 if (h >= vlen || h >= limit)
