@@ -107,12 +107,15 @@ enum {
          * feed that looks binary on, the stream passes bytes unchanged (what it
          * held until then is decided first, as by a flush). Sticky. */
         VIGIL_MASK_SNIFF_BINARY = 1u << 0,
+        /* Pass every byte unchanged from the start (a file transfer the
+         * supervisor recognised: scp -t/-f, sftp-server, rsync --server). */
+        VIGIL_MASK_PASSTHROUGH = 1u << 1,
 };
 
 /**
  * vigil_mask_stream_new() - state for one byte stream.
  * @param[in]  set    compiled rules; borrowed, must outlive the stream.
- * @param[in]  flags  0 or VIGIL_MASK_SNIFF_BINARY.
+ * @param[in]  flags  0, VIGIL_MASK_SNIFF_BINARY, VIGIL_MASK_PASSTHROUGH.
  * @param[out] ret    the stream (free with vigil_mask_stream_free()); untouched on failure.
  * @return 0, -EINVAL (NULL set, unknown flag), -ENOMEM.
  */
@@ -169,7 +172,7 @@ uint64_t vigil_mask_stream_count(const vigil_mask_stream *s, size_t i);
  */
 uint64_t vigil_mask_stream_errors(const vigil_mask_stream *s);
 
-/** True once a VIGIL_MASK_SNIFF_BINARY stream has seen binary data. */
+/** True once a VIGIL_MASK_SNIFF_BINARY stream has seen binary data, or for VIGIL_MASK_PASSTHROUGH. */
 bool vigil_mask_stream_passthrough(const vigil_mask_stream *s);
 
 /* ---- interactive echo ----------------------------------------------- */

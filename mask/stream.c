@@ -45,7 +45,7 @@ int vigil_mask_stream_new(const vigil_mask_set *set, unsigned flags, vigil_mask_
         _cleanup_(vigil_mask_stream_freep) vigil_mask_stream *s = NULL;
         size_t n;
 
-        if (!set || !ret || (flags & ~(unsigned)VIGIL_MASK_SNIFF_BINARY))
+        if (!set || !ret || (flags & ~(unsigned)(VIGIL_MASK_SNIFF_BINARY | VIGIL_MASK_PASSTHROUGH)))
                 return -EINVAL;
         n = set->n;
         s = calloc(1, sizeof(*s));
@@ -53,6 +53,7 @@ int vigil_mask_stream_new(const vigil_mask_set *set, unsigned flags, vigil_mask_
                 return -ENOMEM;
         s->set = set;
         s->flags = flags;
+        s->passthrough = flags & VIGIL_MASK_PASSTHROUGH;
         s->ident = true;
         s->at_start = true;
         s->md = calloc(n ?: 1, sizeof(*s->md));

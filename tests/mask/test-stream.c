@@ -428,6 +428,16 @@ static void test_binary(void **state)
         assert_int_equal(vigil_mask_stream_feed(s, "4111 1111 1111 1111\n", 20, &rec, &term), 0);
         assert_memory_equal(rec.data + rec.len - 20, "4111 1111 1111 1111\n", 20);
         assert_int_equal(term.len, rec.len);
+        vigil_mask_stream_free(s);
+
+        /* a recognised transfer passes unchanged from the start */
+        rec.len = term.len = 0;
+        assert_int_equal(vigil_mask_stream_new(set, VIGIL_MASK_PASSTHROUGH, &s), 0);
+        assert_true(vigil_mask_stream_passthrough(s));
+        assert_int_equal(vigil_mask_stream_feed(s, "4111 1111 1111 1111\n", 20, &rec, &term), 0);
+        assert_int_equal(rec.len, 20);
+        assert_memory_equal(rec.data, "4111 1111 1111 1111\n", 20);
+        assert_int_equal(vigil_mask_stream_count(s, 0), 0);
         vigil_mask_buf_done(&rec);
         vigil_mask_buf_done(&term);
         vigil_mask_stream_free(s);
