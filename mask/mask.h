@@ -73,6 +73,15 @@ typedef struct vigil_mask_stream vigil_mask_stream;
  */
 int vigil_mask_set_new(const vigil_mask_rule *rules, size_t n, vigil_mask_set **ret, char **ret_error);
 
+/**
+ * vigil_mask_set_from_policy() - vigil_mask_set_new() on a policy's mask statements.
+ * The way the supervisor (and `vigil policy check`) should build the set: errors
+ * that the policy parser does not see (a replace= group the regex lacks, more
+ * than VIGIL_MASK_MAX_RULES statements) then name the policy file and line.
+ * @return as vigil_mask_set_new(); -EINVAL for a NULL policy.
+ */
+int vigil_mask_set_from_policy(const vigil_policy *p, vigil_mask_set **ret, char **ret_error);
+
 /** Free a set. Accepts NULL; returns NULL. Every stream made from it must be freed first. */
 vigil_mask_set *vigil_mask_set_free(vigil_mask_set *set);
 

@@ -37,6 +37,9 @@ static int compile_one(const char *pattern, uint32_t options, pcre2_compile_cont
         pcre2_code *code;
         int err;
 
+        /* Bytes, not UTF-8 (terminal output need not be valid UTF-8, and (*UTF)
+         * is refused), as the policy compiles it. */
+        options |= PCRE2_NEVER_UTF | PCRE2_NEVER_BACKSLASH_C;
         code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, options, &err, &off, cctx);
         if (!code) {
                 if (err == PCRE2_ERROR_NOMEMORY)
@@ -163,7 +166,9 @@ int vigil_mask_set_new(const vigil_mask_rule *rules, size_t n, vigil_mask_set **
         cctx = pcre2_compile_context_create(NULL);
         if (!cctx)
                 return -ENOMEM;
+        /* The policy's limits for its regexes (policy/regex.h). */
         (void)pcre2_set_parens_nest_limit(cctx, 64);
+        (void)pcre2_set_max_pattern_length(cctx, VIGIL_POLICY_MAX_REGEX);
         set->max_pairs = 1;
         for (size_t i = 0; i < n; i++) {
                 mask_rule *m = &set->rules[i];

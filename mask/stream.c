@@ -68,6 +68,7 @@ int vigil_mask_stream_new(const vigil_mask_set *set, unsigned flags, vigil_mask_
         pcre2_jit_stack_assign(s->mctx, NULL, s->jit_stack);
         (void)pcre2_set_match_limit(s->mctx, 1000000);
         (void)pcre2_set_depth_limit(s->mctx, 10000);
+        (void)pcre2_set_heap_limit(s->mctx, 8192);
         for (size_t i = 0; i < n; i++) {
                 s->md[i] = pcre2_match_data_create(set->max_pairs, NULL);
                 if (!s->md[i])

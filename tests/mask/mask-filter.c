@@ -1,9 +1,10 @@
 /* mask-filter: stdin -> masker -> stdout, for tests and for trying rules.
  *
- *   mask-filter [--detectors all|NAME,...] [--regex RE [--replace TEXT]]...
+ *   mask-filter [--policy FILE] [--detectors all|NAME,...] [--regex RE [--replace TEXT]]...
  *               [--chunk N | --random-chunks MAX --seed S] [--term FILE]
  *               [--echo TEXT] [--sniff] [--counts] [--held] [--no-prefilter]
  *
+ * --policy takes the mask statements of a policy file (and nothing else).
  * stdout gets the recording's copy; --term FILE the terminal's copy. Input is
  * fed in chunks of N bytes (default: as read). --echo TEXT declares TEXT as
  * typed before the first feed. --counts prints "NAME COUNT" per rule to
@@ -67,6 +68,7 @@ int main(int argc, char **argv)
         int term_fd = -1, k;
         char *lists[16];
         size_t n_lists = 0;
+        vigil_policy *policy = NULL;
 
         for (int i = 1; i < argc; i++) {
                 const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -85,6 +87,19 @@ int main(int argc, char **argv)
                         }
                         if (n_lists < sizeof(lists) / sizeof(lists[0]))
                                 lists[n_lists++] = list; /* the rules point into it */
+                } else if (strcmp(a, "--policy") == 0 && v && !policy) {
+                        vigil_diags d = {0};
+
+                        if (vigil_policy_load(v, &policy, &d) < 0) {
+                                fprintf(stderr, "mask-filter: %s:%u: %s\n", v, d.n ? d.items[0].line : 0,
+                                        d.n ? d.items[0].message : "cannot load");
+                                vigil_diags_clear(&d);
+                                return 1;
+                        }
+                        vigil_diags_clear(&d);
+                        for (size_t j = 0; j < vigil_policy_n_masks(policy) && n < VIGIL_MASK_MAX_RULES; j++)
+                                rules[n++] = *vigil_policy_mask(policy, j);
+                        i++;
                 } else if (strcmp(a, "--regex") == 0 && v && n < VIGIL_MASK_MAX_RULES) {
                         rules[n] = (vigil_mask_rule){.regex = v, .file = "--regex", .line = (unsigned)n + 1};
                         n++;
@@ -181,5 +196,6 @@ int main(int argc, char **argv)
         free(err);
         for (size_t i = 0; i < n_lists; i++)
                 free(lists[i]);
+        vigil_policy_free(policy);
         return 0;
 }
