@@ -173,6 +173,10 @@ struct vigil_mask_stream {
         pcre2_match_context *mctx;
         pcre2_jit_stack *jit_stack;
         cand *cands;
+        /* Per rule: no replacement can start before this view offset (what the
+         * last process() ruled out), so a feed does not search the held bytes
+         * again for rules that already passed them. */
+        size_t *resume;
         vigil_mask_buf scratch;
         uint64_t *counts;
         uint64_t errors;

@@ -29,6 +29,7 @@ vigil_mask_stream *vigil_mask_stream_free(vigil_mask_stream *s)
         pcre2_match_context_free(s->mctx);
         pcre2_jit_stack_free(s->jit_stack);
         free(s->cands);
+        free(s->resume);
         free(s->counts);
         free(s->buf);
         free(s->view);
@@ -59,11 +60,12 @@ int vigil_mask_stream_new(const vigil_mask_set *set, unsigned flags, vigil_mask_
         s->md = calloc(n ?: 1, sizeof(*s->md));
         s->cands = calloc(n ?: 1, sizeof(*s->cands));
         s->counts = calloc(n ?: 1, sizeof(*s->counts));
+        s->resume = calloc(n ?: 1, sizeof(*s->resume));
         s->mctx = pcre2_match_context_create(NULL);
         /* Built-in patterns need little; a regex= rule gets room up to 1 MiB and
          * PCRE2's match limit, beyond which it fails closed (see mask.h). */
         s->jit_stack = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
-        if (!s->md || !s->cands || !s->counts || !s->mctx || !s->jit_stack)
+        if (!s->md || !s->cands || !s->counts || !s->resume || !s->mctx || !s->jit_stack)
                 return -ENOMEM;
         pcre2_jit_stack_assign(s->mctx, NULL, s->jit_stack);
         (void)pcre2_set_match_limit(s->mctx, 1000000);
@@ -213,7 +215,7 @@ static int process(vigil_mask_stream *s, bool final, size_t vend, vigil_mask_buf
                         cand *c = &s->cands[i];
 
                         if (!c->valid || (c->kind != CAND_NONE && c->s < p))
-                                mask_rule_find(&ctx, i, p, c);
+                                mask_rule_find(&ctx, i, p > s->resume[i] ? p : s->resume[i], c);
                         if (c->kind == CAND_NONE)
                                 continue;
                         /* Leftmost wins; at the same start, the earlier rule, whether
@@ -238,6 +240,11 @@ static int process(vigil_mask_stream *s, bool final, size_t vend, vigil_mask_buf
                         return k;
                 p = best->e;
         }
+        /* What the next call need not search again: a complete or partial match
+         * found stays where it is; nothing found means nothing can start before
+         * the end (an attempt reaching the end would have been partial). */
+        for (size_t i = 0; i < s->set->n; i++)
+                s->resume[i] = s->cands[i].kind == CAND_NONE ? vend : s->cands[i].s;
         if (hold < mask_vlen(s))
                 release = mask_vraw(s, hold);
         else
@@ -369,6 +376,8 @@ int vigil_mask_stream_flush(vigil_mask_stream *s, vigil_mask_buf *rec, vigil_mas
         s->done = s->len;
         s->vdone = mask_vlen(s);
         s->echo_pos = s->len;
+        for (size_t i = 0; i < s->set->n; i++)
+                s->resume[i] = s->vdone;
         mask_view_compact(s);
         return 0;
 }

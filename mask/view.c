@@ -187,6 +187,8 @@ void mask_view_compact(vigil_mask_stream *s)
         s->term -= rcut;
         s->echo_pos = s->echo_pos > rcut ? s->echo_pos - rcut : 0;
         s->vdone -= vcut;
+        for (size_t i = 0; i < s->set->n; i++)
+                s->resume[i] = s->resume[i] > vcut ? s->resume[i] - vcut : 0;
         s->at_start = false;
         if (s->ident)
                 return;
