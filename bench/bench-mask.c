@@ -46,9 +46,11 @@ static const char *const planted[] = {
         "card 4111 1111 1111 1111 ok",
         "AKIAIOSFODNN7EXAMPLE",
         "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        ("-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu\n"
+        ("-----BEGIN RSA PRIVATE "
+         "KEY-----\nMIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu\n"
          "KUpRKfFLfRYC9AIKjbJTWit+CqvjWYzvQwECAwEAAQ==\n-----END RSA PRIVATE KEY-----"),
-        "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+        "Authorization: Bearer "
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
         "GITHUB_TOKEN ghp_abcdefghijklmnopqrstuvwxyz0123456789",
         "slack xoxb-1234567890-abcdefghij",
         "ssn 123-45-6789",
@@ -90,7 +92,8 @@ static char *make_input(size_t size, size_t *ret_len, size_t *ret_planted)
 
 typedef enum { MODE_MEMCPY, MODE_NORULES, MODE_ALL } mode;
 
-static double run(mode m, const vigil_mask_set *set, const char *in, size_t len, size_t chunk, double *ret_cpu)
+static double run(mode m, const vigil_mask_set *set, const char *in, size_t len, size_t chunk,
+                  double *ret_cpu)
 {
         vigil_mask_stream *s = NULL;
         vigil_mask_buf rec = {0}, term = {0};
@@ -128,8 +131,17 @@ static double run(mode m, const vigil_mask_set *set, const char *in, size_t len,
 static int verify(const vigil_mask_set *set, const char *in, size_t len, size_t chunk, size_t *ret_masks)
 {
         static const char *const cores[] = {
-                "4111 1111 1111 1111", "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI", "MIIBOgIBAAJBAKj34", "eyJzdWIi",
-                "ghp_abcdef", "xoxb-", "123-45-6789", "john.doe@", "DE89 3704", "hunter2",
+                "4111 1111 1111 1111",
+                "AKIAIOSFODNN7EXAMPLE",
+                "wJalrXUtnFEMI",
+                "MIIBOgIBAAJBAKj34",
+                "eyJzdWIi",
+                "ghp_abcdef",
+                "xoxb-",
+                "123-45-6789",
+                "john.doe@",
+                "DE89 3704",
+                "hunter2",
         };
         vigil_mask_stream *s = NULL;
         vigil_mask_buf rec = {0};
@@ -139,7 +151,8 @@ static int verify(const vigil_mask_set *set, const char *in, size_t len, size_t 
         if (vigil_mask_stream_new(set, 0, &s) < 0)
                 abort();
         for (size_t off = 0; off < len; off += chunk)
-                if (vigil_mask_stream_feed(s, in + off, len - off < chunk ? len - off : chunk, &rec, NULL) < 0)
+                if (vigil_mask_stream_feed(s, in + off, len - off < chunk ? len - off : chunk, &rec, NULL) <
+                    0)
                         abort();
         if (vigil_mask_stream_flush(s, &rec, NULL) < 0)
                 abort();
@@ -223,7 +236,9 @@ int main(int argc, char **argv)
                 else if (strcmp(argv[i], "--runs") == 0)
                         runs = strtoul(argv[i + 1], NULL, 10);
                 else if (strcmp(argv[i], "--only") == 0) /* for profiling: memcpy, no-rules or all */
-                        only = strcmp(argv[i + 1], "memcpy") == 0 ? 0 : strcmp(argv[i + 1], "no-rules") == 0 ? 1 : 2;
+                        only = strcmp(argv[i + 1], "memcpy") == 0     ? 0
+                               : strcmp(argv[i + 1], "no-rules") == 0 ? 1
+                                                                      : 2;
         }
         if (!mb || !chunk || !runs) {
                 fprintf(stderr, "usage: bench-mask [--mb N] [--chunk BYTES] [--runs R]\n");
@@ -253,7 +268,8 @@ int main(int argc, char **argv)
                (double)len / 1e6 / cbest[MODE_MEMCPY]);
         printf("no-rules    %10.1f %10.1f\n", (double)len / 1e6 / best[MODE_NORULES],
                (double)len / 1e6 / cbest[MODE_NORULES]);
-        printf("all         %10.1f %10.1f\n", (double)len / 1e6 / best[MODE_ALL], (double)len / 1e6 / cbest[MODE_ALL]);
+        printf("all         %10.1f %10.1f\n", (double)len / 1e6 / best[MODE_ALL],
+               (double)len / 1e6 / cbest[MODE_ALL]);
         leak = verify(all, in, len, chunk, &masks);
         printf("planted %zu secrets, %zu masks in the output%s\n", n_planted, masks, leak ? ", LEAKS" : "");
         latency(all);

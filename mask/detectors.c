@@ -65,8 +65,9 @@ const detector mask_detectors[] = {
         },
         {
                 .name = "github-token",
-                .pattern = "(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,244})"
-                           "(?![A-Za-z0-9_])",
+                .pattern =
+                        "(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,244})"
+                        "(?![A-Za-z0-9_])",
                 .trig = TRIG_BYTE,
                 .byte = '_',
                 .back = 10,
@@ -118,7 +119,8 @@ const detector mask_detectors[] = {
                 .name = "password-assignment",
                 /* Lead: key = or : (quoted or not); body: the value up to its quote, or up
                  * to whitespace and ; , & ` when unquoted. The lead stays visible. */
-                .pattern = "(?i)(?:password|passwd|secret|token)(?:[_-]?key)?[\"']?[ \\t]{0,8}[:=][ \\t]{0,8}[\"']?",
+                .pattern = "(?i)(?:password|passwd|secret|token)(?:[_-]?key)?[\"']?[ \\t]{0,8}[:=][ "
+                           "\\t]{0,8}[\"']?",
                 .body = "(?:(?<=\")[^\"\\r\\n]{1,256}|(?<=')[^'\\r\\n]{1,256}"
                         "|(?<![\"'])(?![:=])[^\\x00-\\x20\\x7f\"'`;,&]{1,256})",
                 .trig = TRIG_ASSIGN,

@@ -67,8 +67,8 @@ typedef struct mask_rule {
 struct vigil_mask_set {
         mask_rule *rules;
         size_t n;
-        uint32_t max_pairs;      /* ovector pairs any rule needs */
-        unsigned run_min[2];     /* TRIG_DIGITS, TRIG_UPPER: smallest min in the set */
+        uint32_t max_pairs;  /* ovector pairs any rule needs */
+        unsigned run_min[2]; /* TRIG_DIGITS, TRIG_UPPER: smallest min in the set */
 };
 
 /* Match result of one rule from a position. */
@@ -81,9 +81,9 @@ typedef enum cand_kind {
 
 typedef struct cand {
         cand_kind kind;
-        size_t s, e;   /* view offsets */
-        size_t subj;   /* subject length the match ran with (for substitution) */
-        bool valid;    /* cached result usable */
+        size_t s, e; /* view offsets */
+        size_t subj; /* subject length the match ran with (for substitution) */
+        bool valid;  /* cached result usable */
 } cand;
 
 /* The text the regexes see: the stream's bytes without terminal escape
@@ -130,8 +130,8 @@ enum {
 typedef struct search_ctx {
         const vigil_mask_set *set;
         const char *view;
-        size_t vlen;   /* subject end (view length, or a cut when forced) */
-        bool final;    /* the end of the subject is the end of the stream */
+        size_t vlen; /* subject end (view length, or a cut when forced) */
+        bool final;  /* the end of the subject is the end of the stream */
         uint32_t notbol;
         pcre2_match_data **md; /* one per rule */
         pcre2_match_context *mctx;
@@ -144,7 +144,8 @@ void mask_rule_find(search_ctx *c, size_t i, size_t p, cand *ret);
 
 /* Window scan (scan.c): the first window [ws, we] of detector d with we >= from
  * and ws < limit, overlapping windows merged, ws clipped to >= from. */
-bool mask_scan_window(search_ctx *c, const detector *d, size_t from, size_t limit, size_t *ret_ws, size_t *ret_we);
+bool mask_scan_window(search_ctx *c, const detector *d, size_t from, size_t limit, size_t *ret_ws,
+                      size_t *ret_we);
 
 struct vigil_mask_stream {
         const vigil_mask_set *set;

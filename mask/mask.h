@@ -38,11 +38,11 @@
 #include "policy.h" /* vigil_mask_rule, vigil_mask_detectors[] */
 
 /* Bounds. A hostile or broken policy cannot make the masker slow or big. */
-#define VIGIL_MASK_MAX_RULES 256u          /* mask statements in one set */
-#define VIGIL_MASK_MAX_REPLACE 1024u       /* bytes of one replace= text */
-#define VIGIL_MASK_MAX_LOOKBEHIND 255u     /* characters a regex= may look back */
-#define VIGIL_MASK_MAX_HOLD (20u * 1024)   /* bytes a stream holds back, at most */
-#define VIGIL_MASK_MAX_PEM (16u * 1024)    /* a private-key block's body, at most */
+#define VIGIL_MASK_MAX_RULES 256u        /* mask statements in one set */
+#define VIGIL_MASK_MAX_REPLACE 1024u     /* bytes of one replace= text */
+#define VIGIL_MASK_MAX_LOOKBEHIND 255u   /* characters a regex= may look back */
+#define VIGIL_MASK_MAX_HOLD (20u * 1024) /* bytes a stream holds back, at most */
+#define VIGIL_MASK_MAX_PEM (16u * 1024)  /* a private-key block's body, at most */
 
 typedef struct vigil_mask_set vigil_mask_set;
 typedef struct vigil_mask_stream vigil_mask_stream;

@@ -78,7 +78,9 @@ int mask_replace_check(pcre2_code *re, const char *t, size_t len, char **ret_err
                         while (i < len && name_char(t[i]))
                                 i++;
                 if (i == start)
-                        return bad(ret_error, "'$' must be followed by a group number or name (write $$ for a dollar sign)",
+                        return bad(ret_error,
+                                   "'$' must be followed by a group number or name (write $$ for a dollar "
+                                   "sign)",
                                    off);
                 if (brace) {
                         if (i >= len || t[i] != '}')

@@ -17,16 +17,8 @@ enum {
 static const unsigned char cls[256] = {
         [' '] = C_DSEP | C_USEP,
         ['-'] = C_DSEP,
-        ['0'] = C_DIGIT | C_UPPER, ['1'] = C_DIGIT | C_UPPER, ['2'] = C_DIGIT | C_UPPER,
-        ['3'] = C_DIGIT | C_UPPER, ['4'] = C_DIGIT | C_UPPER, ['5'] = C_DIGIT | C_UPPER,
-        ['6'] = C_DIGIT | C_UPPER, ['7'] = C_DIGIT | C_UPPER, ['8'] = C_DIGIT | C_UPPER,
-        ['9'] = C_DIGIT | C_UPPER,
-        ['A'] = C_UPPER, ['B'] = C_UPPER, ['C'] = C_UPPER, ['D'] = C_UPPER, ['E'] = C_UPPER,
-        ['F'] = C_UPPER, ['G'] = C_UPPER, ['H'] = C_UPPER, ['I'] = C_UPPER, ['J'] = C_UPPER,
-        ['K'] = C_UPPER, ['L'] = C_UPPER, ['M'] = C_UPPER, ['N'] = C_UPPER, ['O'] = C_UPPER,
-        ['P'] = C_UPPER, ['Q'] = C_UPPER, ['R'] = C_UPPER, ['S'] = C_UPPER, ['T'] = C_UPPER,
-        ['U'] = C_UPPER, ['V'] = C_UPPER, ['W'] = C_UPPER, ['X'] = C_UPPER, ['Y'] = C_UPPER,
-        ['Z'] = C_UPPER,
+        ['0' ... '9'] = C_DIGIT | C_UPPER,
+        ['A' ... 'Z'] = C_UPPER,
 };
 
 #if defined(__SSE2__)
@@ -68,7 +60,7 @@ static inline uint64_t run_mask64(const unsigned char *p, bool upper)
         uint64_t m = 0;
 
         for (int i = 0; i < 64; i++)
-                m |= (uint64_t)!!(cls[p[i]] & want) << i;
+                m |= (uint64_t) !!(cls[p[i]] & want) << i;
         return m;
 }
 #endif
@@ -76,8 +68,8 @@ static inline uint64_t run_mask64(const unsigned char *p, bool upper)
 /* Start (>= i) of the first run of at least L run bytes, or vlen. Runs are
  * found 64 bytes at a time: in most text they are short, and base64, the
  * worst case, breaks them every few bytes. */
-static inline __attribute__((always_inline)) size_t find_long_run(const unsigned char *u, size_t i, size_t vlen,
-                                                                   unsigned L, bool upper)
+static inline __attribute__((always_inline)) size_t find_long_run(const unsigned char *u, size_t i,
+                                                                  size_t vlen, unsigned L, bool upper)
 {
         unsigned want = upper ? (C_UPPER | C_USEP) : (C_DIGIT | C_DSEP);
         size_t base = i, run = 0, run_start = i;
@@ -147,7 +139,9 @@ static bool scan_run(const char *v, size_t vlen, size_t from, size_t limit, unsi
         size_t i = from;
 
         while (i < vlen) {
-                size_t h = upper ? find_long_run(u, i, vlen, min, true) : find_long_run(u, i, vlen, min, false), e = h;
+                size_t h = upper ? find_long_run(u, i, vlen, min, true)
+                                 : find_long_run(u, i, vlen, min, false),
+                       e = h;
                 unsigned n = 0;
 
                 if (h >= vlen || h >= limit)
@@ -193,8 +187,10 @@ static size_t find_literal(const char *v, size_t vlen, size_t x, const char *lit
                 const char *p = v + t;
                 __m128i e = _mm_and_si128(
                         _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), b0),
-                        _mm_and_si128(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 1)), b1),
-                                      _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 2)), b2)));
+                        _mm_and_si128(
+                                _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 1)), b1),
+                                _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 2)),
+                                               b2)));
                 unsigned m = (unsigned)_mm_movemask_epi8(e);
 
                 while (m) {
@@ -272,7 +268,8 @@ static bool run_window(search_ctx *c, const detector *d, size_t from, size_t lim
         return true;
 }
 
-bool mask_scan_window(search_ctx *c, const detector *d, size_t from, size_t limit, size_t *ret_ws, size_t *ret_we)
+bool mask_scan_window(search_ctx *c, const detector *d, size_t from, size_t limit, size_t *ret_ws,
+                      size_t *ret_we)
 {
         size_t back_lo = d->trig == TRIG_BYTE ? d->back_lo : 0;
         size_t back = d->trig == TRIG_LITERAL ? 0 : d->back;

@@ -9,14 +9,16 @@
 #include "mask-internal.h"
 #include "vigil-error.h"
 
-static _printf_(3, 4) int set_error(char **ret_error, const vigil_mask_rule *r, const char *fmt, ...)
+/* Returns code, after putting the message in *ret_error; -ENOMEM when that fails. */
+static _printf_(4, 5) int set_error(char **ret_error, const vigil_mask_rule *r, int code, const char *fmt,
+                                    ...)
 {
         _cleanup_free_ char *msg = NULL;
         va_list ap;
         int k;
 
         if (!ret_error)
-                return 0;
+                return code;
         va_start(ap, fmt);
         k = vasprintf(&msg, fmt, ap);
         va_end(ap);
@@ -26,7 +28,7 @@ static _printf_(3, 4) int set_error(char **ret_error, const vigil_mask_rule *r, 
                 k = asprintf(ret_error, "%s:%u: %s", r->file, r->line, msg);
         else
                 k = asprintf(ret_error, "mask rule: %s", msg);
-        return k < 0 ? -ENOMEM : 0;
+        return k < 0 ? -ENOMEM : code;
 }
 
 static int compile_one(const char *pattern, uint32_t options, pcre2_compile_context *cctx, pcre2_code **ret,
@@ -45,8 +47,8 @@ static int compile_one(const char *pattern, uint32_t options, pcre2_compile_cont
                 if (err == PCRE2_ERROR_NOMEMORY)
                         return -ENOMEM;
                 (void)pcre2_get_error_message(err, msg, sizeof(msg));
-                return set_error(ret_error, r, "mask regex '%s': %s at offset %zu", pattern, (char *)msg,
-                                 (size_t)off) ?: VIGIL_E_PARSE;
+                return set_error(ret_error, r, VIGIL_E_PARSE, "mask regex '%s': %s at offset %zu", pattern,
+                                 (char *)msg, (size_t)off);
         }
         /* Without JIT (e.g. a kernel refusing executable memory) the interpreter
          * gives the same results, slower. */
@@ -76,27 +78,30 @@ vigil_mask_set *vigil_mask_set_free(vigil_mask_set *set)
 DEFINE_TRIVIAL_CLEANUP_FUNC(vigil_mask_set *, vigil_mask_set_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(pcre2_compile_context *, pcre2_compile_context_free)
 
-static int compile_rule(const vigil_mask_rule *r, pcre2_compile_context *cctx, mask_rule *m, char **ret_error)
+static int compile_rule(const vigil_mask_rule *r, pcre2_compile_context *cctx, mask_rule *m,
+                        char **ret_error)
 {
         uint32_t pairs = 0;
         int k;
 
         if (!!r->detector == !!r->regex)
-                return set_error(ret_error, r, "a mask rule needs exactly one of a detector or regex=") ?:
-                                                                                                VIGIL_E_PARSE;
+                return set_error(ret_error, r, VIGIL_E_PARSE,
+                                 "a mask rule needs exactly one of a detector or regex=");
         if (r->replace && strlen(r->replace) > VIGIL_MASK_MAX_REPLACE)
-                return set_error(ret_error, r, "replace= text longer than %u bytes", VIGIL_MASK_MAX_REPLACE) ?:
-                                                                                                VIGIL_E_TOO_BIG;
+                return set_error(ret_error, r, VIGIL_E_TOO_BIG, "replace= text longer than %u bytes",
+                                 VIGIL_MASK_MAX_REPLACE);
         if (r->detector) {
                 m->det = mask_detector_find(r->detector);
                 if (!m->det)
-                        return set_error(ret_error, r, "unknown mask detector '%s'", r->detector) ?: VIGIL_E_PARSE;
+                        return set_error(ret_error, r, VIGIL_E_PARSE, "unknown mask detector '%s'",
+                                         r->detector);
                 m->name = m->det->name;
                 k = compile_one(m->det->pattern, 0, cctx, &m->re, &m->re_jit, r, ret_error);
                 if (k < 0)
                         return k;
                 if (m->det->body) {
-                        k = compile_one(m->det->body, PCRE2_ANCHORED, cctx, &m->body, &m->body_jit, r, ret_error);
+                        k = compile_one(m->det->body, PCRE2_ANCHORED, cctx, &m->body, &m->body_jit, r,
+                                        ret_error);
                         if (k < 0)
                                 return k;
                 }
@@ -110,23 +115,24 @@ static int compile_rule(const vigil_mask_rule *r, pcre2_compile_context *cctx, m
 
         m->name = "regex";
         if (strlen(r->regex) > VIGIL_POLICY_MAX_REGEX)
-                return set_error(ret_error, r, "mask regex longer than %u bytes", VIGIL_POLICY_MAX_REGEX) ?:
-                                                                                        VIGIL_E_TOO_BIG;
+                return set_error(ret_error, r, VIGIL_E_TOO_BIG, "mask regex longer than %u bytes",
+                                 VIGIL_POLICY_MAX_REGEX);
         /* ^ and $ are line anchors: the stream has no other notion of a start. */
         k = compile_one(r->regex, PCRE2_MULTILINE, cctx, &m->re, &m->re_jit, r, ret_error);
         if (k < 0)
                 return k;
-        if (pcre2_pattern_info(m->re, PCRE2_INFO_MAXLOOKBEHIND, &pairs) == 0 && pairs > VIGIL_MASK_MAX_LOOKBEHIND)
-                return set_error(ret_error, r, "mask regex looks back %u characters, more than %u", pairs,
-                                 VIGIL_MASK_MAX_LOOKBEHIND) ?:
-                                                         VIGIL_E_TOO_BIG;
+        if (pcre2_pattern_info(m->re, PCRE2_INFO_MAXLOOKBEHIND, &pairs) == 0 &&
+            pairs > VIGIL_MASK_MAX_LOOKBEHIND)
+                return set_error(ret_error, r, VIGIL_E_TOO_BIG,
+                                 "mask regex looks back %u characters, more than %u", pairs,
+                                 VIGIL_MASK_MAX_LOOKBEHIND);
         if (r->replace) {
                 k = mask_replace_check(m->re, r->replace, strlen(r->replace), ret_error);
                 if (k == VIGIL_E_PARSE && ret_error && *ret_error) {
                         /* Prefix the rule's location to the checker's message. */
                         _cleanup_free_ char *inner = TAKE_PTR(*ret_error);
 
-                        return set_error(ret_error, r, "%s", inner) ?: VIGIL_E_PARSE;
+                        return set_error(ret_error, r, VIGIL_E_PARSE, "%s", inner);
                 }
                 if (k < 0)
                         return k;
@@ -149,13 +155,11 @@ int vigil_mask_set_new(const vigil_mask_rule *rules, size_t n, vigil_mask_set **
         if ((!rules && n > 0) || !ret)
                 return -EINVAL;
         if (n > VIGIL_MASK_MAX_RULES) {
-                k = set_error(ret_error ? &err : NULL, NULL, "%zu mask rules, more than %u", n,
-                              VIGIL_MASK_MAX_RULES);
-                if (k < 0)
-                        return k;
-                if (ret_error)
+                k = set_error(ret_error ? &err : NULL, NULL, VIGIL_E_TOO_BIG, "%zu mask rules, more than %u",
+                              n, VIGIL_MASK_MAX_RULES);
+                if (ret_error && err)
                         *ret_error = err;
-                return VIGIL_E_TOO_BIG;
+                return k;
         }
         set = calloc(1, sizeof(*set));
         if (!set)

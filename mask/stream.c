@@ -106,8 +106,8 @@ static int emit_visible(vigil_mask_stream *s, size_t a, size_t b, vigil_mask_buf
 }
 
 /* The replacement text for rule i's match c, into s->scratch or as given. */
-static int replacement(vigil_mask_stream *s, const search_ctx *ctx, size_t i, const cand *c, const char **ret,
-                       size_t *ret_len)
+static int replacement(vigil_mask_stream *s, const search_ctx *ctx, size_t i, const cand *c,
+                       const char **ret, size_t *ret_len)
 {
         const mask_rule *m = &s->set->rules[i];
         PCRE2_SIZE out;
@@ -124,7 +124,8 @@ static int replacement(vigil_mask_stream *s, const search_ctx *ctx, size_t i, co
                 out = s->scratch.cap;
                 rc = pcre2_substitute(m->re, (PCRE2_SPTR)ctx->view, c->subj, c->s,
                                       PCRE2_SUBSTITUTE_MATCHED | PCRE2_SUBSTITUTE_REPLACEMENT_ONLY |
-                                              PCRE2_SUBSTITUTE_UNSET_EMPTY | PCRE2_SUBSTITUTE_OVERFLOW_LENGTH,
+                                              PCRE2_SUBSTITUTE_UNSET_EMPTY |
+                                              PCRE2_SUBSTITUTE_OVERFLOW_LENGTH,
                                       s->md[i], ctx->mctx, (PCRE2_SPTR)m->replace, m->replace_len,
                                       (PCRE2_UCHAR *)s->scratch.data, &out);
                 if (rc >= 0) {
@@ -147,8 +148,8 @@ static int replacement(vigil_mask_stream *s, const search_ctx *ctx, size_t i, co
 /* View span [vs, ve) of rule i replaced; the escape sequences inside it are
  * kept (after the replacement) so the terminal's state stays as the program
  * meant it. */
-static int emit_mask(vigil_mask_stream *s, const search_ctx *ctx, size_t i, const cand *c, vigil_mask_buf *rec,
-                     vigil_mask_buf *term)
+static int emit_mask(vigil_mask_stream *s, const search_ctx *ctx, size_t i, const cand *c,
+                     vigil_mask_buf *rec, vigil_mask_buf *term)
 {
         size_t b = mask_vraw(s, c->e - 1) + 1;
         bool to_term = term && s->term < b;
@@ -288,7 +289,8 @@ static int echo_pass(vigil_mask_stream *s, vigil_mask_buf *term)
         return 0;
 }
 
-static int segment(vigil_mask_stream *s, const char *data, size_t n, vigil_mask_buf *rec, vigil_mask_buf *term)
+static int segment(vigil_mask_stream *s, const char *data, size_t n, vigil_mask_buf *rec,
+                   vigil_mask_buf *term)
 {
         int k;
 

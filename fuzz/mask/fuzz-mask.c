@@ -149,7 +149,8 @@ static void gen(plant *p)
                 p->name = "aws-access-key";
                 break;
         case 2:
-                snprintf(p->lead, sizeof(p->lead), "%s", rnd(2) ? "aws_secret_access_key = " : "AWS_SECRET_ACCESS_KEY=");
+                snprintf(p->lead, sizeof(p->lead), "%s",
+                         rnd(2) ? "aws_secret_access_key = " : "AWS_SECRET_ACCESS_KEY=");
                 rand_from(p->secret, 40, ALNUM "/+");
                 p->name = "aws-secret-key";
                 break;
@@ -186,7 +187,8 @@ static void gen(plant *p)
                 p->name = "slack-token";
                 break;
         case 7:
-                snprintf(p->secret, sizeof(p->secret), "%03u-%02u-%04u", 1 + rnd(665), 1 + rnd(99), 1 + rnd(9999));
+                snprintf(p->secret, sizeof(p->secret), "%03u-%02u-%04u", 1 + rnd(665), 1 + rnd(99),
+                         1 + rnd(9999));
                 p->name = "ssn-us";
                 break;
         case 8:
@@ -221,8 +223,8 @@ static void gen(plant *p)
         }
 }
 
-static const char *const escapes[] = {"\033[31m", "\033[0m", "\033[1;32m", "\033[K", "\033]0;title\a", "\033(B",
-                                      "\033[38;5;208m"};
+static const char *const escapes[] = {"\033[31m",       "\033[0m", "\033[1;32m",    "\033[K",
+                                      "\033]0;title\a", "\033(B",  "\033[38;5;208m"};
 
 /* Filler that cannot contain a secret, from arbitrary bytes. */
 static void clean_filler(text *t, const uint8_t *d, size_t n)
@@ -304,8 +306,8 @@ static void fail(const char *what, const text *in, const vigil_mask_buf *out)
                         (void)fclose(f);
                 }
         }
-        fprintf(stderr, "fuzz-mask: %s\n--- input (%zu)\n%.*s\n--- output (%zu)\n%.*s\n", what, in->n, (int)in->n,
-                in->p, out->len, (int)out->len, out->data);
+        fprintf(stderr, "fuzz-mask: %s\n--- input (%zu)\n%.*s\n--- output (%zu)\n%.*s\n", what, in->n,
+                (int)in->n, in->p, out->len, (int)out->len, out->data);
         abort();
 }
 
@@ -329,7 +331,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         subset = clean ? 0 : (data[0] >> 1) % N_SUBSETS;
         set = the_set(subset);
         rng = 0x9e3779b97f4a7c15ull ^ ((uint64_t)data[1] | (uint64_t)data[2] << 8 | (uint64_t)data[3] << 16 |
-                                      (uint64_t)data[4] << 24);
+                                       (uint64_t)data[4] << 24);
         filler = data + 5;
         nf = size - 5;
         np = rnd(MAX_PLANT + 1);
@@ -394,7 +396,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if (vigil_mask_stream_flush(s, &out, &term) < 0)
                 abort();
-        if (vigil_mask_stream_feed(ref, in.p, in.n, &rout, NULL) < 0 || vigil_mask_stream_flush(ref, &rout, NULL) < 0)
+        if (vigil_mask_stream_feed(ref, in.p, in.n, &rout, NULL) < 0 ||
+            vigil_mask_stream_flush(ref, &rout, NULL) < 0)
                 abort();
 
         if (out.len != rout.len || memcmp(out.data, rout.data, out.len) != 0)
@@ -404,8 +407,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (clean) {
                 if (want.n != out.len || memcmp(want.p, out.data, out.len) != 0) {
                         fprintf(stderr, "--- expected (%zu)\n%.*s\n", want.n, (int)want.n, want.p);
-                        fail("clean text: output is not the input with exactly the planted secrets masked", &in,
-                             &out);
+                        fail("clean text: output is not the input with exactly the planted secrets masked",
+                             &in, &out);
                 }
         } else {
                 for (size_t i = 0; i < np; i++) {
@@ -415,7 +418,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                 continue;
                         for (size_t j = 0; j < np; j++)
                                 planted += strcmp(pl[j].secret, pl[i].secret) == 0;
-                        if (count(out.data, out.len, pl[i].secret) + planted > count(in.p, in.n, pl[i].secret))
+                        if (count(out.data, out.len, pl[i].secret) + planted >
+                            count(in.p, in.n, pl[i].secret))
                                 fail("a planted secret is visible in the output", &in, &out);
                 }
         }

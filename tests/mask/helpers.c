@@ -10,7 +10,8 @@ vigil_mask_set *all_detectors(void)
         size_t n = 0;
 
         for (size_t i = 0; vigil_mask_detectors[i]; i++)
-                rules[n++] = (vigil_mask_rule){.detector = vigil_mask_detectors[i], .file = "test", .line = 1};
+                rules[n++] =
+                        (vigil_mask_rule){.detector = vigil_mask_detectors[i], .file = "test", .line = 1};
         assert_int_equal(vigil_mask_set_new(rules, n, &set, NULL), 0);
         return set;
 }
@@ -27,7 +28,8 @@ vigil_mask_set *one_regex(const char *regex, const char *replace)
         return set;
 }
 
-char *mask_text(const vigil_mask_set *set, const char *in, size_t len, size_t chunk, vigil_mask_stream **ret_stream)
+char *mask_text(const vigil_mask_set *set, const char *in, size_t len, size_t chunk,
+                vigil_mask_stream **ret_stream)
 {
         vigil_mask_stream *s = NULL;
         vigil_mask_buf rec = {0};

@@ -79,8 +79,10 @@ int main(int argc, char **argv)
                         i++;
                         for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
                                 if (strcmp(t, "all") == 0) {
-                                        for (size_t d = 0; vigil_mask_detectors[d] && n < VIGIL_MASK_MAX_RULES; d++)
-                                                rules[n++] = (vigil_mask_rule){.detector = vigil_mask_detectors[d]};
+                                        for (size_t d = 0;
+                                             vigil_mask_detectors[d] && n < VIGIL_MASK_MAX_RULES; d++)
+                                                rules[n++] = (vigil_mask_rule){
+                                                        .detector = vigil_mask_detectors[d]};
                                 } else if (n < VIGIL_MASK_MAX_RULES) {
                                         rules[n++] = (vigil_mask_rule){.detector = t};
                                 }
@@ -131,7 +133,8 @@ int main(int argc, char **argv)
                 } else if (strcmp(a, "--no-prefilter") == 0) {
                         no_pre = true;
                 } else {
-                        return usage("unknown or incomplete option (see the comment at the top of mask-filter.c)");
+                        return usage("unknown or incomplete option (see the comment at the top of "
+                                     "mask-filter.c)");
                 }
         }
         k = vigil_mask_set_new(rules, n, &set, &err);

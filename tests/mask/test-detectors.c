@@ -15,7 +15,9 @@ typedef struct row {
 #define M(name) "[MASKED:" name "]"
 #define JWT "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
 #define AWSK "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-#define PEMBODY "MIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu\nKUpRKfFLfRYC9AIKjbJTWit+CqvjWYzvQwECAwEAAQ==\n"
+#define PEMBODY                                                                                             \
+        "MIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu\nKUpRKfFLfRYC9AIKjbJTWit+"        \
+        "CqvjWYzvQwECAwEAAQ==\n"
 
 static const row hits[] = {
         /* credit-card */
@@ -38,14 +40,16 @@ static const row hits[] = {
         /* private-key */
         {"-----BEGIN RSA PRIVATE KEY-----\n" PEMBODY "-----END RSA PRIVATE KEY-----\n$ ",
          M("private-key") "\n$ "},
-        {"-----BEGIN OPENSSH PRIVATE KEY-----\r\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\r\n"
+        {"-----BEGIN OPENSSH PRIVATE "
+         "KEY-----\r\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\r\n"
          "-----END OPENSSH PRIVATE KEY-----\r\n",
          M("private-key") "\r\n"},
         {"-----BEGIN PRIVATE KEY-----\n" PEMBODY "-----END PRIVATE KEY-----", M("private-key")},
-        {"-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,0123456789ABCDEF\n\n" PEMBODY
-         "-----END RSA PRIVATE KEY-----",
+        {"-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: "
+         "AES-128-CBC,0123456789ABCDEF\n\n" PEMBODY "-----END RSA PRIVATE KEY-----",
          M("private-key")},
-        {"-----BEGIN PGP PRIVATE KEY BLOCK-----\nVersion: GnuPG v2\n\n" PEMBODY "=abcd\n-----END PGP PRIVATE KEY BLOCK-----",
+        {"-----BEGIN PGP PRIVATE KEY BLOCK-----\nVersion: GnuPG v2\n\n" PEMBODY
+         "=abcd\n-----END PGP PRIVATE KEY BLOCK-----",
          M("private-key")},
         /* truncated (head -3 key.pem): up to the last key line */
         {"-----BEGIN RSA PRIVATE KEY-----\n" PEMBODY "user@host:~$ ", M("private-key") "user@host:~$ "},
@@ -82,38 +86,42 @@ static const row hits[] = {
 
 /* Near-misses and non-secrets: unchanged. */
 static const char *const visible[] = {
-        "4111 1111 1111 1112",              /* fails Luhn */
-        "4111  1111 1111 1111",             /* double space splits it */
-        "order 12345678901234567890 ok",    /* 20 digits */
-        "123456789012",                     /* 12 digits */
-        "AKIAIOSFODNN7EXAMPLEX",            /* 21 characters */
-        "akiaiosfodnn7example",             /* lower case */
-        AWSK,                               /* a bare 40-character string: no assignment context */
+        "4111 1111 1111 1112",           /* fails Luhn */
+        "4111  1111 1111 1111",          /* double space splits it */
+        "order 12345678901234567890 ok", /* 20 digits */
+        "123456789012",                  /* 12 digits */
+        "AKIAIOSFODNN7EXAMPLEX",         /* 21 characters */
+        "akiaiosfodnn7example",          /* lower case */
+        AWSK,                            /* a bare 40-character string: no assignment context */
         "-----BEGIN PUBLIC KEY-----\n" PEMBODY "-----END PUBLIC KEY-----",
         "-----BEGIN CERTIFICATE-----\n" PEMBODY "-----END CERTIFICATE-----",
-        "eyJhbGciOiJIUzI1NiJ9",             /* a JWT header alone */
+        "eyJhbGciOiJIUzI1NiJ9", /* a JWT header alone */
         "ghp_short",
-        "xoxz-123456789012-abcdef",         /* not a slack prefix */
-        "000-12-3456", "666-12-3456", "900-12-3456", "123-00-4567", "123-45-0000", /* never issued */
-        "123456789",                        /* SSN digits without dashes */
-        "1-123-45-6789",                    /* part of a longer dashed number */
-        "user@localhost",                   /* no dot-TLD */
-        "DE89 3704 0044 0532 0130 02",      /* IBAN checksum fails */
-        "Enter password: ",                 /* a prompt */
+        "xoxz-123456789012-abcdef", /* not a slack prefix */
+        "000-12-3456",
+        "666-12-3456",
+        "900-12-3456",
+        "123-00-4567",
+        "123-45-0000",                 /* never issued */
+        "123456789",                   /* SSN digits without dashes */
+        "1-123-45-6789",               /* part of a longer dashed number */
+        "user@localhost",              /* no dot-TLD */
+        "DE89 3704 0044 0532 0130 02", /* IBAN checksum fails */
+        "Enter password: ",            /* a prompt */
         "[sudo] password for alice: ",
-        "token == null",                    /* comparison, not assignment */
+        "token == null", /* comparison, not assignment */
         "passwords: 3 tokens: 5",
         "secretary: Jane",
         "token_count: 5",
-        "password=",                        /* no value */
+        "password=", /* no value */
         "2024-01-01 12:00:00 build 4521 ok",
         "\033[31mred\033[0m \033]0;title\a plain",
 };
 
 /* Documented false positives (docs/masking.md): masked although not secrets. */
 static const row known_fp[] = {
-        {"ts 1700000000004", "ts " M("credit-card")},                 /* a Luhn-valid epoch-ms time */
-        {"root@web1.example.com:~# ", M("email") ":~# "},              /* FQDN shell prompt */
+        {"ts 1700000000004", "ts " M("credit-card")},                /* a Luhn-valid epoch-ms time */
+        {"root@web1.example.com:~# ", M("email") ":~# "},            /* FQDN shell prompt */
         {"git@github.com:org/repo.git", M("email") ":org/repo.git"}, /* scp-style remote */
         {"part 123-45-6789", "part " M("ssn-us")},                   /* any AAA-GG-SSSS number */
         {"password: incorrect", "password: " M("password-assignment")},
@@ -184,7 +192,8 @@ static void test_detector_alone(void **state)
                         used++;
                         out = mask_text(set, hits[i].in, strlen(hits[i].in), 0, &s);
                         if (strcmp(out, hits[i].want) != 0)
-                                fail_msg("%s alone: '%s' gave '%s'", vigil_mask_detectors[d], hits[i].in, out);
+                                fail_msg("%s alone: '%s' gave '%s'", vigil_mask_detectors[d], hits[i].in,
+                                         out);
                         assert_true(vigil_mask_stream_count(s, 0) >= 1);
                         free(out);
                         vigil_mask_stream_free(s);

@@ -37,8 +37,8 @@ static void test_from_policy(void **state)
         assert_int_equal(vigil_mask_set_n_rules(set), 5);
         assert_string_equal(vigil_mask_set_rule_name(set, 2), "regex");
         out = mask_text(set,
-                        "4111 1111 1111 1111 bob@example.com acct-12345678 api_key=abcdefgh12 password=x\n", 80, 3,
-                        &s);
+                        "4111 1111 1111 1111 bob@example.com acct-12345678 api_key=abcdefgh12 password=x\n",
+                        80, 3, &s);
         assert_string_equal(out, "[MASKED:credit-card] <email> [MASKED:regex] api_key=**** "
                                  "password=[MASKED:password-assignment]\n");
         for (size_t i = 0; i < 5; i++)

@@ -15,9 +15,11 @@ static const char sample[] =
         "total 4 items\r\n"
         "card \033[31m4111 1111 1111 1111\033[0m ok\r\n"
         "AKIAIOSFODNN7EXAMPLE aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\r\n"
-        "-----BEGIN RSA PRIVATE KEY-----\r\nMIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu\r\n"
+        "-----BEGIN RSA PRIVATE "
+        "KEY-----\r\nMIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu\r\n"
         "KUpRKfFLfRYC9AIKjbJTWit+CqvjWYzvQwECAwEAAQ==\r\n-----END RSA PRIVATE KEY-----\r\n"
-        "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U\r\n"
+        "Bearer "
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U\r\n"
         "ghp_abcdefghijklmnopqrstuvwxyz0123456789 xoxb-1234567890-abcdefghij ssn 123-45-6789\r\n"
         "mail \033[1mjohn.doe@example.com\033[0m iban DE89 3704 0044 0532 0130 00\r\n"
         "DB_PASSWORD=hunter2 {\"token\": \"abc def\"}\r\n"
@@ -25,19 +27,26 @@ static const char sample[] =
 
 static const char sample_masked[] =
         "total 4 items\r\n"
-        "card \033[31m" M("credit-card") "\033[0m ok\r\n"
-        M("aws-access-key") " aws_secret_access_key = " M("aws-secret-key") "\r\n"
-        M("private-key") "\r\n"
-        "Bearer " M("jwt") "\r\n"
-        M("github-token") " " M("slack-token") " ssn " M("ssn-us") "\r\n"
-        "mail \033[1m" M("email") "\033[0m iban " M("iban") "\r\n"
-        "DB_PASSWORD=" M("password-assignment") " {\"token\": \"" M("password-assignment") "\"}\r\n"
-        "Enter password: ";
+        "card \033[31m" M("credit-card") "\033[0m ok\r\n" M("aws-access-key") " aws_secret_access_key = " M("aws-secret-key") "\r\n" M(
+                "private-key") "\r\n"
+                               "Bearer " M("jwt") "\r\n" M("github-token") " " M("slack-token") " ssn " M(
+                                       "ssn-us") "\r\n"
+                                                 "mail \033[1m" M("email") "\033[0m iban " M(
+                                                         "iban") "\r\n"
+                                                                 "DB_PASSWORD=" M(
+                                                                         "password-assignment") " {"
+                                                                                                "\"token\": "
+                                                                                                "\"" M("pass"
+                                                                                                       "word"
+                                                                                                       "-ass"
+                                                                                                       "ignm"
+                                                                                                       "ent") "\"}\r\n"
+                                                                                                              "Enter password: ";
 
 /* The secrets' own text, none of which may ever be released. */
 static const char *const secret_parts[] = {
-        "4111", "IOSFODNN7", "wJalrXUtnFEMI", "MIIBOgIBAAJB", "KUpRKfFL", "dozjgNryP4J3", "eyJzdWIi",
-        "ghp_abc", "xoxb-", "123-45", "john.doe", "DE89", "hunter2", "abc def",
+        "4111",    "IOSFODNN7", "wJalrXUtnFEMI", "MIIBOgIBAAJB", "KUpRKfFL", "dozjgNryP4J3", "eyJzdWIi",
+        "ghp_abc", "xoxb-",     "123-45",        "john.doe",     "DE89",     "hunter2",      "abc def",
 };
 
 static void check_no_secret(const char *out, size_t len)
@@ -63,7 +72,8 @@ static void test_whole(void **state)
         for (size_t i = 0; i < vigil_mask_set_n_rules(set); i++) {
                 const char *name = vigil_mask_set_rule_name(set, i);
 
-                assert_int_equal(vigil_mask_stream_count(s, i), strcmp(name, "password-assignment") == 0 ? 2 : 1);
+                assert_int_equal(vigil_mask_stream_count(s, i),
+                                 strcmp(name, "password-assignment") == 0 ? 2 : 1);
         }
         assert_int_equal(vigil_mask_stream_count(s, 99), 0);
         assert_null(vigil_mask_set_rule_name(set, 99));
@@ -104,7 +114,8 @@ static void test_every_split(void **state)
                         check_no_secret(rec.data, rec.len);
                         assert_int_equal(vigil_mask_stream_feed(s, sample + j, n - j, &rec, NULL), 0);
                         assert_int_equal(vigil_mask_stream_flush(s, &rec, NULL), 0);
-                        if (rec.len != strlen(sample_masked) || memcmp(rec.data, sample_masked, rec.len) != 0)
+                        if (rec.len != strlen(sample_masked) ||
+                            memcmp(rec.data, sample_masked, rec.len) != 0)
                                 fail_msg("split at %zu and %zu: '%.*s'", k, j, (int)rec.len, rec.data);
                         vigil_mask_buf_done(&rec);
                         vigil_mask_stream_free(s);
@@ -147,8 +158,9 @@ static void test_pem_many_writes(void **state)
 
         n += (size_t)sprintf(key + n, "$ cat id_rsa\r\n-----BEGIN OPENSSH PRIVATE KEY-----\r\n");
         for (int i = 0; i < 40; i++)
-                n += (size_t)sprintf(key + n, "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAlwAAAAdzc2gtcn%02d\r\n",
-                                     i);
+                n += (size_t)sprintf(
+                        key + n,
+                        "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAlwAAAAdzc2gtcn%02d\r\n", i);
         n += (size_t)sprintf(key + n, "-----END OPENSSH PRIVATE KEY-----\r\n$ ");
         for (size_t chunk = 1; chunk < 200; chunk += 17) {
                 vigil_mask_stream *s = NULL;
@@ -181,9 +193,20 @@ static void test_prompts_released(void **state)
 {
         (void)state;
         static const char *const prompts[] = {
-                "Enter password: ", "Password:", "[sudo] password for alice: ", "login: ", "$ ",
-                "user@host:~$ ", "root@web1:/etc# ", "mysql> ", "Card number: ", "token = ", "Passphrase for key: ",
-                ">>> ", "Continue? [y/N] ", "\033[1;32muser@host\033[0m:\033[1;34m~\033[0m$ ",
+                "Enter password: ",
+                "Password:",
+                "[sudo] password for alice: ",
+                "login: ",
+                "$ ",
+                "user@host:~$ ",
+                "root@web1:/etc# ",
+                "mysql> ",
+                "Card number: ",
+                "token = ",
+                "Passphrase for key: ",
+                ">>> ",
+                "Continue? [y/N] ",
+                "\033[1;32muser@host\033[0m:\033[1;34m~\033[0m$ ",
         };
         vigil_mask_set *set = all_detectors();
 
@@ -267,7 +290,7 @@ static void test_hold_bounds(void **state)
         memcpy(in, "BEGIN", 5);
         memset(in + 5, 'x', n - 5);
         out = mask_text(set, in, n, 4096, &s); /* asserts held <= bound after each feed */
-        assert_int_equal(strlen(out), n);       /* no END: all of it released unchanged */
+        assert_int_equal(strlen(out), n);      /* no END: all of it released unchanged */
         assert_memory_equal(out, in, n);
         free(out);
         vigil_mask_stream_free(s);
@@ -278,7 +301,9 @@ static void test_hold_bounds(void **state)
 
                 k += (size_t)sprintf(in + k, "-----BEGIN RSA PRIVATE KEY-----\n");
                 while (k < 24 * 1024)
-                        k += (size_t)sprintf(in + k, "MIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu\n");
+                        k += (size_t)sprintf(
+                                in + k,
+                                "MIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu\n");
                 k += (size_t)sprintf(in + k, "-----END RSA PRIVATE KEY-----\n");
                 out = mask_text(all, in, k, 1000, NULL);
                 assert_memory_equal(out, M("private-key"), strlen(M("private-key")));
@@ -472,7 +497,8 @@ static void test_set_errors(void **state)
         r[0] = (vigil_mask_rule){.file = "p.conf", .line = 8};
         expect_set_error(r, 1, VIGIL_E_PARSE, "exactly one");
         r[0] = (vigil_mask_rule){.regex = "a(b", .file = "p.conf", .line = 9};
-        expect_set_error(r, 1, VIGIL_E_PARSE, "p.conf:9: mask regex 'a(b': missing closing parenthesis at offset 3");
+        expect_set_error(r, 1, VIGIL_E_PARSE,
+                         "p.conf:9: mask regex 'a(b': missing closing parenthesis at offset 3");
         r[0] = (vigil_mask_rule){.regex = "(a)", .replace = "$2", .file = "p.conf", .line = 10};
         expect_set_error(r, 1, VIGIL_E_PARSE, "p.conf:10: replace= text: reference to a group");
         r[0] = (vigil_mask_rule){.regex = "(a)", .replace = "${nope}", .file = "p.conf", .line = 10};
