@@ -174,23 +174,18 @@ static size_t next_byte(search_ctx *c, scan_cache *k, char b, size_t x)
         return k->a;
 }
 
-/* First t >= x with v[t..t+n) == lit (n >= 3), or vlen. The first three
- * bytes are compared 16 positions at a time. */
+/* First t >= x with v[t..t+n) == lit (n >= 2), or vlen. The first two
+ * bytes are compared 16 positions at a time, the rest on a hit. */
 static size_t find_literal(const char *v, size_t vlen, size_t x, const char *lit, size_t n)
 {
         size_t t = x;
 
 #if defined(__SSE2__)
-        __m128i b0 = _mm_set1_epi8(lit[0]), b1 = _mm_set1_epi8(lit[1]), b2 = _mm_set1_epi8(lit[2]);
+        __m128i b0 = _mm_set1_epi8(lit[0]), b1 = _mm_set1_epi8(lit[1]);
 
-        while (t + 18 <= vlen) {
-                const char *p = v + t;
-                __m128i e = _mm_and_si128(
-                        _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), b0),
-                        _mm_and_si128(
-                                _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 1)), b1),
-                                _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 2)),
-                                               b2)));
+        while (t + 17 <= vlen) {
+                const unsigned char *p = (const unsigned char *)v + t;
+                __m128i e = _mm_and_si128(_mm_cmpeq_epi8(load16(p), b0), _mm_cmpeq_epi8(load16(p + 1), b1));
                 unsigned m = (unsigned)_mm_movemask_epi8(e);
 
                 while (m) {
