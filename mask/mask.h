@@ -25,9 +25,9 @@
  * rest at the end of the stream.
  *
  * Errors follow the project convention: 0/positive or -errno / VIGIL_E_*.
- * A stream that returned an error from feed or flush is poisoned: every later
- * call returns the same error and outputs nothing. The caller fails closed
- * (ends the session) instead of passing unmasked bytes on.
+ * A stream whose feed or flush failed for want of memory is poisoned: every
+ * later call returns the same error and outputs nothing. The caller fails
+ * closed (ends the session) instead of passing unmasked bytes on.
  */
 #pragma once
 
@@ -145,7 +145,9 @@ vigil_mask_stream *vigil_mask_stream_free(vigil_mask_stream *s);
  * @param[in]     data  len bytes (any content, NUL included); may be NULL when len is 0.
  * @param[in,out] rec   the recording's copy; appended to.
  * @param[in,out] term  NULL, or the terminal's copy; appended to.
- * @return 0, -EINVAL, -ENOMEM (the stream is poisoned; nothing was appended).
+ * @return 0, -EINVAL (bad arguments; nothing done), -ENOMEM (the stream is poisoned:
+ *         what this call appended before failing is masked and may be passed on,
+ *         nothing more will come; end the session).
  */
 int vigil_mask_stream_feed(vigil_mask_stream *s, const void *data, size_t len, vigil_mask_buf *rec,
                            vigil_mask_buf *term);
