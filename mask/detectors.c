@@ -43,10 +43,11 @@ const detector mask_detectors[] = {
                 .name = "private-key",
                 /* BEGIN line, optional RFC 1421 / PGP headers, base64 lines, END line.
                  * Without an END line (a truncated key) the block ends at the last
-                 * line that looks like key material. */
+                 * line that looks like key material. Lines may also be separated by
+                 * a JSON-escaped "\n" (a cloud service-account key file). */
                 .pattern = "-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----"
                            "(?:\\r?\\n[A-Za-z0-9-]{1,32}: ?[^\\r\\n]{0,256}){0,8}"
-                           "[A-Za-z0-9+/=\\r\\n \\t]{0," PEM_BODY "}(?<=[\\r\\n])"
+                           "[A-Za-z0-9+/=\\r\\n \\t\\\\]{0," PEM_BODY "}(?<=[\\r\\n]|\\\\n)"
                            "(?:-----END (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----)?",
                 .trig = TRIG_LITERAL,
                 .lit = "-----BEGIN ",

@@ -51,6 +51,10 @@ static const row hits[] = {
         {"-----BEGIN PGP PRIVATE KEY BLOCK-----\nVersion: GnuPG v2\n\n" PEMBODY
          "=abcd\n-----END PGP PRIVATE KEY BLOCK-----",
          M("private-key")},
+        /* JSON-escaped line breaks (a service-account key file) */
+        {"  \"private_key\": \"-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\\nBKcwggSjAgEAAoIB\\n"
+         "-----END PRIVATE KEY-----\\n\",",
+         "  \"private_key\": \"" M("private-key") "\\n\","},
         /* truncated (head -3 key.pem): up to the last key line */
         {"-----BEGIN RSA PRIVATE KEY-----\n" PEMBODY "user@host:~$ ", M("private-key") "user@host:~$ "},
         /* jwt */
