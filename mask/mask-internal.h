@@ -62,6 +62,8 @@ typedef struct mask_rule {
         size_t replace_len;
         bool substitute; /* regex= with replace=: PCRE2 substitution */
         const char *name;
+        char *file; /* copied from the rule, or NULL */
+        unsigned line;
 } mask_rule;
 
 struct vigil_mask_set {

@@ -57,7 +57,8 @@ typedef struct vigil_mask_stream vigil_mask_stream;
  *                     replace may be NULL (then "[MASKED:<detector>]", "[MASKED:regex]"
  *                     for a regex rule). For a regex rule replace is PCRE2 substitution
  *                     text ($1, ${name}, $$); for a detector it is inserted literally.
- *                     file/line are used in error messages only. Strings are copied.
+ *                     file/line name the rule in error messages and
+ *                     vigil_mask_set_rule_origin(). Strings are copied.
  * @param[in]  n       number of rules, 0..VIGIL_MASK_MAX_RULES (0 gives a set that
  *                     masks nothing).
  * @param[out] ret     on success the set (free with vigil_mask_set_free()); untouched
@@ -94,6 +95,14 @@ size_t vigil_mask_set_n_rules(const vigil_mask_set *set);
  *         0 <= i < n; NULL otherwise. Valid as long as the set.
  */
 const char *vigil_mask_set_rule_name(const vigil_mask_set *set, size_t i);
+
+/**
+ * vigil_mask_set_rule_origin() - where rule i was written.
+ * @param[out] ret_line  the rule's line (0 when not given); may be NULL.
+ * @return the rule's file as given to vigil_mask_set_new() (copied; valid as long
+ *         as the set), or NULL when none was given or i is out of range.
+ */
+const char *vigil_mask_set_rule_origin(const vigil_mask_set *set, size_t i, unsigned *ret_line);
 
 /* ---- output buffers ------------------------------------------------- */
 

@@ -62,6 +62,7 @@ static void rule_clear(mask_rule *m)
         pcre2_code_free(m->re);
         pcre2_code_free(m->body);
         free(m->replace);
+        free(m->file);
 }
 
 vigil_mask_set *vigil_mask_set_free(vigil_mask_set *set)
@@ -185,6 +186,12 @@ int vigil_mask_set_new(const vigil_mask_rule *rules, size_t n, vigil_mask_set **
                                 *ret_error = err;
                         return k;
                 }
+                m->line = rules[i].line;
+                if (rules[i].file) {
+                        m->file = strdup(rules[i].file);
+                        if (!m->file)
+                                return -ENOMEM;
+                }
                 (void)pcre2_pattern_info(m->re, PCRE2_INFO_CAPTURECOUNT, &cap);
                 if (cap + 1 > set->max_pairs)
                         set->max_pairs = cap + 1;
@@ -207,6 +214,15 @@ int vigil_mask_set_new(const vigil_mask_rule *rules, size_t n, vigil_mask_set **
 size_t vigil_mask_set_n_rules(const vigil_mask_set *set)
 {
         return set ? set->n : 0;
+}
+
+const char *vigil_mask_set_rule_origin(const vigil_mask_set *set, size_t i, unsigned *ret_line)
+{
+        if (!set || i >= set->n)
+                return NULL;
+        if (ret_line)
+                *ret_line = set->rules[i].line;
+        return set->rules[i].file;
 }
 
 const char *vigil_mask_set_rule_name(const vigil_mask_set *set, size_t i)

@@ -36,6 +36,13 @@ static void test_from_policy(void **state)
         assert_int_equal(vigil_mask_set_from_policy(p, &set, &err), 0);
         assert_int_equal(vigil_mask_set_n_rules(set), 5);
         assert_string_equal(vigil_mask_set_rule_name(set, 2), "regex");
+        {
+                unsigned line = 0;
+
+                assert_string_equal(vigil_mask_set_rule_origin(set, 2, &line), "test.policy");
+                assert_int_equal(line, 4);
+                assert_null(vigil_mask_set_rule_origin(set, 9, &line));
+        }
         out = mask_text(set,
                         "4111 1111 1111 1111 bob@example.com acct-12345678 api_key=abcdefgh12 password=x\n",
                         80, 3, &s);
