@@ -20,9 +20,10 @@
  * at most VIGIL_MASK_MAX_HOLD of them. The output does not depend on how the
  * input was split into feeds: feeding "abc" then "def" gives the same
  * concatenated output as feeding "abcdef" (tests/mask and fuzz/mask check
- * this). Nothing is released on a timer: a slow writer's secret stays held
- * until it is complete or ruled out; vigil_mask_stream_flush() decides the
- * rest at the end of the stream.
+ * this; the exceptions are a regex= rule whose partial match outgrows
+ * VIGIL_MASK_MAX_HOLD or hits PCRE2's match limit). Nothing is released on a timer: a slow writer's secret
+ * stays held until it is complete or ruled out; vigil_mask_stream_flush() decides the rest at the end of the
+ * stream.
  *
  * Errors follow the project convention: 0/positive or -errno / VIGIL_E_*.
  * A stream whose feed or flush failed for want of memory is poisoned: every
