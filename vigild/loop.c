@@ -353,6 +353,37 @@ static int peer_groups(int fd, gid_t **ret, size_t *ret_n)
 
 static void on_client(watch_base *w, uint32_t events);
 
+/* Closing a Unix socket with unread data makes the peer's next recv fail
+ * with ECONNRESET before it sees our refusal: read what the client already
+ * sent (closing any fds that came with it), then close. */
+static void drain_and_close(int fd)
+{
+        for (int i = 0; i < 4; i++) {
+                union {
+                        struct cmsghdr h;
+                        char buf[CMSG_SPACE(sizeof(int) * (VMSG_MAX_FDS + 1))];
+                } ctl;
+                uint8_t one;
+                struct iovec iov = { .iov_base = &one, .iov_len = 1 };
+                struct msghdr mh = { .msg_iov = &iov,
+                                     .msg_iovlen = 1,
+                                     .msg_control = ctl.buf,
+                                     .msg_controllen = sizeof ctl.buf };
+
+                if (recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) <= 0)
+                        break;
+                for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+                        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+                                for (size_t k = 0; k < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); k++) {
+                                        int rfd;
+
+                                        memcpy(&rfd, CMSG_DATA(cm) + k * sizeof(int), sizeof rfd);
+                                        (void)close(rfd);
+                                }
+        }
+        (void)close(fd);
+}
+
 /* Refuse a connection that would exceed a cap, with one line. */
 static void refuse_fd(int fd, const char *line)
 {
@@ -365,7 +396,7 @@ static void refuse_fd(int fd, const char *line)
                         (void)send(fd, b.buf, b.len, MSG_DONTWAIT | MSG_NOSIGNAL);
                 vmsg_builder_done(&b);
         }
-        (void)close(fd);
+        drain_and_close(fd);
 }
 
 static void accept_one(vigild_server *s, int fd)
