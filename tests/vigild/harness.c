@@ -441,7 +441,7 @@ tresult tcall(const tdaemon *d, uint16_t type, const tfield *fields, const int *
         return r;
 }
 
-static int become(const char *user)
+int tbecome(const char *user)
 {
         struct passwd *pw = getpwnam(user);
 
@@ -460,7 +460,7 @@ int trun_as(const char *user, int (*fn)(void *), void *arg)
 
         H_CHECK(pid >= 0);
         if (pid == 0) {
-                if (user && become(user) < 0)
+                if (user && tbecome(user) < 0)
                         _exit(120);
                 _exit(fn(arg));
         }
@@ -481,7 +481,7 @@ tresult tcall_as(const tdaemon *d, const char *user, uint16_t type, const tfield
         pid = fork();
         H_CHECK(pid >= 0);
         if (pid == 0) {
-                if (user && become(user) < 0)
+                if (user && tbecome(user) < 0)
                         _exit(120);
                 do_call(d, type, fields, fds, n_fds, shared);
                 _exit(0);

@@ -109,6 +109,9 @@ int traw_connect(const tdaemon *d);
 int traw_roundtrip(int fd, const void *buf, size_t len, const int *fds, size_t n_fds, uint32_t *ret_status,
                    char *ret_error, size_t errlen);
 
+/* Become @user (groups, gid, uid; checked). For forked children. */
+int tbecome(const char *user);
+
 /* Run @fn(@arg) in a child that became @user; returns its exit status. */
 int trun_as(const char *user, int (*fn)(void *), void *arg);
 
