@@ -257,7 +257,6 @@ void client_kill(client *c, const char *why)
         if (c->next)
                 c->next->prev = c->prev;
         s->n_clients--;
-        c->slot->clients--;
         c->next_dead = s->dead_clients;
         s->dead_clients = c;
 }
@@ -279,6 +278,9 @@ static void client_free(client *c)
         free(c->session_id);
         vigild_identity_free(c->session_identity);
         free(c->caller.groups);
+        /* The slot is shared by every connection of the uid: release this
+         * one's share only now, when nothing of the connection is left. */
+        c->slot->clients--;
         slot_put(s, c->slot);
         free(c);
 }
