@@ -238,7 +238,7 @@ static int count_lines(const char *needle)
 
 static void test_disconnect_cancels(void **state)
 {
-        int before = count_lines("cancel sessions.list"), fds_before = tdaemon_fd_count(&D);
+        int before = count_lines("cancel sessions.list"), fds_before = tdaemon_fd_count(&D), fds_after = -1;
         vigild_conn *c = NULL;
         vmsg_builder b;
         vigild_reply *rep = NULL;
@@ -265,9 +265,15 @@ static void test_disconnect_cancels(void **state)
         vigild_reply_free(rep);
         vmsg_builder_done(&b);
         vigild_conn_free(c);
-        for (int i = 0; i < 50 && tdaemon_fd_count(&D) != fds_before; i++)
+        for (int i = 0; i < 100 && (fds_after = tdaemon_fd_count(&D)) != fds_before; i++)
                 poll(NULL, 0, 20);
-        assert_int_equal(tdaemon_fd_count(&D), fds_before);
+        if (fds_after != fds_before) {
+                char cmd[100];
+
+                snprintf(cmd, sizeof cmd, "ls -l /proc/%d/fd >&2", (int)D.pid);
+                (void)!system(cmd);
+        }
+        assert_int_equal(fds_after, fds_before);
 }
 
 /* As the auditor: two requests in flight are the cap; the third is refused. */
