@@ -506,10 +506,9 @@ static void client_read(client *c)
                 char buf[CMSG_SPACE(sizeof(int) * (VMSG_MAX_FDS + 1))];
         } ctl;
         struct iovec iov = { .iov_base = s->rxbuf, .iov_len = VMSG_MAX + 1 };
-        struct msghdr mh = { .msg_iov = &iov,
-                             .msg_iovlen = 1,
-                             .msg_control = ctl.buf,
-                             .msg_controllen = sizeof ctl.buf };
+        struct msghdr mh = {
+                .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf
+        };
         int fds[VMSG_MAX_FDS + 1];
         size_t n_fds = 0;
         bool stray = false;
@@ -557,7 +556,8 @@ static void client_read(client *c)
         }
         if ((mh.msg_flags & MSG_CTRUNC) || stray || n_fds > VMSG_MAX_FDS) {
                 close_fds(fds, n_fds);
-                vlog_limited(LOG_NOTICE, "refused message uid=%u pid=%d: too many fds or unexpected control data",
+                vlog_limited(LOG_NOTICE,
+                             "refused message uid=%u pid=%d: too many fds or unexpected control data",
                              (unsigned)c->caller.uid, (int)c->caller.pid);
                 client_refuse(c, VT_NONE, 0, VS_INVALID, "too many fds or unexpected control data");
                 return;
@@ -662,8 +662,8 @@ static int64_t sweep(vigild_server *s, int64_t now, listener *l)
                                 client_refuse(c, VT_NONE, 0, VS_TIMEOUT, "no request within %u ms",
                                               s->limits.request_timeout_ms);
                         } else if ((c->phase & PH_PENDING) && c->req) {
-                                vlog_limited(LOG_WARNING, "request %s uid=%u pid=%d timed out", c->req->def->name,
-                                             (unsigned)c->caller.uid, (int)c->caller.pid);
+                                vlog_limited(LOG_WARNING, "request %s uid=%u pid=%d timed out",
+                                             c->req->def->name, (unsigned)c->caller.uid, (int)c->caller.pid);
                                 req_timeout(c->req);
                         } else
                                 client_kill(c, "closing took too long");

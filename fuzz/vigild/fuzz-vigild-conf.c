@@ -23,8 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 return 0;
         }
         for (size_t i = 0; i < a->auditors.n + a->responders.n; i++) {
-                const principal *p = i < a->auditors.n ? &a->auditors.items[i]
-                                                       : &a->responders.items[i - a->auditors.n];
+                const principal *p =
+                        i < a->auditors.n ? &a->auditors.items[i] : &a->responders.items[i - a->auditors.n];
 
                 if (!p->name || !p->name[0])
                         abort();

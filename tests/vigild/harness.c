@@ -254,6 +254,20 @@ int tdaemon_fd_count(const tdaemon *d)
         return n;
 }
 
+int tdaemon_fd_count_settled(const tdaemon *d)
+{
+        int prev = tdaemon_fd_count(d), cur = prev;
+
+        for (int i = 0; i < 60; i++) {
+                poll(NULL, 0, 50);
+                cur = tdaemon_fd_count(d);
+                if (cur == prev)
+                        break;
+                prev = cur;
+        }
+        return cur;
+}
+
 /* ---- users ---- */
 
 static int run_tool(const char *const argv[])
@@ -471,7 +485,8 @@ int trun_as(const char *user, int (*fn)(void *), void *arg)
 tresult tcall_as(const tdaemon *d, const char *user, uint16_t type, const tfield *fields, const int *fds,
                  size_t n_fds)
 {
-        tresult *shared = mmap(NULL, sizeof(tresult), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        tresult *shared =
+                mmap(NULL, sizeof(tresult), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
         tresult r;
         int st;
         pid_t pid;

@@ -12,13 +12,13 @@
 #include "macro.h"
 #include "proto.h"
 
-#define H_CHECK(expr)                                                                                         \
-        do {                                                                                                  \
-                if (!(expr)) {                                                                                \
-                        fprintf(stderr, "%s:%d: check failed: %s (errno: %s)\n", __FILE__, __LINE__, #expr,  \
-                                strerror(errno));                                                             \
-                        abort();                                                                              \
-                }                                                                                             \
+#define H_CHECK(expr)                                                                                       \
+        do {                                                                                                \
+                if (!(expr)) {                                                                              \
+                        fprintf(stderr, "%s:%d: check failed: %s (errno: %s)\n", __FILE__, __LINE__, #expr, \
+                                strerror(errno));                                                           \
+                        abort();                                                                            \
+                }                                                                                           \
         } while (0)
 
 typedef struct tdaemon {
@@ -52,6 +52,9 @@ void tdaemon_cleanup(tdaemon *d);
 bool tdaemon_log_has(const tdaemon *d, const char *needle);
 /* Number of fds the daemon process has open. */
 int tdaemon_fd_count(const tdaemon *d);
+/* The same, once it stopped changing (connections of earlier steps may still
+ * be closing): two samples 50 ms apart that agree, within 3 s. */
+int tdaemon_fd_count_settled(const tdaemon *d);
 
 /* Test users: plain, auditor (member of an auditors group), responder
  * (member of a responders group), named vd<pid>p/a/r, groups vd<pid>ga/gr. */
@@ -83,7 +86,7 @@ typedef struct tfield {
 
 /* What came back. */
 typedef struct tresult {
-        int transport;  /* 0, or the client library's negative code */
+        int transport; /* 0, or the client library's negative code */
         uint32_t status;
         char error[600];
         char ref[80], handle[80], session[80], subject[300];

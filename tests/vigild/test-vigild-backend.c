@@ -25,15 +25,15 @@ static tdaemon D;
 static tusers U;
 static int stdio3[3];
 
-#define EXPECT(res, st, needle)                                                                               \
-        do {                                                                                                  \
-                tresult r_ = (res);                                                                           \
-                if (r_.transport != 0)                                                                        \
-                        fail_msg("transport error %d (%s)", r_.transport,                                     \
-                                 vigild_client_strerror(r_.transport));                                       \
-                if (r_.status != (st) || !strstr(r_.error, needle))                                           \
-                        fail_msg("expected status %s with '%s', got %s '%s'", vstatus_name(st), needle,       \
-                                 vstatus_name(r_.status), r_.error);                                          \
+#define EXPECT(res, st, needle)                                                                             \
+        do {                                                                                                \
+                tresult r_ = (res);                                                                         \
+                if (r_.transport != 0)                                                                      \
+                        fail_msg("transport error %d (%s)", r_.transport,                                   \
+                                 vigild_client_strerror(r_.transport));                                     \
+                if (r_.status != (st) || !strstr(r_.error, needle))                                         \
+                        fail_msg("expected status %s with '%s', got %s '%s'", vstatus_name(st), needle,     \
+                                 vstatus_name(r_.status), r_.error);                                        \
         } while (0)
 #define F(...) ((const tfield[]){ __VA_ARGS__, TEND })
 #define NOF ((const tfield[]){ TEND })
@@ -80,11 +80,12 @@ static int setup(void **state)
                 tusers_remove(&U);
                 return -1;
         }
-        tdaemon_init(&D, exe,
-                     (const char *const[]){ "--request-timeout", "800", "--max-pending-per-uid", "2", NULL });
+        tdaemon_init(
+                &D, exe,
+                (const char *const[]){ "--request-timeout", "800", "--max-pending-per-uid", "2", NULL });
         setenv("VIGILD_TESTOPS_DIR", D.dir, 1);
-        snprintf(conf, sizeof conf, "auditors = local:%s, group:idp-auditors\nresponders = local:%s\n", U.g_aud,
-                 U.g_resp);
+        snprintf(conf, sizeof conf, "auditors = local:%s, group:idp-auditors\nresponders = local:%s\n",
+                 U.g_aud, U.g_resp);
         tdaemon_write_conf(&D, conf);
         if (tdaemon_start(&D) < 0 || pipe2(p, O_CLOEXEC) < 0)
                 return -1;
@@ -115,23 +116,26 @@ static void test_login_start_hands_fds_both_ways(void **state)
         reg = tcall(&D, VT_PAM_REGISTER,
                     F(TS(VF_USER, U.plain), TS(VF_SUBJECT, "sub-123"), TI(VF_EXP, 4000000000LL)), NULL, 0);
         EXPECT(reg, VS_OK, "");
-        open = tcall(&D, VT_PAM_OPEN,
-                     F(TS(VF_REF, reg.ref), TS(VF_USER, U.plain), TS(VF_TTY, "pts/3"), TS(VF_RHOST, "192.0.2.1")),
-                     NULL, 0);
+        open = tcall(
+                &D, VT_PAM_OPEN,
+                F(TS(VF_REF, reg.ref), TS(VF_USER, U.plain), TS(VF_TTY, "pts/3"), TS(VF_RHOST, "192.0.2.1")),
+                NULL, 0);
         EXPECT(open, VS_OK, "");
-        r = tcall_as(&D, U.plain, VT_SESSION_START_REF,
-                     F(TS(VF_REF, open.ref), TS(VF_ARGV, "/bin/echo"), TS(VF_ARGV, "hi"), TS(VF_ENV, "LANG=C")),
-                     stdio3, 3);
+        r = tcall_as(
+                &D, U.plain, VT_SESSION_START_REF,
+                F(TS(VF_REF, open.ref), TS(VF_ARGV, "/bin/echo"), TS(VF_ARGV, "hi"), TS(VF_ENV, "LANG=C")),
+                stdio3, 3);
         EXPECT(r, VS_OK, "");
         snprintf(want, sizeof want, "s-%u", (unsigned)U.plain_uid);
         assert_string_equal(r.session, want);
         assert_int_equal(r.n_fds, 1);
         snprintf(want, sizeof want, "ran %s argc=2 fds=3", U.plain);
         assert_string_equal(r.fd_text, want);
-        snprintf(want, sizeof want,
-                 "start form=login user=%s uid=%u argc=2 argv0=/bin/echo n_env=1 fds=3 pty=0 subject=sub-123 "
-                 "tty=pts/3 rhost=192.0.2.1",
-                 U.plain, (unsigned)U.plain_uid);
+        snprintf(
+                want, sizeof want,
+                "start form=login user=%s uid=%u argc=2 argv0=/bin/echo n_env=1 fds=3 pty=0 subject=sub-123 "
+                "tty=pts/3 rhost=192.0.2.1",
+                U.plain, (unsigned)U.plain_uid);
         assert_true(events_have(want));
         /* pam.close ends the started session */
         EXPECT(tcall(&D, VT_PAM_CLOSE, F(TS(VF_HANDLE, open.handle)), NULL, 0), VS_OK, "");
@@ -147,8 +151,8 @@ static void test_token_start(void **state)
         int64_t t0;
 
         (void)state;
-        r = tcall_as(&D, U.plain, VT_SESSION_START_TOKEN, F(TS(VF_TOKEN, "good.x.y"), TS(VF_ARGV, "/bin/make")),
-                     stdio3, 3);
+        r = tcall_as(&D, U.plain, VT_SESSION_START_TOKEN,
+                     F(TS(VF_TOKEN, "good.x.y"), TS(VF_ARGV, "/bin/make")), stdio3, 3);
         EXPECT(r, VS_OK, "");
         snprintf(want, sizeof want, "ran %s argc=1 fds=3", U.plain);
         assert_string_equal(r.fd_text, want);
@@ -158,15 +162,16 @@ static void test_token_start(void **state)
         snprintf(want, sizeof want, "start form=token user=%s uid=%u", U.plain, (unsigned)U.plain_uid);
         assert_true(events_have(want));
         /* refusals by the backend, now or later */
-        EXPECT(tcall_as(&D, U.plain, VT_SESSION_START_TOKEN, F(TS(VF_TOKEN, "bad.x.y"), TS(VF_ARGV, "x")), stdio3,
-                        3),
+        EXPECT(tcall_as(&D, U.plain, VT_SESSION_START_TOKEN, F(TS(VF_TOKEN, "bad.x.y"), TS(VF_ARGV, "x")),
+                        stdio3, 3),
                VS_REFUSED, "session.start: token refused");
         EXPECT(tcall_as(&D, U.plain, VT_SESSION_START_TOKEN, F(TS(VF_TOKEN, "nope.x.y"), TS(VF_ARGV, "x")),
                         stdio3, 3),
                VS_REFUSED, "cannot verify the token");
         /* a verification that answers later */
         t0 = tnow_ms();
-        r = tcall_as(&D, U.plain, VT_SESSION_START_TOKEN, F(TS(VF_TOKEN, "slow.x.y"), TS(VF_ARGV, "x")), stdio3, 3);
+        r = tcall_as(&D, U.plain, VT_SESSION_START_TOKEN, F(TS(VF_TOKEN, "slow.x.y"), TS(VF_ARGV, "x")),
+                     stdio3, 3);
         EXPECT(r, VS_OK, "");
         assert_true(tnow_ms() - t0 >= 300); /* 200 ms verify + 100 ms start */
 }
@@ -238,7 +243,8 @@ static int count_lines(const char *needle)
 
 static void test_disconnect_cancels(void **state)
 {
-        int before = count_lines("cancel sessions.list"), fds_before = tdaemon_fd_count(&D), fds_after = -1;
+        int before = count_lines("cancel sessions.list"), fds_before = tdaemon_fd_count_settled(&D),
+            fds_after = -1;
         vigild_conn *c = NULL;
         vmsg_builder b;
         vigild_reply *rep = NULL;
@@ -461,28 +467,33 @@ static void test_approvers_known_by(void **state)
 
         (void)state;
         EXPECT(tcall_as(&D, U.plain, VT_APPROVALS_LIST, NOF, NULL, 0), VS_OK, "");
-        snprintf(want, sizeof want, "approvals.list known_by=local user=%s subject=- root=0 auditor=0 responder=0",
-                 U.plain);
+        snprintf(want, sizeof want,
+                 "approvals.list known_by=local user=%s subject=- root=0 auditor=0 responder=0", U.plain);
         assert_true(events_have(want));
-        EXPECT(tcall_as(&D, U.auditor, VT_APPROVALS_LIST, F(TS(VF_TOKEN, "good.a.b"), TS(VF_SESSION, "s9")), NULL,
-                        0),
+        EXPECT(tcall_as(&D, U.auditor, VT_APPROVALS_LIST, F(TS(VF_TOKEN, "good.a.b"), TS(VF_SESSION, "s9")),
+                        NULL, 0),
                VS_OK, "");
         snprintf(want, sizeof want,
-                 "approvals.list known_by=token user=%s subject=sub-approver root=0 auditor=1 responder=0 session=s9",
+                 "approvals.list known_by=token user=%s subject=sub-approver root=0 auditor=1 responder=0 "
+                 "session=s9",
                  U.auditor);
         assert_true(events_have(want));
         assert_true(events_have("verify good. -")); /* approvers: no username rule */
         EXPECT(call_in_session(U.responder, "ops", VT_APPROVALS_LIST, NOF), VS_OK, "");
-        snprintf(want, sizeof want, "approvals.list known_by=session user=%s subject=insession root=0 auditor=0 "
-                 "responder=1", U.responder);
+        snprintf(want, sizeof want,
+                 "approvals.list known_by=session user=%s subject=insession root=0 auditor=0 "
+                 "responder=1",
+                 U.responder);
         assert_true(events_have(want));
-        EXPECT(tcall(&D, VT_APPROVALS_DECIDE, F(TS(VF_APPROVAL, "a1"), TS(VF_DECISION, "deny"),
-                                                TS(VF_REASON, "not during the freeze")),
+        EXPECT(tcall(&D, VT_APPROVALS_DECIDE,
+                     F(TS(VF_APPROVAL, "a1"), TS(VF_DECISION, "deny"),
+                       TS(VF_REASON, "not during the freeze")),
                      NULL, 0),
                VS_OK, "");
         assert_true(events_have("decide a1 deny known_by=local reason=not during the freeze"));
         EXPECT(tcall_as(&D, U.plain, VT_APPROVALS_DECIDE,
-                        F(TS(VF_APPROVAL, "a1"), TS(VF_DECISION, "approve"), TS(VF_TOKEN, "bad.x.y")), NULL, 0),
+                        F(TS(VF_APPROVAL, "a1"), TS(VF_DECISION, "approve"), TS(VF_TOKEN, "bad.x.y")), NULL,
+                        0),
                VS_REFUSED, "token refused");
 }
 
@@ -494,8 +505,8 @@ static void test_backend_errors(void **state)
         EXPECT(tcall(&D, VT_SESSIONS_LIST, F(TS(VF_USER, "badreply")), NULL, 0), VS_FAILED,
                "sessions.list: internal error");
         assert_true(tdaemon_log_has(&D, "the backend's reply breaks the protocol"));
-        EXPECT(tcall_as(&D, U.responder, VT_SESSION_KILL, F(TS(VF_SESSION, "s1"), TS(VF_REASON, "incident")), NULL,
-                        0),
+        EXPECT(tcall_as(&D, U.responder, VT_SESSION_KILL, F(TS(VF_SESSION, "s1"), TS(VF_REASON, "incident")),
+                        NULL, 0),
                VS_OK, "");
         {
                 char want[100];

@@ -29,15 +29,15 @@ static tusers U;
 static const char *vigild_exe;
 static int stdio3[3]; /* a pipe's ends as stand-in stdio: read, write, write */
 
-#define EXPECT(res, st, needle)                                                                               \
-        do {                                                                                                  \
-                tresult r_ = (res);                                                                           \
-                if (r_.transport != 0)                                                                        \
-                        fail_msg("transport error %d (%s)", r_.transport,                                     \
-                                 vigild_client_strerror(r_.transport));                                       \
-                if (r_.status != (st) || !strstr(r_.error, needle))                                           \
-                        fail_msg("expected status %s with '%s', got %s '%s'", vstatus_name(st), needle,       \
-                                 vstatus_name(r_.status), r_.error);                                          \
+#define EXPECT(res, st, needle)                                                                             \
+        do {                                                                                                \
+                tresult r_ = (res);                                                                         \
+                if (r_.transport != 0)                                                                      \
+                        fail_msg("transport error %d (%s)", r_.transport,                                   \
+                                 vigild_client_strerror(r_.transport));                                     \
+                if (r_.status != (st) || !strstr(r_.error, needle))                                         \
+                        fail_msg("expected status %s with '%s', got %s '%s'", vstatus_name(st), needle,     \
+                                 vstatus_name(r_.status), r_.error);                                        \
         } while (0)
 
 #define F(...) ((const tfield[]){ __VA_ARGS__, TEND })
@@ -59,9 +59,11 @@ static int setup(void **state)
                 tusers_remove(&U);
                 return -1;
         }
-        tdaemon_init(&D, vigild_exe,
-                     (const char *const[]){ "--request-timeout", "1500", "--max-clients-per-uid", "6", NULL });
-        snprintf(conf, sizeof conf, "# test\nissuer = https://idp.example\nauditors = local:%s\nresponders = local:%s\n",
+        tdaemon_init(
+                &D, vigild_exe,
+                (const char *const[]){ "--request-timeout", "1500", "--max-clients-per-uid", "6", NULL });
+        snprintf(conf, sizeof conf,
+                 "# test\nissuer = https://idp.example\nauditors = local:%s\nresponders = local:%s\n",
                  U.g_aud, U.g_resp);
         tdaemon_write_conf(&D, conf);
         if (tdaemon_start(&D) < 0)
@@ -147,9 +149,10 @@ static void test_reference_flow(void **state)
         EXPECT(r, VS_OK, "");
         assert_string_equal(r.subject, "sub-123");
         assert_int_equal(r.n_groups, 2);
-        open = tcall(&D, VT_PAM_OPEN, F(TS(VF_REF, ref), TS(VF_USER, U.plain), TS(VF_TTY, "pts/7"),
-                                         TS(VF_RHOST, "192.0.2.7")),
-                     NULL, 0);
+        open = tcall(
+                &D, VT_PAM_OPEN,
+                F(TS(VF_REF, ref), TS(VF_USER, U.plain), TS(VF_TTY, "pts/7"), TS(VF_RHOST, "192.0.2.7")),
+                NULL, 0);
         EXPECT(open, VS_OK, "");
         assert_int_equal(strlen(open.ref), 64);
         assert_int_equal(strlen(open.handle), 64);
@@ -166,7 +169,8 @@ static void test_reference_flow(void **state)
 
         /* session.start: the reference is accepted once, by its account; this
          * build has no supervisor, so the accepted one ends in "unavailable" */
-        EXPECT(tcall_as(&D, U.plain, VT_SESSION_START_REF, F(TS(VF_REF, sref), TS(VF_ARGV, "-bash")), stdio3, 3),
+        EXPECT(tcall_as(&D, U.plain, VT_SESSION_START_REF, F(TS(VF_REF, sref), TS(VF_ARGV, "-bash")), stdio3,
+                        3),
                VS_UNAVAILABLE, "session.start: not available in this build (no supervisor backend)");
         EXPECT(tcall_as(&D, U.plain, VT_SESSION_START_REF, F(TS(VF_REF, sref)), stdio3, 3), VS_NOTFOUND,
                "unknown, expired or used reference");
@@ -177,28 +181,32 @@ static void test_reference_flow(void **state)
         reg = register_for(U.plain);
         open = tcall(&D, VT_PAM_OPEN, F(TS(VF_REF, reg.ref), TS(VF_USER, U.plain)), NULL, 0);
         EXPECT(open, VS_OK, "");
-        EXPECT(tcall_as(&D, U.auditor, VT_SESSION_START_REF, F(TS(VF_REF, open.ref)), stdio3, 3), VS_NOTFOUND,
-               "unknown, expired or used reference");
-        EXPECT(tcall_as(&D, U.plain, VT_SESSION_START_REF, F(TS(VF_REF, open.ref)), stdio3, 3), VS_NOTFOUND, "");
+        EXPECT(tcall_as(&D, U.auditor, VT_SESSION_START_REF, F(TS(VF_REF, open.ref)), stdio3, 3),
+               VS_NOTFOUND, "unknown, expired or used reference");
+        EXPECT(tcall_as(&D, U.plain, VT_SESSION_START_REF, F(TS(VF_REF, open.ref)), stdio3, 3), VS_NOTFOUND,
+               "");
         assert_true(tdaemon_log_has(&D, "not by its account; it is burnt"));
 
         /* pam.close drops an unused session reference */
         reg = register_for(U.plain);
         open = tcall(&D, VT_PAM_OPEN, F(TS(VF_REF, reg.ref), TS(VF_USER, U.plain)), NULL, 0);
         EXPECT(tcall(&D, VT_PAM_CLOSE, F(TS(VF_HANDLE, open.handle)), NULL, 0), VS_OK, "");
-        EXPECT(tcall_as(&D, U.plain, VT_SESSION_START_REF, F(TS(VF_REF, open.ref)), stdio3, 3), VS_NOTFOUND, "");
+        EXPECT(tcall_as(&D, U.plain, VT_SESSION_START_REF, F(TS(VF_REF, open.ref)), stdio3, 3), VS_NOTFOUND,
+               "");
 
         /* open with the wrong account uses the login reference up */
         reg = register_for(U.plain);
         EXPECT(tcall(&D, VT_PAM_OPEN, F(TS(VF_REF, reg.ref), TS(VF_USER, U.auditor)), NULL, 0), VS_REFUSED,
                "belongs to another account");
-        EXPECT(tcall(&D, VT_PAM_OPEN, F(TS(VF_REF, reg.ref), TS(VF_USER, U.plain)), NULL, 0), VS_NOTFOUND, "");
+        EXPECT(tcall(&D, VT_PAM_OPEN, F(TS(VF_REF, reg.ref), TS(VF_USER, U.plain)), NULL, 0), VS_NOTFOUND,
+               "");
         /* unknown account at open */
         reg = register_for("nosuchuser-vigild");
         EXPECT(tcall(&D, VT_PAM_OPEN, F(TS(VF_REF, reg.ref), TS(VF_USER, "nosuchuser-vigild")), NULL, 0),
                VS_NOTFOUND, "unknown account");
         /* an identity that has already expired is not registered */
-        EXPECT(tcall(&D, VT_PAM_REGISTER, F(TS(VF_USER, U.plain), TS(VF_SUBJECT, "s"), TI(VF_EXP, 1000)), NULL, 0),
+        EXPECT(tcall(&D, VT_PAM_REGISTER, F(TS(VF_USER, U.plain), TS(VF_SUBJECT, "s"), TI(VF_EXP, 1000)),
+                     NULL, 0),
                VS_REFUSED, "already expired");
 }
 
@@ -210,19 +218,22 @@ static void test_reference_expiry(void **state)
         (void)state;
         tdaemon_init(&d2, vigild_exe, (const char *const[]){ "--ref-ttl", "1", NULL });
         assert_int_equal(tdaemon_start(&d2), 0);
-        reg = tcall(&d2, VT_PAM_REGISTER, F(TS(VF_USER, U.plain), TS(VF_SUBJECT, "s"), TI(VF_EXP, 4000000000LL)),
-                    NULL, 0);
+        reg = tcall(&d2, VT_PAM_REGISTER,
+                    F(TS(VF_USER, U.plain), TS(VF_SUBJECT, "s"), TI(VF_EXP, 4000000000LL)), NULL, 0);
         EXPECT(reg, VS_OK, "");
         poll(NULL, 0, 1300);
-        EXPECT(tcall(&d2, VT_PAM_LOOKUP, F(TS(VF_REF, reg.ref), TS(VF_USER, U.plain)), NULL, 0), VS_NOTFOUND, "");
-        EXPECT(tcall(&d2, VT_PAM_OPEN, F(TS(VF_REF, reg.ref), TS(VF_USER, U.plain)), NULL, 0), VS_NOTFOUND, "");
+        EXPECT(tcall(&d2, VT_PAM_LOOKUP, F(TS(VF_REF, reg.ref), TS(VF_USER, U.plain)), NULL, 0), VS_NOTFOUND,
+               "");
+        EXPECT(tcall(&d2, VT_PAM_OPEN, F(TS(VF_REF, reg.ref), TS(VF_USER, U.plain)), NULL, 0), VS_NOTFOUND,
+               "");
         /* a session reference expires too */
-        reg = tcall(&d2, VT_PAM_REGISTER, F(TS(VF_USER, U.plain), TS(VF_SUBJECT, "s"), TI(VF_EXP, 4000000000LL)),
-                    NULL, 0);
+        reg = tcall(&d2, VT_PAM_REGISTER,
+                    F(TS(VF_USER, U.plain), TS(VF_SUBJECT, "s"), TI(VF_EXP, 4000000000LL)), NULL, 0);
         open = tcall(&d2, VT_PAM_OPEN, F(TS(VF_REF, reg.ref), TS(VF_USER, U.plain)), NULL, 0);
         EXPECT(open, VS_OK, "");
         poll(NULL, 0, 1300);
-        EXPECT(tcall_as(&d2, U.plain, VT_SESSION_START_REF, F(TS(VF_REF, open.ref)), stdio3, 3), VS_NOTFOUND, "");
+        EXPECT(tcall_as(&d2, U.plain, VT_SESSION_START_REF, F(TS(VF_REF, open.ref)), stdio3, 3), VS_NOTFOUND,
+               "");
         assert_int_equal(tdaemon_stop(&d2), 0);
         tdaemon_cleanup(&d2);
 }
@@ -270,36 +281,40 @@ static void test_session_start_token(void **state)
 {
         (void)state;
         EXPECT(tcall_as(&D, U.plain, VT_SESSION_START_TOKEN,
-                        F(TS(VF_TOKEN, "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln"), TS(VF_ARGV, "/bin/true")),
+                        F(TS(VF_TOKEN, "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln"),
+                          TS(VF_ARGV, "/bin/true")),
                         stdio3, 3),
-               VS_UNAVAILABLE, "session.start: not available in this build (no identity verification backend)");
+               VS_UNAVAILABLE,
+               "session.start: not available in this build (no identity verification backend)");
         /* root uses `vigil run` directly, never a token session through vigild */
-        EXPECT(tcall(&D, VT_SESSION_START_TOKEN, F(TS(VF_TOKEN, "a.b.c"), TS(VF_ARGV, "/bin/true")), stdio3, 3),
+        EXPECT(tcall(&D, VT_SESSION_START_TOKEN, F(TS(VF_TOKEN, "a.b.c"), TS(VF_ARGV, "/bin/true")), stdio3,
+                     3),
                VS_REFUSED, "not permitted for uid 0");
         /* asking to run as another account: there is no such field */
         EXPECT(tcall_as(&D, U.plain, VT_SESSION_START_TOKEN,
                         F(TS(VF_TOKEN, "a.b.c"), TS(VF_ARGV, "/bin/true"), TS(VF_USER, "root")), stdio3, 3),
                VS_INVALID, "field 'user' is not allowed in a session.start request");
-        EXPECT(tcall_as(&D, U.plain, VT_SESSION_START_TOKEN, F(TS(VF_TOKEN, "a.b.c")), stdio3, 3), VS_INVALID,
-               "missing field 'argv'");
-        EXPECT(tcall_as(&D, U.plain, VT_SESSION_START_TOKEN, F(TS(VF_TOKEN, "not-a-token"), TS(VF_ARGV, "x")),
-                        stdio3, 3),
+        EXPECT(tcall_as(&D, U.plain, VT_SESSION_START_TOKEN, F(TS(VF_TOKEN, "a.b.c")), stdio3, 3),
+               VS_INVALID, "missing field 'argv'");
+        EXPECT(tcall_as(&D, U.plain, VT_SESSION_START_TOKEN,
+                        F(TS(VF_TOKEN, "not-a-token"), TS(VF_ARGV, "x")), stdio3, 3),
                VS_INVALID, "not a compact JWS token");
 }
 
 static void test_approvals(void **state)
 {
         (void)state;
-        EXPECT(tcall_as(&D, U.plain, VT_APPROVALS_LIST, NOF, NULL, 0), VS_UNAVAILABLE, "no approvals backend");
+        EXPECT(tcall_as(&D, U.plain, VT_APPROVALS_LIST, NOF, NULL, 0), VS_UNAVAILABLE,
+               "no approvals backend");
         EXPECT(tcall(&D, VT_APPROVALS_LIST, F(TS(VF_SESSION, "s1")), NULL, 0), VS_UNAVAILABLE, "");
-        EXPECT(tcall_as(&D, U.plain, VT_APPROVALS_DECIDE, F(TS(VF_APPROVAL, "a7"), TS(VF_DECISION, "approve")),
-                        NULL, 0),
+        EXPECT(tcall_as(&D, U.plain, VT_APPROVALS_DECIDE,
+                        F(TS(VF_APPROVAL, "a7"), TS(VF_DECISION, "approve")), NULL, 0),
                VS_UNAVAILABLE, "approvals.decide: not available in this build");
-        EXPECT(tcall_as(&D, U.plain, VT_APPROVALS_DECIDE, F(TS(VF_APPROVAL, "a7"), TS(VF_DECISION, "deny")), NULL,
-                        0),
+        EXPECT(tcall_as(&D, U.plain, VT_APPROVALS_DECIDE, F(TS(VF_APPROVAL, "a7"), TS(VF_DECISION, "deny")),
+                        NULL, 0),
                VS_INVALID, "a denial needs field 'reason'");
-        EXPECT(tcall_as(&D, U.plain, VT_APPROVALS_DECIDE, F(TS(VF_APPROVAL, "a7"), TS(VF_DECISION, "yes")), NULL,
-                        0),
+        EXPECT(tcall_as(&D, U.plain, VT_APPROVALS_DECIDE, F(TS(VF_APPROVAL, "a7"), TS(VF_DECISION, "yes")),
+                        NULL, 0),
                VS_INVALID, "'approve' or 'deny'");
 }
 
@@ -311,26 +326,31 @@ static void test_sessions_rights(void **state)
         EXPECT(tcall_as(&D, U.auditor, VT_SESSIONS_LIST, F(TS(VF_USER, "alice"), TB(VF_LIVE, 1)), NULL, 0),
                VS_UNAVAILABLE, "sessions.list: not available in this build (no store backend)");
         EXPECT(tcall_as(&D, U.responder, VT_SESSIONS_LIST, NOF, NULL, 0), VS_UNAVAILABLE, "");
-        EXPECT(tcall_as(&D, U.plain, VT_SESSIONS_LIST, NOF, NULL, 0), VS_REFUSED, "sessions.list: not permitted");
+        EXPECT(tcall_as(&D, U.plain, VT_SESSIONS_LIST, NOF, NULL, 0), VS_REFUSED,
+               "sessions.list: not permitted");
         EXPECT(tcall_as(&D, U.auditor, VT_SESSIONS_LIST, F(TI(VF_SINCE, 10), TI(VF_UNTIL, 5)), NULL, 0),
                VS_INVALID, "'since' is after 'until'");
         /* session.watch: root, auditors, responders; others only if the backend
          * says they approve a request held in it (it cannot, here) */
-        EXPECT(tcall_as(&D, U.auditor, VT_SESSION_WATCH, F(TS(VF_SESSION, "s1")), NULL, 0), VS_UNAVAILABLE, "");
-        EXPECT(tcall_as(&D, U.responder, VT_SESSION_WATCH, F(TS(VF_SESSION, "s1")), NULL, 0), VS_UNAVAILABLE, "");
+        EXPECT(tcall_as(&D, U.auditor, VT_SESSION_WATCH, F(TS(VF_SESSION, "s1")), NULL, 0), VS_UNAVAILABLE,
+               "");
+        EXPECT(tcall_as(&D, U.responder, VT_SESSION_WATCH, F(TS(VF_SESSION, "s1")), NULL, 0), VS_UNAVAILABLE,
+               "");
         EXPECT(tcall_as(&D, U.plain, VT_SESSION_WATCH, F(TS(VF_SESSION, "s1")), NULL, 0), VS_REFUSED,
                "session.watch: not permitted");
         /* session.replay: root, auditors */
         EXPECT(tcall(&D, VT_SESSION_REPLAY, F(TS(VF_SESSION, "s1"), TU(VF_COMMAND_NO, 3)), NULL, 0),
                VS_UNAVAILABLE, "");
-        EXPECT(tcall_as(&D, U.auditor, VT_SESSION_REPLAY, F(TS(VF_SESSION, "s1")), NULL, 0), VS_UNAVAILABLE, "");
+        EXPECT(tcall_as(&D, U.auditor, VT_SESSION_REPLAY, F(TS(VF_SESSION, "s1")), NULL, 0), VS_UNAVAILABLE,
+               "");
         EXPECT(tcall_as(&D, U.responder, VT_SESSION_REPLAY, F(TS(VF_SESSION, "s1")), NULL, 0), VS_REFUSED,
                "session.replay: not permitted");
         EXPECT(tcall_as(&D, U.plain, VT_SESSION_REPLAY, F(TS(VF_SESSION, "s1")), NULL, 0), VS_REFUSED, "");
         /* session.kill: root, responders */
-        EXPECT(tcall(&D, VT_SESSION_KILL, F(TS(VF_SESSION, "s1")), NULL, 0), VS_UNAVAILABLE, "no supervisor");
-        EXPECT(tcall_as(&D, U.responder, VT_SESSION_KILL, F(TS(VF_SESSION, "s1"), TS(VF_REASON, "incident 42")),
-                        NULL, 0),
+        EXPECT(tcall(&D, VT_SESSION_KILL, F(TS(VF_SESSION, "s1")), NULL, 0), VS_UNAVAILABLE,
+               "no supervisor");
+        EXPECT(tcall_as(&D, U.responder, VT_SESSION_KILL,
+                        F(TS(VF_SESSION, "s1"), TS(VF_REASON, "incident 42")), NULL, 0),
                VS_UNAVAILABLE, "");
         EXPECT(tcall_as(&D, U.auditor, VT_SESSION_KILL, F(TS(VF_SESSION, "s1")), NULL, 0), VS_REFUSED,
                "session.kill: not permitted");
@@ -397,7 +417,7 @@ static void test_malformed(void **state)
         vmsg_builder b;
 
         (void)state;
-        before = tdaemon_fd_count(&D);
+        before = tdaemon_fd_count_settled(&D);
         /* oversized */
         memcpy(big, "VGD1\x01\0\0\0\0\0\0\0", 12);
         fd = traw_connect(&D);
@@ -437,8 +457,8 @@ static void test_malformed(void **state)
         assert_non_null(strstr(err, "ping takes no fds"));
         close(fd);
         fd = traw_connect(&D);
-        assert_int_equal(traw_roundtrip(fd, b.buf, b.len, (int[]){ dirfd, dirfd, dirfd, dirfd, dirfd }, 5, &st,
-                                        err, sizeof err),
+        assert_int_equal(traw_roundtrip(fd, b.buf, b.len, (int[]){ dirfd, dirfd, dirfd, dirfd, dirfd }, 5,
+                                        &st, err, sizeof err),
                          0);
         assert_int_equal(st, VS_INVALID);
         assert_non_null(strstr(err, "too many fds"));
@@ -607,7 +627,8 @@ static void test_200_clients(void **state)
                         }
         }
         dt = tnow_ms() - t0;
-        fprintf(stderr, "# 200 clients (one stalling, one flooding) answered in %lld ms (measured under load)\n",
+        fprintf(stderr,
+                "# 200 clients (one stalling, one flooding) answered in %lld ms (measured under load)\n",
                 (long long)dt);
         assert_int_equal(answered, N);
         assert_true(dt < 1000);
@@ -643,8 +664,8 @@ static void test_kill_restart(void **state)
         (void)state;
         tdaemon_init(&d2, vigild_exe, NULL);
         assert_int_equal(tdaemon_start(&d2), 0);
-        reg = tcall(&d2, VT_PAM_REGISTER, F(TS(VF_USER, U.plain), TS(VF_SUBJECT, "s"), TI(VF_EXP, 4000000000LL)),
-                    NULL, 0);
+        reg = tcall(&d2, VT_PAM_REGISTER,
+                    F(TS(VF_USER, U.plain), TS(VF_SUBJECT, "s"), TI(VF_EXP, 4000000000LL)), NULL, 0);
         EXPECT(reg, VS_OK, "");
         assert_int_equal(vigild_connect(d2.sock, 1000, &held), 0);
         tdaemon_kill9(&d2);
@@ -664,7 +685,8 @@ static void test_kill_restart(void **state)
         /* back: works, over the stale socket; logins in progress were dropped (fail closed) */
         assert_int_equal(tdaemon_start(&d2), 0);
         EXPECT(tcall(&d2, VT_PING, NOF, NULL, 0), VS_OK, "");
-        EXPECT(tcall(&d2, VT_PAM_LOOKUP, F(TS(VF_REF, reg.ref), TS(VF_USER, U.plain)), NULL, 0), VS_NOTFOUND, "");
+        EXPECT(tcall(&d2, VT_PAM_LOOKUP, F(TS(VF_REF, reg.ref), TS(VF_USER, U.plain)), NULL, 0), VS_NOTFOUND,
+               "");
         vmsg_builder_done(&b);
         assert_int_equal(tdaemon_stop(&d2), 0);
         tdaemon_cleanup(&d2);
@@ -714,7 +736,8 @@ static void test_daemon_setup_rules(void **state)
         assert_true(tdaemon_log_has(&d2, "vigil.conf:1: auditors: each entry is group:NAME or local:NAME"));
         tdaemon_write_conf(&d2, "responders = local:no-such-group-vigild\n");
         assert_int_equal(tdaemon_run_once(&d2), 1);
-        assert_true(tdaemon_log_has(&d2, "'local:no-such-group-vigild' is neither a local account nor a group"));
+        assert_true(
+                tdaemon_log_has(&d2, "'local:no-such-group-vigild' is neither a local account nor a group"));
         tdaemon_cleanup(&d2);
 }
 
@@ -725,8 +748,8 @@ static void test_reload(void **state)
 
         (void)state;
         /* make the plain user an auditor, by account */
-        snprintf(conf, sizeof conf, "auditors = local:%s, local:%s\nresponders = local:%s\n", U.g_aud, U.plain,
-                 U.g_resp);
+        snprintf(conf, sizeof conf, "auditors = local:%s, local:%s\nresponders = local:%s\n", U.g_aud,
+                 U.plain, U.g_resp);
         tdaemon_write_conf(&D, conf);
         kill(D.pid, SIGHUP);
         for (int i = 0; i < 100; i++) {

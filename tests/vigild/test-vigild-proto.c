@@ -55,12 +55,12 @@ static int decode(const raw *r, size_t n_fds, char *err)
         return vmsg_decode(r->b, r->len, n_fds, M, err);
 }
 
-#define EXPECT_BAD(r, n_fds, needle)                                                                          \
-        do {                                                                                                  \
-                char err_[VMSG_ERR_MAX] = "";                                                                 \
-                int k_ = decode(r, n_fds, err_);                                                              \
-                if (k_ >= 0 || !strstr(err_, needle))                                                         \
-                        fail_msg("expected failure with '%s', got %d '%s'", needle, k_, err_);                \
+#define EXPECT_BAD(r, n_fds, needle)                                                                        \
+        do {                                                                                                \
+                char err_[VMSG_ERR_MAX] = "";                                                               \
+                int k_ = decode(r, n_fds, err_);                                                            \
+                if (k_ >= 0 || !strstr(err_, needle))                                                       \
+                        fail_msg("expected failure with '%s', got %d '%s'", needle, k_, err_);              \
         } while (0)
 
 static const char exp8[8] = { 0, 0x94, 0x35, 0x77, 0, 0, 0, 0 }; /* 2000000000 */
@@ -143,11 +143,11 @@ static void test_kinds(void **state)
         char big[16385];
 
         (void)state;
-#define ONE(type, tag, val, len, needle)                                                                      \
-        do {                                                                                                  \
-                raw_hdr(&r, type, 0);                                                                         \
-                raw_field(&r, tag, val, len);                                                                 \
-                EXPECT_BAD(&r, 0, needle);                                                                    \
+#define ONE(type, tag, val, len, needle)                                                                    \
+        do {                                                                                                \
+                raw_hdr(&r, type, 0);                                                                       \
+                raw_field(&r, tag, val, len);                                                               \
+                EXPECT_BAD(&r, 0, needle);                                                                  \
         } while (0)
         /* ids */
         ONE(VT_SESSION_KILL, VF_SESSION, "a b", 3, "is not a valid id");
@@ -395,7 +395,9 @@ static void test_access_lists(void **state)
         vigild_access *a = NULL;
         gid_t groups[] = { 4242 };
         vigild_caller c = { .uid = 1000, .gid = 100, .groups = groups, .n_groups = 1 };
-        vigild_identity id = { .subject = (char *)"s", .groups = (char *[]){ (char *)"ops" }, .n_groups = 1 };
+        vigild_identity id = { .subject = (char *)"s",
+                               .groups = (char *[]){ (char *)"ops" },
+                               .n_groups = 1 };
 
         (void)state;
         assert_int_equal(principal_list_parse(P(" group:ops ,local:wheel"), &l, err, sizeof err), 0);
@@ -423,9 +425,10 @@ static void test_access_lists(void **state)
         assert_true(principal_list_parse(P("local:a b"), &l, err, sizeof err) < 0);
         assert_true(principal_list_parse(P("group:a\x01"), &l, err, sizeof err) < 0);
 
-        assert_int_equal(access_parse_conf(P("# c\nissuer = https://x\n auditors = local:root\nresponders=\n"),
-                                           "f", &a, err, sizeof err),
-                         0);
+        assert_int_equal(
+                access_parse_conf(P("# c\nissuer = https://x\n auditors = local:root\nresponders=\n"), "f",
+                                  &a, err, sizeof err),
+                0);
         assert_int_equal(a->auditors.n, 1);
         assert_int_equal(a->responders.n, 0);
         a = access_free(a);
@@ -463,9 +466,9 @@ static void test_refs_once(void **state)
         /* a login reference is not a session reference */
         assert_int_equal(refs_take_session(&s, 1002, ref, 1000, &taken), -ENOENT);
         /* open uses it up */
-        assert_int_equal(refs_open(&s, 1003, 120000, ref, "alice", 1000, NULL, "pts/1", "10.0.0.1", sref, handle,
-                                   &e),
-                         0);
+        assert_int_equal(
+                refs_open(&s, 1003, 120000, ref, "alice", 1000, NULL, "pts/1", "10.0.0.1", sref, handle, &e),
+                0);
         assert_string_equal(e->service, "sshd");
         assert_int_equal(e->identity->n_groups, 2);
         assert_int_equal(refs_open(&s, 1004, 120000, ref, "alice", 1000, NULL, NULL, NULL, sref, handle, &e),
@@ -499,8 +502,10 @@ static void test_refs_burn_expire_cap(void **state)
         assert_int_equal(refs_init(&s, 2), 0);
         /* the wrong account at open uses the reference up */
         assert_int_equal(refs_register(&s, 0, 1000, "alice", &ident, NULL, ref), 0);
-        assert_int_equal(refs_open(&s, 1, 1000, ref, "bob", 1001, NULL, NULL, NULL, sref, handle, &e), -EPERM);
-        assert_int_equal(refs_open(&s, 1, 1000, ref, "alice", 1000, NULL, NULL, NULL, sref, handle, &e), -ENOENT);
+        assert_int_equal(refs_open(&s, 1, 1000, ref, "bob", 1001, NULL, NULL, NULL, sref, handle, &e),
+                         -EPERM);
+        assert_int_equal(refs_open(&s, 1, 1000, ref, "alice", 1000, NULL, NULL, NULL, sref, handle, &e),
+                         -ENOENT);
         /* another uid presenting a session reference burns it */
         assert_int_equal(refs_register(&s, 0, 1000, "alice", &ident, NULL, ref), 0);
         assert_int_equal(refs_open(&s, 1, 1000, ref, "alice", 1000, NULL, NULL, NULL, sref, handle, &e), 0);
@@ -543,16 +548,11 @@ static void test_refs_unique(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_header),
-                cmocka_unit_test(test_fields_structure),
-                cmocka_unit_test(test_kinds),
-                cmocka_unit_test(test_session_start),
-                cmocka_unit_test(test_cross_rules),
-                cmocka_unit_test(test_replies),
-                cmocka_unit_test(test_builder),
-                cmocka_unit_test(test_access_lists),
-                cmocka_unit_test(test_refs_once),
-                cmocka_unit_test(test_refs_burn_expire_cap),
+                cmocka_unit_test(test_header),      cmocka_unit_test(test_fields_structure),
+                cmocka_unit_test(test_kinds),       cmocka_unit_test(test_session_start),
+                cmocka_unit_test(test_cross_rules), cmocka_unit_test(test_replies),
+                cmocka_unit_test(test_builder),     cmocka_unit_test(test_access_lists),
+                cmocka_unit_test(test_refs_once),   cmocka_unit_test(test_refs_burn_expire_cap),
                 cmocka_unit_test(test_refs_unique),
         };
         int r;

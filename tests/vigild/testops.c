@@ -246,10 +246,11 @@ static int session_start(vigild_req *r, const vigild_start *s)
                 if (fd >= 0)
                         close(fd);
         }
-        event("start form=%s user=%s uid=%u argc=%zu argv0=%s n_env=%zu fds=%zu pty=%d subject=%s tty=%s rhost=%s",
+        event("start form=%s user=%s uid=%u argc=%zu argv0=%s n_env=%zu fds=%zu pty=%d subject=%s tty=%s "
+              "rhost=%s",
               s->form == VIGILD_START_LOGIN ? "login" : "token", s->user, (unsigned)s->uid, s->argc,
-              s->argc ? s->argv[0] : "-", s->n_env, ok_fds, s->pty, s->identity->subject, s->tty ? s->tty : "-",
-              s->rhost ? s->rhost : "-");
+              s->argc ? s->argv[0] : "-", s->n_env, ok_fds, s->pty, s->identity->subject,
+              s->tty ? s->tty : "-", s->rhost ? s->rhost : "-");
         l = later_new(r, 100, false, start_reply);
         if (!l)
                 return -ENOMEM;
@@ -429,8 +430,8 @@ static const char *known(vigild_known_by k)
 static int approvals_list(vigild_req *r, const vigild_approver *a, const char *session)
 {
         event("approvals.list known_by=%s user=%s subject=%s root=%d auditor=%d responder=%d session=%s",
-              known(a->known_by), a->user ? a->user : "-", a->identity ? a->identity->subject : "-", a->is_root,
-              a->is_auditor, a->is_responder, session ? session : "-");
+              known(a->known_by), a->user ? a->user : "-", a->identity ? a->identity->subject : "-",
+              a->is_root, a->is_auditor, a->is_responder, session ? session : "-");
         if (send_item(r, "{\"id\":\"a1\"}") < 0)
                 return -EIO;
         return reply_empty(r);
