@@ -1,0 +1,142 @@
+#include <pthread.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "http.h"
+#include "macro.h"
+#include "reason.h"
+#include "vigil-error.h"
+
+/* The system trust store as Debian's ca-certificates lays it out. Set
+ * explicitly so that neither libcurl's build defaults nor SSL_CERT_FILE /
+ * SSL_CERT_DIR in a caller's environment (sudo runs the PAM stack with the
+ * user's environment) choose what vigil trusts. */
+#define SYSTEM_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
+#define SYSTEM_CA_DIR "/etc/ssl/certs"
+
+typedef struct body {
+        char *data;
+        size_t len, max;
+        bool too_big;
+} body;
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_result = CURLE_FAILED_INIT;
+
+static void curl_init(void)
+{
+        curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+        body *b = userdata;
+        size_t n = size * nmemb;
+        char *nd;
+
+        if (n > b->max - b->len) {
+                b->too_big = true;
+                return 0; /* aborts the transfer */
+        }
+        nd = realloc(b->data, b->len + n + 1);
+        if (!nd)
+                return 0;
+        b->data = nd;
+        memcpy(b->data + b->len, ptr, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return n;
+}
+
+/* libcurl's result as -errno. An if-chain: CURLcode has a hundred values
+ * and only these few mean something different to the caller. */
+static int curl_errno(CURLcode c)
+{
+        if (c == CURLE_OPERATION_TIMEDOUT)
+                return -ETIMEDOUT;
+        if (c == CURLE_COULDNT_CONNECT)
+                return -ECONNREFUSED;
+        if (c == CURLE_COULDNT_RESOLVE_HOST)
+                return -EHOSTUNREACH;
+        if (c == CURLE_OUT_OF_MEMORY)
+                return -ENOMEM;
+        if (c == CURLE_UNSUPPORTED_PROTOCOL)
+                return -EPROTONOSUPPORT;
+        if (c == CURLE_PEER_FAILED_VERIFICATION || c == CURLE_SSL_CONNECT_ERROR || c == CURLE_SSL_CERTPROBLEM ||
+            c == CURLE_SSL_CACERT_BADFILE)
+                return -EBADMSG;
+        return -EIO;
+}
+
+int vigil_https_get(const char *url, const char *ca_file, size_t max_size, char **ret_body, size_t *ret_len,
+                    char **ret_error)
+{
+        _cleanup_free_ char *curl_err = NULL, *curl_url = NULL;
+        char errbuf[CURL_ERROR_SIZE] = "";
+        body b = { .max = max_size };
+        long status = 0;
+        CURLcode c;
+        CURL *h;
+        int r;
+
+        curl_url = reason_clean(url);
+        if (strncmp(url, "https://", 8) != 0)
+                return reason_set(ret_error, -EPROTONOSUPPORT, "'%s' is not an https:// URL", RC(curl_url));
+        (void)pthread_once(&curl_once, curl_init);
+        if (curl_init_result != CURLE_OK)
+                return reason_set(ret_error, -ENOMEM, "cannot initialise libcurl");
+        h = curl_easy_init();
+        if (!h)
+                return reason_set(ret_error, -ENOMEM, "cannot initialise libcurl");
+
+        /* Every option that decides what is trusted or how long we wait is set
+         * here, none is left to defaults or the environment. */
+        if (curl_easy_setopt(h, CURLOPT_URL, url) != CURLE_OK ||
+            curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https") != CURLE_OK ||
+            curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
+            curl_easy_setopt(h, CURLOPT_PROXY, "") != CURLE_OK ||
+            curl_easy_setopt(h, CURLOPT_NOPROXY, "*") != CURLE_OK ||
+            curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
+            curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
+            curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2) != CURLE_OK ||
+            curl_easy_setopt(h, CURLOPT_CAINFO, ca_file ? ca_file : SYSTEM_CA_BUNDLE) != CURLE_OK ||
+            curl_easy_setopt(h, CURLOPT_CAPATH, SYSTEM_CA_DIR) != CURLE_OK ||
+            curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, VIGIL_HTTP_CONNECT_TIMEOUT_MS) != CURLE_OK ||
+            curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, VIGIL_HTTP_TOTAL_TIMEOUT_MS) != CURLE_OK ||
+            curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+            curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max_size) != CURLE_OK ||
+            curl_easy_setopt(h, CURLOPT_USERAGENT, "vigil") != CURLE_OK ||
+            curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK ||
+            curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data) != CURLE_OK ||
+            curl_easy_setopt(h, CURLOPT_WRITEDATA, &b) != CURLE_OK) {
+                curl_easy_cleanup(h);
+                return reason_set(ret_error, -ENOMEM, "cannot set up the request for '%s'", RC(curl_url));
+        }
+
+        c = curl_easy_perform(h);
+        if (c == CURLE_OK)
+                (void)curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+        curl_easy_cleanup(h);
+
+        if (b.too_big || c == CURLE_FILESIZE_EXCEEDED)
+                r = reason_set(ret_error, VIGIL_E_TOO_BIG, "'%s' sent more than %zu bytes", RC(curl_url), max_size);
+        else if (c != CURLE_OK) {
+                curl_err = reason_clean(errbuf[0] ? errbuf : curl_easy_strerror(c));
+                r = reason_set(ret_error, curl_errno(c), "fetching '%s' failed: %s", RC(curl_url), RC(curl_err));
+        } else if (status != 200)
+                r = reason_set(ret_error, -EBADMSG, "fetching '%s' failed: HTTP status %ld", RC(curl_url), status);
+        else if (!b.data) {
+                b.data = strdup("");
+                r = b.data ? 0 : -ENOMEM;
+        } else
+                r = 0;
+        if (r < 0) {
+                free(b.data);
+                return r;
+        }
+        *ret_body = b.data;
+        *ret_len = b.len;
+        return 0;
+}
