@@ -1,0 +1,297 @@
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "device.h"
+#include "https-post.h"
+#include "identity.h"
+#include "text.h"
+#include "vigil-error.h"
+
+#define GRANT_TYPE_DEVICE "urn:ietf:params:oauth:grant-type:device_code"
+
+int64_t pv_now_ms(void)
+{
+        struct timespec ts;
+
+        (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Sleep until pv_now_ms() reaches @when; signals do not cut it short. */
+static void sleep_until_ms(int64_t when)
+{
+        struct timespec ts = { .tv_sec = when / 1000, .tv_nsec = (when % 1000) * 1000000 };
+
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+                ;
+}
+
+pv_device_grant *pv_device_grant_free(pv_device_grant *g)
+{
+        if (!g)
+                return NULL;
+        pv_secret_free(g->device_code);
+        free(g->user_code);
+        free(g->verification_uri);
+        free(g->verification_uri_complete);
+        free(g);
+        return NULL;
+}
+
+/* The request body common to both endpoints: client_id (always, RFC 6749
+ * 3.2.1 for public clients; harmless with Basic) and the caller's fields. */
+static int client_form(const vigil_config *cfg, pv_form *f)
+{
+        return pv_form_add(f, "client_id", cfg->client_id);
+}
+
+static int post(const vigil_config *cfg, const char *url, const pv_form *f, int64_t deadline_ms, long *ret_status,
+                json_t **ret_json, char **ret_reason)
+{
+        int64_t left = deadline_ms - pv_now_ms();
+        char *text = NULL;
+        json_error_t jerr;
+        size_t len = 0;
+        json_t *j;
+        int r;
+
+        if (left <= 0)
+                return pv_reason(ret_reason, VIGIL_E_DENIED, "login_timeout reached");
+        r = pv_https_post(url, cfg->ca_file, f, cfg->client_secret ? cfg->client_id : NULL, cfg->client_secret,
+                          (long)left, ret_status, &text, &len, ret_reason);
+        if (r < 0)
+                return r;
+        j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+        /* The body may hold a device code or tokens. */
+        explicit_bzero(text, len);
+        free(text);
+        if (!json_is_object(j)) {
+                json_decref(j);
+                return pv_reason(ret_reason, -EPROTO, "HTTP %ld with a body that is not a JSON object",
+                                 *ret_status);
+        }
+        *ret_json = j;
+        return 0;
+}
+
+/* A string member that must pass pv_text_printable(); NULL when absent. */
+static int printable_member(json_t *o, const char *name, size_t max, bool required, char **ret, char **ret_reason)
+{
+        json_t *v = json_object_get(o, name);
+
+        if (!v) {
+                if (required)
+                        return pv_reason(ret_reason, -EPROTO, "device authorization response has no '%s'", name);
+                *ret = NULL;
+                return 0;
+        }
+        if (!json_is_string(v) || !pv_text_printable(json_string_value(v), max, false))
+                return pv_reason(ret_reason, -EPROTO,
+                                 "device authorization response: '%s' is not printable text of at most %zu bytes",
+                                 name, max);
+        *ret = strdup(json_string_value(v));
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int positive_member(json_t *o, const char *name, unsigned max, unsigned def, unsigned *ret,
+                           char **ret_reason)
+{
+        json_t *v = json_object_get(o, name);
+
+        if (!v) {
+                if (!def)
+                        return pv_reason(ret_reason, -EPROTO, "device authorization response has no '%s'", name);
+                *ret = def;
+                return 0;
+        }
+        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > (json_int_t)max)
+                return pv_reason(ret_reason, -EPROTO,
+                                 "device authorization response: '%s' is not an integer from 0 to %u", name, max);
+        *ret = (unsigned)json_integer_value(v);
+        return 0;
+}
+
+/* "error: description" from an OAuth error response, cleaned for a log. */
+static char *oauth_error_text(json_t *j)
+{
+        _cleanup_free_ char *e = pv_text_clean(json_string_value(json_object_get(j, "error")), 64);
+        _cleanup_free_ char *d = NULL;
+        const char *desc = json_string_value(json_object_get(j, "error_description"));
+        char *out;
+
+        if (desc)
+                d = pv_text_clean(desc, 160);
+        if (asprintf(&out, "%s%s%s", PV_TC(e), d ? ": " : "", d ? d : "") < 0)
+                return NULL;
+        return out;
+}
+
+static int scope_text(const vigil_strv *scopes, char **ret)
+{
+        size_t len = 1;
+        char *s;
+
+        for (size_t i = 0; i < scopes->n; i++)
+                len += strlen(scopes->v[i]) + 1;
+        s = calloc(1, len);
+        if (!s)
+                return -ENOMEM;
+        for (size_t i = 0; i < scopes->n; i++) {
+                if (i > 0)
+                        strcat(s, " ");
+                strcat(s, scopes->v[i]);
+        }
+        *ret = s;
+        return 0;
+}
+
+static bool https_uri(const char *s)
+{
+        return s && strncmp(s, "https://", 8) == 0 && s[8] != '\0';
+}
+
+int pv_device_authorize(const vigil_config *cfg, const char *endpoint, int64_t deadline_ms,
+                        pv_device_grant **ret, char **ret_reason)
+{
+        json_auto_t *j = NULL;
+        _cleanup_free_ char *scope = NULL, *err = NULL;
+        pv_device_grant *g = NULL;
+        pv_form f = { 0 };
+        unsigned expires_in = 0;
+        int64_t started = pv_now_ms();
+        long status = 0;
+        int r;
+
+        if (!cfg->client_id)
+                return pv_reason(ret_reason, -EINVAL, "'client_id' is not set in %s", cfg->path);
+        r = scope_text(&cfg->scopes, &scope);
+        if (r >= 0)
+                r = client_form(cfg, &f);
+        if (r >= 0)
+                r = pv_form_add(&f, "scope", scope);
+        if (r >= 0)
+                r = post(cfg, endpoint, &f, deadline_ms, &status, &j, ret_reason);
+        pv_form_done(&f);
+        if (r < 0)
+                return r;
+        if (status != 200) {
+                err = oauth_error_text(j);
+                return pv_reason(ret_reason, -EPROTO, "device authorization refused (HTTP %ld): %s", status,
+                                 PV_TC(err));
+        }
+
+        g = calloc(1, sizeof *g);
+        if (!g)
+                return -ENOMEM;
+        r = printable_member(j, "device_code", PV_DEVICE_CODE_MAX, true, &g->device_code, ret_reason);
+        if (r >= 0)
+                r = printable_member(j, "user_code", PV_USER_CODE_MAX, true, &g->user_code, ret_reason);
+        if (r >= 0)
+                r = printable_member(j, "verification_uri", PV_URI_MAX, true, &g->verification_uri, ret_reason);
+        if (r >= 0)
+                r = printable_member(j, "verification_uri_complete", PV_URI_MAX, false,
+                                     &g->verification_uri_complete, ret_reason);
+        if (r >= 0)
+                r = positive_member(j, "expires_in", PV_DEVICE_MAX_EXPIRES_IN, 0, &expires_in, ret_reason);
+        if (r >= 0)
+                r = positive_member(j, "interval", PV_DEVICE_MAX_INTERVAL, PV_DEVICE_DEFAULT_INTERVAL,
+                                    &g->interval, ret_reason);
+        /* The person is sent to these addresses: only https, so that what
+         * they type their credentials into is at least authenticated. */
+        if (r >= 0 && (!https_uri(g->verification_uri) ||
+                       (g->verification_uri_complete && !https_uri(g->verification_uri_complete))))
+                r = pv_reason(ret_reason, -EPROTO, "device authorization response: verification URI is not https://");
+        if (r >= 0 && expires_in == 0)
+                r = pv_reason(ret_reason, -EPROTO, "device authorization response: 'expires_in' is 0");
+        if (r < 0) {
+                pv_device_grant_free(g);
+                return r;
+        }
+        if (g->interval == 0)
+                g->interval = 1;
+        g->expires_ms = started + (int64_t)expires_in * 1000;
+        g->next_poll_ms = started + (int64_t)g->interval * 1000;
+        *ret = g;
+        return 0;
+}
+
+/* One token request. 0 with *ret_token on success; -EAGAIN to poll again. */
+static int poll_once(const vigil_config *cfg, const char *token_endpoint, pv_device_grant *g, int64_t deadline_ms,
+                     char **ret_token, char **ret_reason)
+{
+        json_auto_t *j = NULL;
+        _cleanup_free_ char *err = NULL;
+        const char *e, *tok;
+        pv_form f = { 0 };
+        long status = 0;
+        int r;
+
+        r = pv_form_add(&f, "grant_type", GRANT_TYPE_DEVICE);
+        if (r >= 0)
+                r = pv_form_add(&f, "device_code", g->device_code);
+        if (r >= 0)
+                r = client_form(cfg, &f);
+        if (r >= 0)
+                r = post(cfg, token_endpoint, &f, deadline_ms, &status, &j, ret_reason);
+        pv_form_done(&f);
+        if (r < 0)
+                return r;
+
+        if (status == 200) {
+                tok = json_string_value(json_object_get(j, "id_token"));
+                if (!tok)
+                        return pv_reason(ret_reason, -EPROTO,
+                                         "the token response has no id_token (is 'openid' in scopes?)");
+                if (strlen(tok) >= VIGIL_TOKEN_MAX)
+                        return pv_reason(ret_reason, VIGIL_E_DENIED, "the ID token is %u bytes or more",
+                                         VIGIL_TOKEN_MAX);
+                *ret_token = strdup(tok);
+                /* jansson keeps its own copy of the token: wipe it before the decref. */
+                explicit_bzero((char *)tok, strlen(tok));
+                return *ret_token ? 0 : -ENOMEM;
+        }
+        if (status != 400 && status != 401)
+                return pv_reason(ret_reason, -EPROTO, "the token endpoint answered HTTP %ld", status);
+        e = json_string_value(json_object_get(j, "error"));
+        if (!e)
+                return pv_reason(ret_reason, -EPROTO, "the token endpoint answered HTTP %ld without an error code",
+                                 status);
+        if (strcmp(e, "authorization_pending") == 0)
+                return -EAGAIN;
+        if (strcmp(e, "slow_down") == 0) {
+                if (g->interval <= PV_DEVICE_MAX_INTERVAL)
+                        g->interval += PV_DEVICE_SLOW_DOWN_STEP;
+                return -EAGAIN;
+        }
+        err = oauth_error_text(j);
+        if (strcmp(e, "access_denied") == 0)
+                return pv_reason(ret_reason, VIGIL_E_DENIED, "the sign-in was denied (%s)", PV_TC(err));
+        if (strcmp(e, "expired_token") == 0)
+                return pv_reason(ret_reason, VIGIL_E_DENIED, "the device code expired before approval (%s)",
+                                 PV_TC(err));
+        return pv_reason(ret_reason, VIGIL_E_DENIED, "the token endpoint refused: %s", PV_TC(err));
+}
+
+int pv_device_poll(const vigil_config *cfg, const char *token_endpoint, pv_device_grant *g, int64_t deadline_ms,
+                   char **ret_id_token, char **ret_reason)
+{
+        for (;;) {
+                int64_t now = pv_now_ms();
+                int r;
+
+                if (g->next_poll_ms < now)
+                        g->next_poll_ms = now;
+                if (g->next_poll_ms >= deadline_ms)
+                        return pv_reason(ret_reason, VIGIL_E_DENIED,
+                                         "login_timeout reached before the sign-in was approved");
+                sleep_until_ms(g->next_poll_ms);
+                r = poll_once(cfg, token_endpoint, g, deadline_ms, ret_id_token, ret_reason);
+                if (r != -EAGAIN)
+                        return r;
+                g->next_poll_ms = pv_now_ms() + (int64_t)g->interval * 1000;
+        }
+}
