@@ -239,7 +239,7 @@ int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **ar
         _cleanup_secret_ char *choice = NULL, *tok = NULL;
         _cleanup_free_ char *reason = NULL, *clean = NULL;
         vigil_identity *id = NULL;
-        const char *method = "?";
+        const char *method = "first prompt";
         int64_t deadline_ms;
         size_t len = 0;
         int r, pr;

@@ -30,6 +30,7 @@ pv_cleanup() {
     for f in $PV_FILES; do
         rm -f "$f"
     done
+    [ -n "${PV_KEEP_LOG:-}" ] && [ -n "${SYSLOG:-}" ] && cp "$SYSLOG" "$PV_KEEP_LOG"
     [ -n "${tmp:-}" ] && rm -rf "$tmp"
 }
 

@@ -53,9 +53,14 @@ pv_token "$tmp/good" "$user"
 pv_token "$tmp/other-aud" "$user" --client-id other
 pv_token "$tmp/other-user" "$other"
 pv_token "$tmp/nolocal" "$nolocal"
-# Signature of the good token with its last character changed.
-sed 's/.$//' "$tmp/good" | tr -d '\n' >"$tmp/badsig"
-case $(tail -c 1 "$tmp/good" | tr -d '\n') in A) echo B ;; *) echo A ;; esac >>"$tmp/badsig"
+# The good token with one character in the middle of its signature changed.
+/usr/bin/python3 - "$tmp/good" >"$tmp/badsig" <<'EOF2'
+import sys
+h, p, s = open(sys.argv[1]).read().strip().split(".")
+i = len(s) // 2
+print(h + "." + p + "." + s[:i] + ("B" if s[i] == "A" else "A") + s[i + 1:])
+EOF2
+cmp -s "$tmp/good" "$tmp/badsig" && fail "the corrupted token equals the good one"
 echo "not.a.token" >"$tmp/garbage"
 : >"$tmp/empty"
 head -c 17000 /dev/zero | tr '\0' 'a' >"$tmp/huge"
