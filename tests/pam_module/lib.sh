@@ -23,6 +23,10 @@ pv_cleanup() {
     for p in $PV_PIDS; do
         kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
     done
+    # sshd writes its pid file: a server this shell lost track of still goes.
+    for f in "${tmp:-/nonexistent}"/*.pid; do
+        [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
+    done
     idp_stop
     for u in $PV_USERS; do
         userdel "$u" 2>/dev/null
@@ -99,4 +103,49 @@ $(cat "$1")"
 pv_hasnt() {
     ! grep -qF -- "$2" "$1" || fail "$(basename "$1"): unexpected '$2' in:
 $(cat "$1")"
+}
+
+# pv_sshd_start NAME [LINE...]: Debian's sshd run as NAME (a symlink in
+# $tmp/bin, so its PAM service is /etc/pam.d/NAME, which the caller writes)
+# on 127.0.0.1 with host key $tmp/hostkey (made when missing); the LINEs
+# come first in its sshd_config. Sets PORT; not to be run in a subshell.
+pv_sshd_start() {
+    _svc=$1
+    shift
+    mkdir -p "$tmp/bin"
+    ln -sf /usr/sbin/sshd "$tmp/bin/$_svc"
+    # sshd's privilege separation directory (the package's service unit makes it at boot).
+    [ -d /run/sshd ] || install -d -m 0755 /run/sshd
+    [ -f "$tmp/hostkey" ] || ssh-keygen -q -t ed25519 -N '' -f "$tmp/hostkey" || fail "ssh-keygen"
+    printf '%s\n' "$@" >"$tmp/$_svc.head"
+    PORT=
+    for _try in 1 2 3 4 5 6 7 8; do
+        _p=$((20000 + ($$ * 7 + _try * 7919 + $(printf '%s' "$_svc" | cksum | cut -d' ' -f1)) % 40000))
+        {
+            cat "$tmp/$_svc.head"
+            echo "Port $_p"
+            echo "ListenAddress 127.0.0.1"
+            echo "HostKey $tmp/hostkey"
+            echo "PidFile $tmp/$_svc.pid"
+            echo "LogLevel VERBOSE"
+            echo "Subsystem sftp /usr/lib/openssh/sftp-server"
+        } >"$tmp/$_svc.conf"
+        "$tmp/bin/$_svc" -t -f "$tmp/$_svc.conf" || fail "sshd -t refused $tmp/$_svc.conf"
+        : >"$tmp/$_svc.log"
+        "$tmp/bin/$_svc" -D -f "$tmp/$_svc.conf" -E "$tmp/$_svc.log" </dev/null >>"$tmp/$_svc.log" 2>&1 &
+        _pid=$!
+        _i=0
+        while [ "$_i" -lt 100 ] && kill -0 "$_pid" 2>/dev/null && ! grep -q "Server listening" "$tmp/$_svc.log"; do
+            sleep 0.05
+            _i=$((_i + 1))
+        done
+        if grep -q "Server listening on 127.0.0.1 port $_p" "$tmp/$_svc.log"; then
+            PORT=$_p
+            PV_PIDS="$PV_PIDS $_pid"
+            return 0
+        fi
+        kill "$_pid" 2>/dev/null
+        wait "$_pid" 2>/dev/null
+    done
+    fail "sshd $_svc did not start: $(cat "$tmp/$_svc.log")"
 }

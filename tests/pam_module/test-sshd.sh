@@ -75,53 +75,18 @@ pv_token "$tmp/plain" "$plain"
 chmod 644 "$tmp/good" "$tmp/plain"
 
 step "sshd as sshd-vt$$ with the shipped drop-in"
-mkdir "$tmp/bin"
-# sshd's privilege separation directory (the package's service unit makes it at boot).
-[ -d /run/sshd ] || install -d -m 0755 /run/sshd
-ssh-keygen -q -t ed25519 -N '' -f "$tmp/hostkey" || fail "ssh-keygen"
-# start_sshd NAME VIGIL_CONF: sshd as NAME (so its PAM service is
-# /etc/pam.d/NAME, with pam_vigil reading VIGIL_CONF); sets PORT.
+# start_sshd NAME VIGIL_CONF: sshd as NAME with the drop-in, its PAM
+# service running pam_vigil with VIGIL_CONF; sets PORT.
 start_sshd() {
-    _svc=$1
-    ln -s "$SSHD" "$tmp/bin/$_svc"
-    PV_FILES="$PV_FILES /etc/pam.d/$_svc"
-    cat >"/etc/pam.d/$_svc" <<EOF2
+    PV_FILES="$PV_FILES /etc/pam.d/$1"
+    cat >"/etc/pam.d/$1" <<EOF2
 # vigil test $$ ($0): removed when the test ends
 auth     required $PAM_VIGIL_SO config=$2 vigild_socket=$sock
 account  required $PAM_VIGIL_SO config=$2 vigild_socket=$sock
 password required pam_deny.so
 session  required pam_permit.so
 EOF2
-    PORT=
-    for _try in 1 2 3 4 5; do
-        _p=$((20000 + ($$ * 7 + _try * 7919 + ${#_svc} * 131) % 40000))
-        cat >"$tmp/$_svc.conf" <<EOF2
-Include $DROPIN
-Port $_p
-ListenAddress 127.0.0.1
-HostKey $tmp/hostkey
-PidFile $tmp/$_svc.pid
-LogLevel VERBOSE
-Subsystem sftp /usr/lib/openssh/sftp-server
-EOF2
-        "$tmp/bin/$_svc" -t -f "$tmp/$_svc.conf" || fail "sshd -t refused the configuration"
-        : >"$tmp/$_svc.log"
-        "$tmp/bin/$_svc" -D -f "$tmp/$_svc.conf" -E "$tmp/$_svc.log" &
-        _pid=$!
-        _i=0
-        while [ "$_i" -lt 100 ] && kill -0 "$_pid" 2>/dev/null && ! grep -q "Server listening" "$tmp/$_svc.log"; do
-            sleep 0.05
-            _i=$((_i + 1))
-        done
-        if grep -q "Server listening on 127.0.0.1 port $_p" "$tmp/$_svc.log"; then
-            PORT=$_p
-            PV_PIDS="$PV_PIDS $_pid"
-            return 0
-        fi
-        kill "$_pid" 2>/dev/null
-        wait "$_pid" 2>/dev/null
-    done
-    fail "sshd $_svc did not start: $(cat "$tmp/$_svc.log")"
+    pv_sshd_start "$1" "Include $DROPIN"
 }
 svc=sshd-vt$$
 start_sshd "$svc" "$tmp/main.conf"
