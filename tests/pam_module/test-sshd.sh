@@ -40,7 +40,7 @@ SSHD=/usr/sbin/sshd
 [ -x "$SSHD" ] && command -v ssh >/dev/null && command -v sudo >/dev/null ||
     fail "openssh-server, openssh-client and sudo are needed (scripts/deps installs them)"
 idp_setup || fail "cannot install the test identity provider (tests/idp/setup)"
-ASKPASS=$VIGIL_SOURCE_ROOT/packaging/vigil-askpass
+ASKPASS=${VIGIL_ASKPASS:?}
 DROPIN=$VIGIL_SOURCE_ROOT/packaging/sshd/00-vigil.conf
 
 user=vts$$  # in ops-PID: may sudo
