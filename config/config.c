@@ -374,7 +374,8 @@ static int check_required(const vigil_config *c, unsigned last_line, char **ret_
          * which is only ever fetched over https. */
         if (!c->jwks_file && !c->jwks_uri && strncmp(c->issuer, "https://", 8) != 0)
                 return fail(ret_error, c->path, last_line,
-                            "missing required key: set 'jwks_file' or 'jwks_uri', or make 'issuer' an https:// URL "
+                            "missing required key: set 'jwks_file' or 'jwks_uri', or make 'issuer' an "
+                            "https:// URL "
                             "so its discovery document can be fetched");
         return 0;
 }
@@ -449,7 +450,8 @@ static int set_defaults(vigil_config *c)
         return 0;
 }
 
-int vigil_config_parse(const char *text, size_t len, const char *filename, vigil_config **ret, char **ret_error)
+int vigil_config_parse(const char *text, size_t len, const char *filename, vigil_config **ret,
+                       char **ret_error)
 {
         _cleanup_free_ char *buf = NULL;
         vigil_config *c;
@@ -460,7 +462,8 @@ int vigil_config_parse(const char *text, size_t len, const char *filename, vigil
         if (!filename)
                 filename = "vigil.conf";
         if (len > VIGIL_CONF_MAX_FILE) {
-                if (ret_error && asprintf(ret_error, "%s: larger than %u bytes", filename, VIGIL_CONF_MAX_FILE) < 0)
+                if (ret_error &&
+                    asprintf(ret_error, "%s: larger than %u bytes", filename, VIGIL_CONF_MAX_FILE) < 0)
                         *ret_error = NULL;
                 return VIGIL_E_TOO_BIG;
         }
@@ -484,7 +487,8 @@ int vigil_config_parse(const char *text, size_t len, const char *filename, vigil
 
                 lineno++;
                 if (n > VIGIL_CONF_MAX_LINE) {
-                        r = fail(ret_error, c->path, lineno, "line longer than %u bytes", VIGIL_CONF_MAX_LINE);
+                        r = fail(ret_error, c->path, lineno, "line longer than %u bytes",
+                                 VIGIL_CONF_MAX_LINE);
                         goto fail;
                 }
                 if (memchr(text + pos, '\0', n)) {
@@ -532,14 +536,16 @@ int vigil_config_load(const char *path, vigil_config **ret, char **ret_error)
          * trusts: only root (or the caller, for a private test config). */
         if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & S_IWOTH) ||
             ((st.st_mode & S_IWGRP) && st.st_gid != 0)) {
-                if (ret_error && asprintf(ret_error, "%s: unsafe file: must be owned by root and writable by no one else",
-                                          path) < 0)
+                if (ret_error &&
+                    asprintf(ret_error, "%s: unsafe file: must be owned by root and writable by no one else",
+                             path) < 0)
                         *ret_error = NULL;
                 return -EPERM;
         }
         r = read_fd_bounded(fd, VIGIL_CONF_MAX_FILE, &text, &len);
         if (r == VIGIL_E_TOO_BIG) {
-                if (ret_error && asprintf(ret_error, "%s: larger than %u bytes", path, VIGIL_CONF_MAX_FILE) < 0)
+                if (ret_error &&
+                    asprintf(ret_error, "%s: larger than %u bytes", path, VIGIL_CONF_MAX_FILE) < 0)
                         *ret_error = NULL;
                 return r;
         }

@@ -57,34 +57,34 @@ typedef struct vigil_strv {
 
 /* The keys: X(name, type, default or NULL, choices or NULL). Defaults are
  * text, parsed by the same code as values from the file. */
-#define VIGIL_CONFIG_KEYS(X)                                                                          \
-        X(issuer, STRING, NULL, NULL)                                                                 \
-        X(audience, STRING, NULL, NULL)                                                               \
-        X(jwks_file, PATH, NULL, NULL)                                                                \
-        X(jwks_uri, URL, NULL, NULL)                                                                  \
-        X(client_id, STRING, NULL, NULL)                                                              \
-        X(client_secret, STRING, NULL, NULL)                                                          \
-        X(scopes, LIST, "openid", NULL)                                                               \
-        X(ca_file, PATH, NULL, NULL)                                                                  \
-        X(username_claim, STRING, "preferred_username", NULL)                                         \
-        X(groups_claim, STRING, "groups", NULL)                                                       \
-        X(max_token_age, DURATION, "10m", NULL)                                                       \
-        X(clock_skew, DURATION, "30s", NULL)                                                          \
-        X(algorithms, LIST, "RS256 ES256 EdDSA", VIGIL_CONF_ALGORITHMS)                               \
-        X(single_use, BOOL, "no", NULL)                                                               \
-        X(require_group, STRING, NULL, NULL)                                                          \
-        X(sudo_group, STRING, NULL, NULL)                                                             \
-        X(session_max, LIMIT, NULL, NULL)                                                             \
-        X(policy, PATH, "/etc/vigil/policy.conf", NULL)                                               \
-        X(store, PATH, "/var/lib/vigil", NULL)                                                        \
-        X(login_timeout, DURATION, "90s", NULL)                                                       \
+#define VIGIL_CONFIG_KEYS(X)                                                                                \
+        X(issuer, STRING, NULL, NULL)                                                                       \
+        X(audience, STRING, NULL, NULL)                                                                     \
+        X(jwks_file, PATH, NULL, NULL)                                                                      \
+        X(jwks_uri, URL, NULL, NULL)                                                                        \
+        X(client_id, STRING, NULL, NULL)                                                                    \
+        X(client_secret, STRING, NULL, NULL)                                                                \
+        X(scopes, LIST, "openid", NULL)                                                                     \
+        X(ca_file, PATH, NULL, NULL)                                                                        \
+        X(username_claim, STRING, "preferred_username", NULL)                                               \
+        X(groups_claim, STRING, "groups", NULL)                                                             \
+        X(max_token_age, DURATION, "10m", NULL)                                                             \
+        X(clock_skew, DURATION, "30s", NULL)                                                                \
+        X(algorithms, LIST, "RS256 ES256 EdDSA", VIGIL_CONF_ALGORITHMS)                                     \
+        X(single_use, BOOL, "no", NULL)                                                                     \
+        X(require_group, STRING, NULL, NULL)                                                                \
+        X(sudo_group, STRING, NULL, NULL)                                                                   \
+        X(session_max, LIMIT, NULL, NULL)                                                                   \
+        X(policy, PATH, "/etc/vigil/policy.conf", NULL)                                                     \
+        X(store, PATH, "/var/lib/vigil", NULL)                                                              \
+        X(login_timeout, DURATION, "90s", NULL)                                                             \
         X(shell, PATH, "/bin/bash", NULL)
 
 typedef enum vigil_conf_key {
 #define VIGIL_CONF_KEY_ENUM_(name, type, def, choices) VIGIL_CONF_KEY_##name,
         VIGIL_CONFIG_KEYS(VIGIL_CONF_KEY_ENUM_)
 #undef VIGIL_CONF_KEY_ENUM_
-        VIGIL_CONF_N_KEYS,
+                VIGIL_CONF_N_KEYS,
 } vigil_conf_key;
 
 typedef struct vigil_config {

@@ -37,7 +37,8 @@ static int time_claim(json_t *payload, const char *name, int64_t *ret, char **re
                 return reason_set(ret_reason, VIGIL_E_DENIED, "%s is not an integer", name);
         t = json_integer_value(v);
         if (t < 0 || t > NUMERIC_DATE_MAX)
-                return reason_set(ret_reason, VIGIL_E_DENIED, "%s %lld is not a valid time", name, (long long)t);
+                return reason_set(ret_reason, VIGIL_E_DENIED, "%s %lld is not a valid time", name,
+                                  (long long)t);
         *ret = (int64_t)t;
         return 1;
 }
@@ -69,7 +70,8 @@ static int check_iss(const vigil_config *cfg, json_t *payload, const char **ret,
                 return reason_set(ret_reason, VIGIL_E_DENIED, "iss is missing");
         if (strcmp(iss, cfg->issuer) != 0) {
                 _cleanup_free_ char *a = reason_clean(iss), *b = reason_clean(cfg->issuer);
-                return reason_set(ret_reason, VIGIL_E_DENIED, "iss '%s' is not the issuer '%s'", RC(a), RC(b));
+                return reason_set(ret_reason, VIGIL_E_DENIED, "iss '%s' is not the issuer '%s'", RC(a),
+                                  RC(b));
         }
         *ret = iss;
         return 0;
@@ -104,13 +106,15 @@ static int check_aud(const vigil_config *cfg, json_t *payload, char **ret_reason
                 return -ENOMEM;
         a = reason_clean(text);
         b = reason_clean(cfg->audience);
-        return reason_set(ret_reason, VIGIL_E_DENIED, "aud '%s' does not contain the audience '%s'", RC(a), RC(b));
+        return reason_set(ret_reason, VIGIL_E_DENIED, "aud '%s' does not contain the audience '%s'", RC(a),
+                          RC(b));
 }
 
-static int check_times(const vigil_config *cfg, json_t *payload, int64_t now, int64_t *ret_exp, int64_t *ret_iat,
-                       char **ret_reason)
+static int check_times(const vigil_config *cfg, json_t *payload, int64_t now, int64_t *ret_exp,
+                       int64_t *ret_iat, char **ret_reason)
 {
-        int64_t skew = (int64_t)cfg->clock_skew, age = (int64_t)cfg->max_token_age, exp = 0, nbf = 0, iat = 0;
+        int64_t skew = (int64_t)cfg->clock_skew, age = (int64_t)cfg->max_token_age, exp = 0, nbf = 0,
+                iat = 0;
         char t[32], d[32];
         int r;
 
@@ -126,7 +130,8 @@ static int check_times(const vigil_config *cfg, json_t *payload, int64_t now, in
         if (r < 0)
                 return r;
         if (r > 0 && nbf > now + skew)
-                return reason_set(ret_reason, VIGIL_E_DENIED, "nbf %s is in the future", time_format(nbf, t));
+                return reason_set(ret_reason, VIGIL_E_DENIED, "nbf %s is in the future",
+                                  time_format(nbf, t));
 
         r = time_claim(payload, "iat", &iat, ret_reason);
         if (r < 0)
@@ -134,10 +139,12 @@ static int check_times(const vigil_config *cfg, json_t *payload, int64_t now, in
         if (r == 0)
                 return reason_set(ret_reason, VIGIL_E_DENIED, "iat is missing");
         if (iat > now + skew)
-                return reason_set(ret_reason, VIGIL_E_DENIED, "iat %s is in the future", time_format(iat, t));
+                return reason_set(ret_reason, VIGIL_E_DENIED, "iat %s is in the future",
+                                  time_format(iat, t));
         if (now - iat > age + skew)
                 return reason_set(ret_reason, VIGIL_E_DENIED, "iat %s is older than max_token_age %s",
-                                  time_format(iat, t), vigil_duration_format(cfg->max_token_age, d, sizeof d));
+                                  time_format(iat, t),
+                                  vigil_duration_format(cfg->max_token_age, d, sizeof d));
         *ret_exp = exp;
         *ret_iat = iat;
         return 0;
@@ -161,10 +168,16 @@ static int check_username(const vigil_config *cfg, json_t *payload, const char *
         if (strcmp(*ret, user) != 0) {
                 cv = reason_clean(*ret);
                 cu = reason_clean(user);
-                return reason_set(ret_reason, VIGIL_E_DENIED, "username claim '%s' is '%s', not '%s'", RC(cn),
-                                  RC(cv), RC(cu));
+                return reason_set(ret_reason, VIGIL_E_DENIED, "username claim '%s' is '%s', not '%s'",
+                                  RC(cn), RC(cv), RC(cu));
         }
         return 0;
+}
+
+static int bad_groups(const vigil_config *cfg, char **ret_reason)
+{
+        _cleanup_free_ char *c = reason_clean(cfg->groups_claim);
+        return reason_set(ret_reason, VIGIL_E_DENIED, "groups claim '%s' is not an array of strings", RC(c));
 }
 
 static int take_groups(const vigil_config *cfg, json_t *payload, vigil_identity *id, char **ret_reason)
@@ -178,20 +191,16 @@ static int take_groups(const vigil_config *cfg, json_t *payload, vigil_identity 
         if (!g)
                 return 0;
         if (!json_is_array(g))
-                goto bad;
+                return bad_groups(cfg, ret_reason);
         json_array_foreach(g, i, v) {
                 if (!json_is_string(v))
-                        goto bad;
+                        return bad_groups(cfg, ret_reason);
                 id->groups[id->n_groups] = strdup(json_string_value(v));
                 if (!id->groups[id->n_groups])
                         return -ENOMEM;
                 id->n_groups++;
         }
         return 0;
-bad: {
-        _cleanup_free_ char *c = reason_clean(cfg->groups_claim);
-        return reason_set(ret_reason, VIGIL_E_DENIED, "groups claim '%s' is not an array of strings", RC(c));
-}
 }
 
 static int dup_opt(const char *s, char **ret)

@@ -11,7 +11,6 @@
 #define DISCOVERY_MAX_SIZE (64u * 1024)
 #define WELL_KNOWN "/.well-known/openid-configuration"
 
-
 vigil_oidc_provider *vigil_oidc_provider_free(vigil_oidc_provider *p)
 {
         if (!p)
@@ -58,7 +57,7 @@ int vigil_oidc_discover(const vigil_config *cfg, vigil_oidc_provider **ret, char
 
         doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
         if (!json_is_object(doc)) {
-                a = reason_clean(url);
+                a = reason_clean_n(url, 256);
                 return reason_set(ret_error, -EPROTO, "'%s' is not a JSON object", RC(a));
         }
         /* OpenID Connect Discovery 1.0, 4.3: the document must name exactly
@@ -68,8 +67,8 @@ int vigil_oidc_discover(const vigil_config *cfg, vigil_oidc_provider **ret, char
         if (!iss || strcmp(iss, cfg->issuer) != 0) {
                 a = reason_clean(iss ? iss : "");
                 b = reason_clean(cfg->issuer);
-                return reason_set(ret_error, -EPROTO, "discovery document names issuer '%s', not '%s'", RC(a),
-                                  RC(b));
+                return reason_set(ret_error, -EPROTO, "discovery document names issuer '%s', not '%s'",
+                                  RC(a), RC(b));
         }
 
         p = calloc(1, sizeof *p);

@@ -1,6 +1,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -14,13 +15,13 @@
  * SSL_CERT_DIR in a caller's environment (sudo runs the PAM stack with the
  * user's environment) choose what vigil trusts. */
 #define SYSTEM_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
-#define SYSTEM_CA_DIR "/etc/ssl/certs"
+#define SYSTEM_CA_DIR "/etc/ssl/certs" /* skipped when absent: ca_file alone then decides */
 
-typedef struct body {
+typedef struct response_body {
         char *data;
         size_t len, max;
         bool too_big;
-} body;
+} response_body;
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_result = CURLE_FAILED_INIT;
@@ -32,7 +33,7 @@ static void curl_init(void)
 
 static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
-        body *b = userdata;
+        response_body *b = userdata;
         size_t n = size * nmemb;
         char *nd;
 
@@ -64,24 +65,25 @@ static int curl_errno(CURLcode c)
                 return -ENOMEM;
         if (c == CURLE_UNSUPPORTED_PROTOCOL)
                 return -EPROTONOSUPPORT;
-        if (c == CURLE_PEER_FAILED_VERIFICATION || c == CURLE_SSL_CONNECT_ERROR || c == CURLE_SSL_CERTPROBLEM ||
-            c == CURLE_SSL_CACERT_BADFILE)
+        if (c == CURLE_PEER_FAILED_VERIFICATION || c == CURLE_SSL_CONNECT_ERROR ||
+            c == CURLE_SSL_CERTPROBLEM || c == CURLE_SSL_CACERT_BADFILE)
                 return -EBADMSG;
         return -EIO;
 }
 
-int vigil_https_get(const char *url, const char *ca_file, size_t max_size, char **ret_body, size_t *ret_len,
-                    char **ret_error)
+/* One request: GET, or POST of @form. 0 when a response came, whatever its status. */
+static int https_request(const char *url, const char *ca_file, const char *form, size_t max_size,
+                         long *ret_status, char **ret_body, size_t *ret_len, char **ret_error)
 {
         _cleanup_free_ char *curl_err = NULL, *curl_url = NULL;
         char errbuf[CURL_ERROR_SIZE] = "";
-        body b = { .max = max_size };
+        response_body b = { .max = max_size };
         long status = 0;
         CURLcode c;
         CURL *h;
         int r;
 
-        curl_url = reason_clean(url);
+        curl_url = reason_clean_n(url, 256);
         if (strncmp(url, "https://", 8) != 0)
                 return reason_set(ret_error, -EPROTONOSUPPORT, "'%s' is not an https:// URL", RC(curl_url));
         (void)pthread_once(&curl_once, curl_init);
@@ -102,7 +104,8 @@ int vigil_https_get(const char *url, const char *ca_file, size_t max_size, char 
             curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
             curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2) != CURLE_OK ||
             curl_easy_setopt(h, CURLOPT_CAINFO, ca_file ? ca_file : SYSTEM_CA_BUNDLE) != CURLE_OK ||
-            curl_easy_setopt(h, CURLOPT_CAPATH, SYSTEM_CA_DIR) != CURLE_OK ||
+            curl_easy_setopt(h, CURLOPT_CAPATH, access(SYSTEM_CA_DIR, F_OK) == 0 ? SYSTEM_CA_DIR : NULL) !=
+                    CURLE_OK ||
             curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, VIGIL_HTTP_CONNECT_TIMEOUT_MS) != CURLE_OK ||
             curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, VIGIL_HTTP_TOTAL_TIMEOUT_MS) != CURLE_OK ||
             curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
@@ -110,7 +113,8 @@ int vigil_https_get(const char *url, const char *ca_file, size_t max_size, char 
             curl_easy_setopt(h, CURLOPT_USERAGENT, "vigil") != CURLE_OK ||
             curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK ||
             curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data) != CURLE_OK ||
-            curl_easy_setopt(h, CURLOPT_WRITEDATA, &b) != CURLE_OK) {
+            curl_easy_setopt(h, CURLOPT_WRITEDATA, &b) != CURLE_OK ||
+            (form && curl_easy_setopt(h, CURLOPT_POSTFIELDS, form) != CURLE_OK)) {
                 curl_easy_cleanup(h);
                 return reason_set(ret_error, -ENOMEM, "cannot set up the request for '%s'", RC(curl_url));
         }
@@ -121,13 +125,13 @@ int vigil_https_get(const char *url, const char *ca_file, size_t max_size, char 
         curl_easy_cleanup(h);
 
         if (b.too_big || c == CURLE_FILESIZE_EXCEEDED)
-                r = reason_set(ret_error, VIGIL_E_TOO_BIG, "'%s' sent more than %zu bytes", RC(curl_url), max_size);
+                r = reason_set(ret_error, VIGIL_E_TOO_BIG, "'%s' sent more than %zu bytes", RC(curl_url),
+                               max_size);
         else if (c != CURLE_OK) {
-                curl_err = reason_clean(errbuf[0] ? errbuf : curl_easy_strerror(c));
-                r = reason_set(ret_error, curl_errno(c), "fetching '%s' failed: %s", RC(curl_url), RC(curl_err));
-        } else if (status != 200)
-                r = reason_set(ret_error, -EBADMSG, "fetching '%s' failed: HTTP status %ld", RC(curl_url), status);
-        else if (!b.data) {
+                curl_err = reason_clean_n(errbuf[0] ? errbuf : curl_easy_strerror(c), 256);
+                r = reason_set(ret_error, curl_errno(c), "fetching '%s' failed: %s", RC(curl_url),
+                               RC(curl_err));
+        } else if (!b.data) {
                 b.data = strdup("");
                 r = b.data ? 0 : -ENOMEM;
         } else
@@ -136,7 +140,37 @@ int vigil_https_get(const char *url, const char *ca_file, size_t max_size, char 
                 free(b.data);
                 return r;
         }
+        *ret_status = status;
         *ret_body = b.data;
         *ret_len = b.len;
         return 0;
+}
+
+int vigil_https_get(const char *url, const char *ca_file, size_t max_size, char **ret_body, size_t *ret_len,
+                    char **ret_error)
+{
+        _cleanup_free_ char *body = NULL, *curl_url = NULL;
+        long status;
+        size_t len;
+        int r;
+
+        r = https_request(url, ca_file, NULL, max_size, &status, &body, &len, ret_error);
+        if (r < 0)
+                return r;
+        if (status != 200) {
+                curl_url = reason_clean_n(url, 256);
+                return reason_set(ret_error, -EBADMSG, "fetching '%s' failed: HTTP status %ld", RC(curl_url),
+                                  status);
+        }
+        *ret_body = TAKE_PTR(body);
+        *ret_len = len;
+        return 0;
+}
+
+int vigil_https_post_form(const char *url, const char *ca_file, const char *form, size_t max_size,
+                          long *ret_status, char **ret_body, size_t *ret_len, char **ret_error)
+{
+        if (!form)
+                return reason_set(ret_error, -EINVAL, "no form to post");
+        return https_request(url, ca_file, form, max_size, ret_status, ret_body, ret_len, ret_error);
 }

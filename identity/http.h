@@ -1,4 +1,6 @@
-/* HTTPS GET for the identity provider's documents (libcurl with OpenSSL). */
+/* HTTPS to the identity provider (libcurl with OpenSSL): every request vigil
+ * makes to it goes through here, so the TLS and timeout rules are in one
+ * place. */
 #pragma once
 
 #include <stddef.h>
@@ -23,3 +25,16 @@
  */
 int vigil_https_get(const char *url, const char *ca_file, size_t max_size, char **ret_body, size_t *ret_len,
                     char **ret_error);
+
+/**
+ * vigil_https_post_form() - POST an application/x-www-form-urlencoded body
+ * (the device authorization and token endpoints, RFC 8628), with the same
+ * rules as vigil_https_get().
+ * @param[in]  form        the body, already encoded (curl_easy_escape() the values); not logged.
+ * @param[out] ret_status  the HTTP status; any status is a response (the token
+ *                         endpoint answers 400 "authorization_pending" while it waits).
+ * @param[out] ret_body    malloc'd NUL-terminated body; untouched on failure.
+ * @return 0 when a response arrived, else as vigil_https_get() (-EINVAL without @form).
+ */
+int vigil_https_post_form(const char *url, const char *ca_file, const char *form, size_t max_size,
+                          long *ret_status, char **ret_body, size_t *ret_len, char **ret_error);

@@ -131,8 +131,12 @@ enum {
  * @param[out] ret         on success the identity (caller frees); untouched on failure.
  * @param[out] ret_reason  may be NULL; on failure a malloc'd one-line reason (caller frees).
  * @return 0 (valid), VIGIL_E_DENIED (refused by a rule), or a negative errno when vigil
- *         could not decide (-ENOKEY / -EHOSTUNREACH-like network errors: no JWKS to check
- *         against; -EACCES/-EPERM: state directory; -ENOMEM; -EINVAL: bad arguments).
+ *         could not decide, always with a reason: no keys to check against (-ECONNREFUSED,
+ *         -ETIMEDOUT, -EHOSTUNREACH, -EIO: provider unreachable and nothing cached; -EBADMSG:
+ *         TLS/certificate failure, HTTP status, or a JWKS that does not parse; -EPROTO: bad
+ *         discovery document; -ENOENT/-EPERM: jwks_file missing or unsafe), the single-use
+ *         record unusable (-EPERM, -EACCES, VIGIL_E_CORRUPT, -ENOSPC), -ENOMEM, or -EINVAL
+ *         (bad arguments). The caller refuses the token in every one of these cases.
  */
 int vigil_verifier_verify(vigil_verifier *v, const char *token, size_t len, const char *user, unsigned flags,
                           vigil_identity **ret, char **ret_reason);

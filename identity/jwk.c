@@ -83,7 +83,8 @@ static int pkey_fromdata(const char *type, OSSL_PARAM_BLD *bld, EVP_PKEY **ret)
 
         if (!params || !ctx)
                 return -ENOMEM;
-        if (EVP_PKEY_fromdata_init(ctx) <= 0 || EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0) {
+        if (EVP_PKEY_fromdata_init(ctx) <= 0 ||
+            EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0) {
                 ERR_clear_error();
                 return VIGIL_E_PARSE;
         }
@@ -114,8 +115,8 @@ static int rsa_key(json_t *o, jwk_key *k, char **why)
                 return -ENOMEM;
         k->bits = (unsigned)BN_num_bits(n);
         if (k->bits < VIGIL_RSA_MIN_BITS)
-                return reason_set(why, VIGIL_E_PARSE, "is RSA with %u bits, at least %u are required", k->bits,
-                                  VIGIL_RSA_MIN_BITS);
+                return reason_set(why, VIGIL_E_PARSE, "is RSA with %u bits, at least %u are required",
+                                  k->bits, VIGIL_RSA_MIN_BITS);
         if (k->bits > VIGIL_RSA_MAX_BITS)
                 return reason_set(why, VIGIL_E_PARSE, "is RSA with %u bits, more than %u", k->bits,
                                   VIGIL_RSA_MAX_BITS);
@@ -148,7 +149,8 @@ static int ec_key(json_t *o, const char *crv, jwk_key *k, char **why)
                 size = 48;
         } else {
                 _cleanup_free_ char *c = reason_clean(crv);
-                return reason_set(why, VIGIL_E_PARSE, "is EC on curve '%s'; P-256 or P-384 is required", RC(c));
+                return reason_set(why, VIGIL_E_PARSE, "is EC on curve '%s'; P-256 or P-384 is required",
+                                  RC(c));
         }
         if (member_bytes(o, "x", &x, &xlen) < 0 || member_bytes(o, "y", &y, &ylen) < 0 || xlen != size ||
             ylen != size)
@@ -238,8 +240,8 @@ static int parse_key(json_t *o, jwk_key *k)
                 r = okp_key(o, crv, k, &why);
         else {
                 _cleanup_free_ char *t = reason_clean(kty);
-                r = reason_set(&why, VIGIL_E_PARSE, "has kty '%s'%s; only RSA, EC and OKP keys are used", RC(t),
-                               crv || strcmp(kty, "oct") == 0 ? "" : " without crv");
+                r = reason_set(&why, VIGIL_E_PARSE, "has kty '%s'%s; only RSA, EC and OKP keys are used",
+                               RC(t), crv || strcmp(kty, "oct") == 0 ? "" : " without crv");
         }
         if (r == -ENOMEM)
                 return r;
@@ -271,8 +273,8 @@ static int mark_duplicate_kids(vigil_jwks *s)
                                 EVP_PKEY_free(k->pkey);
                                 k->pkey = NULL;
                                 free(k->unusable);
-                                if (asprintf(&k->unusable, "kid '%s' names more than one key in the JWKS", RC(c)) <
-                                    0) {
+                                if (asprintf(&k->unusable, "kid '%s' names more than one key in the JWKS",
+                                             RC(c)) < 0) {
                                         k->unusable = NULL;
                                         return -ENOMEM;
                                 }
@@ -291,7 +293,8 @@ int vigil_jwks_parse(const char *text, size_t len, vigil_jwks **ret, char **ret_
         int r;
 
         if (len > VIGIL_JWKS_MAX_SIZE)
-                return reason_set(ret_reason, VIGIL_E_TOO_BIG, "JWKS is larger than %u bytes", VIGIL_JWKS_MAX_SIZE);
+                return reason_set(ret_reason, VIGIL_E_TOO_BIG, "JWKS is larger than %u bytes",
+                                  VIGIL_JWKS_MAX_SIZE);
         root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
         if (!root) {
                 _cleanup_free_ char *c = NULL;
@@ -305,7 +308,8 @@ int vigil_jwks_parse(const char *text, size_t len, vigil_jwks **ret, char **ret_
         if (!json_is_array(keys))
                 return reason_set(ret_reason, VIGIL_E_PARSE, "JWKS has no \"keys\" array");
         if (json_array_size(keys) > VIGIL_JWKS_MAX_KEYS)
-                return reason_set(ret_reason, VIGIL_E_PARSE, "JWKS has more than %u keys", VIGIL_JWKS_MAX_KEYS);
+                return reason_set(ret_reason, VIGIL_E_PARSE, "JWKS has more than %u keys",
+                                  VIGIL_JWKS_MAX_KEYS);
 
         s = calloc(1, sizeof *s);
         if (!s)

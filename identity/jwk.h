@@ -20,10 +20,10 @@ typedef enum jwk_kind {
 typedef struct jwk_key {
         char *kid;
         jwk_kind kind;
-        unsigned bits;     /* RSA modulus size */
-        char *alg;         /* the JWK's own "alg", or NULL */
-        EVP_PKEY *pkey;    /* NULL when unusable */
-        char *unusable;    /* why the key cannot be used, or NULL */
+        unsigned bits;  /* RSA modulus size */
+        char *alg;      /* the JWK's own "alg", or NULL */
+        EVP_PKEY *pkey; /* NULL when unusable */
+        char *unusable; /* why the key cannot be used, or NULL */
 } jwk_key;
 
 typedef struct vigil_jwks {

@@ -16,7 +16,6 @@
 #include "statedir.h"
 #include "vigil-error.h"
 
-
 struct jwks_source {
         const vigil_config *cfg;
         vigil_jwks *fixed; /* given by the caller: nothing else is consulted */
@@ -120,9 +119,10 @@ static int file_load(jwks_source *s, char **ret_reason)
         /* Whoever can write the key file can sign in as anyone. */
         if (!S_ISREG(st.st_mode) || (st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & S_IWOTH) ||
             ((st.st_mode & S_IWGRP) && st.st_gid != 0))
-                return reason_set(ret_reason, -EPERM,
-                                  "jwks_file '%s' is unsafe: must be a file owned by root and writable by no one else",
-                                  s->cfg->jwks_file);
+                return reason_set(
+                        ret_reason, -EPERM,
+                        "jwks_file '%s' is unsafe: must be a file owned by root and writable by no one else",
+                        s->cfg->jwks_file);
         r = read_fd_bounded(fd, VIGIL_JWKS_MAX_SIZE, &text, &len);
         if (r < 0)
                 return reason_set(ret_reason, r, "cannot read jwks_file '%s': %s", s->cfg->jwks_file,
@@ -144,8 +144,9 @@ static bool file_changed(const jwks_source *s)
 
         if (stat(s->cfg->jwks_file, &st) < 0)
                 return true;
-        return st.st_ino != s->file_st.st_ino || st.st_dev != s->file_st.st_dev || st.st_size != s->file_st.st_size ||
-               st.st_mtim.tv_sec != s->file_st.st_mtim.tv_sec || st.st_mtim.tv_nsec != s->file_st.st_mtim.tv_nsec;
+        return st.st_ino != s->file_st.st_ino || st.st_dev != s->file_st.st_dev ||
+               st.st_size != s->file_st.st_size || st.st_mtim.tv_sec != s->file_st.st_mtim.tv_sec ||
+               st.st_mtim.tv_nsec != s->file_st.st_mtim.tv_nsec;
 }
 
 /* 0 found, VIGIL_E_DENIED not there, other negative: no key set. */
@@ -184,8 +185,8 @@ static void cache_write(jwks_source *s)
         if (!s->cache_path || !s->remote_doc || statedir_ensure(s->state_dir) < 0)
                 return;
         o = json_pack("{s:s, s:s, s:I, s:I, s:O}", "issuer", s->cfg->issuer, "jwks_uri", s->remote_uri,
-                      "fetched_at", (json_int_t)s->fetched_at, "checked_at", (json_int_t)s->checked_at, "jwks",
-                      s->remote_doc);
+                      "fetched_at", (json_int_t)s->fetched_at, "checked_at", (json_int_t)s->checked_at,
+                      "jwks", s->remote_doc);
         text = o ? json_dumps(o, JSON_COMPACT) : NULL;
         /* A cache that cannot be written only costs a fetch next time. */
         if (text)
@@ -257,7 +258,7 @@ static int fetch(jwks_source *s, int64_t now, char **ret_reason)
         r = vigil_jwks_parse(text, len, &keys, &why);
         if (r == -ENOMEM)
                 return r;
-        curi = reason_clean(uri);
+        curi = reason_clean_n(uri, 256);
         if (r < 0)
                 return reason_set(ret_reason, -EBADMSG, "jwks: '%s': %s", RC(curi), RC(why));
         doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);

@@ -11,8 +11,8 @@
 
 typedef struct jwks_source jwks_source;
 
-#define JWKS_REFETCH_INTERVAL 60   /* seconds between fetches caused by an unknown kid */
-#define JWKS_MAX_AGE 3600          /* seconds before a cached JWKS is refreshed */
+#define JWKS_REFETCH_INTERVAL 60 /* seconds between fetches caused by an unknown kid */
+#define JWKS_MAX_AGE 3600        /* seconds before a cached JWKS is refreshed */
 
 /**
  * jwks_source_new() - describe the key source; reads nothing yet.

@@ -114,18 +114,20 @@ int jws_verify(jws_alg a, const jwk_key *key, const void *msg, size_t msg_len, c
                         return reason_set(ret_reason, VIGIL_E_DENIED, "%s signature is %zu bytes, not %zu",
                                           algs[a].name, sig_len, 2 * size);
                 if (!in_range(sig, order, size) || !in_range(sig + size, order, size))
-                        return reason_set(ret_reason, VIGIL_E_DENIED,
-                                          "%s signature has r or s out of range (zero or not below the group order)",
-                                          algs[a].name);
+                        return reason_set(
+                                ret_reason, VIGIL_E_DENIED,
+                                "%s signature has r or s out of range (zero or not below the group order)",
+                                algs[a].name);
                 r = ecdsa_to_der(sig, size, &der, &sig_len);
                 if (r < 0)
                         return r;
                 sig = der;
         } else if (algs[a].kind == JWK_RSA && sig_len != (size_t)EVP_PKEY_get_size(key->pkey)) {
-                return reason_set(ret_reason, VIGIL_E_DENIED, "%s signature is %zu bytes, not %d", algs[a].name,
-                                  sig_len, EVP_PKEY_get_size(key->pkey));
+                return reason_set(ret_reason, VIGIL_E_DENIED, "%s signature is %zu bytes, not %d",
+                                  algs[a].name, sig_len, EVP_PKEY_get_size(key->pkey));
         } else if (algs[a].kind == JWK_ED25519 && sig_len != 64) {
-                return reason_set(ret_reason, VIGIL_E_DENIED, "EdDSA signature is %zu bytes, not 64", sig_len);
+                return reason_set(ret_reason, VIGIL_E_DENIED, "EdDSA signature is %zu bytes, not 64",
+                                  sig_len);
         }
 
         ctx = EVP_MD_CTX_new();
@@ -144,7 +146,8 @@ int jws_verify(jws_alg a, const jwk_key *key, const void *msg, size_t msg_len, c
                 r = 0;
         else {
                 ckid = reason_clean(key->kid);
-                r = reason_set(ret_reason, VIGIL_E_DENIED, "signature does not verify with key '%s'", RC(ckid));
+                r = reason_set(ret_reason, VIGIL_E_DENIED, "signature does not verify with key '%s'",
+                               RC(ckid));
         }
 out:
         /* Leave nothing in the thread's OpenSSL error queue: the PAM module

@@ -21,7 +21,11 @@ int reason_set(char **ret, int r, const char *fmt, ...)
 
 char *reason_clean(const char *s)
 {
-        static const size_t max = 64;
+        return reason_clean_n(s, 128);
+}
+
+char *reason_clean_n(const char *s, size_t max)
+{
         size_t len = strlen(s), cut = len > max ? max : len;
         char *out = malloc(cut * 4 + 4), *p = out;
 

@@ -3,6 +3,7 @@
  * terminal control characters into a log. */
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "macro.h"
@@ -16,12 +17,16 @@ int reason_set(char **ret, int r, const char *fmt, ...) _printf_(3, 4);
 
 /**
  * reason_clean() - a printable, bounded copy of untrusted text: bytes below
- * 0x20, 0x7f and backslash become \xHH; text beyond 64 bytes is cut
+ * 0x20, 0x7f and backslash become \xHH; text beyond 128 bytes is cut
  * and marked with "...".
  * @return malloc'd string, or NULL on -ENOMEM (callers then print "(null)"-free text:
  *         use RC() below).
  */
 char *reason_clean(const char *s);
+
+/** As reason_clean() with a bound of @max bytes, for longer text from less hostile
+ *  sources (a configured URL, libcurl's message). */
+char *reason_clean_n(const char *s, size_t max);
 
 /* For format arguments: the cleaned text or a placeholder. */
 #define RC(s) ((s) ? (s) : "?")

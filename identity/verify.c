@@ -15,7 +15,7 @@
 #include "identity.h"
 #include "jwks-source.h"
 #include "jws.h"
-#include "jwt.h"
+#include "jwt-parse.h"
 #include "macro.h"
 #include "reason.h"
 #include "vigil-error.h"
@@ -142,7 +142,8 @@ static int check_header(const vigil_verifier *v, json_t *h, jws_alg *ret_alg, co
         /* JWS names are case-sensitive, but no spelling of "none" gets the
          * benefit of the doubt. */
         if (strcasecmp(alg, "none") == 0)
-                return reason_set(ret_reason, VIGIL_E_DENIED, "alg '%s' is never accepted (unsigned token)", RC(c));
+                return reason_set(ret_reason, VIGIL_E_DENIED, "alg '%s' is never accepted (unsigned token)",
+                                  RC(c));
         if (strncasecmp(alg, "HS", 2) == 0)
                 return reason_set(ret_reason, VIGIL_E_DENIED, "alg '%s' is never accepted (HMAC)", RC(c));
         a = jws_alg_from_name(alg);
@@ -154,7 +155,8 @@ static int check_header(const vigil_verifier *v, json_t *h, jws_alg *ret_alg, co
         /* RFC 7515 4.1.11: an extension we do not implement must not be
          * ignored, and we implement none. */
         if (json_object_get(h, "crit"))
-                return reason_set(ret_reason, VIGIL_E_DENIED, "header has crit; no critical extension is supported");
+                return reason_set(ret_reason, VIGIL_E_DENIED,
+                                  "header has crit; no critical extension is supported");
         /* jku, x5u, jwk and x5c are never read: the key comes from the
          * configured JWKS, chosen by kid, and from nowhere else. */
         if (!kid)
@@ -172,8 +174,8 @@ static int check_key(jws_alg a, const jwk_key *k, char **ret_reason)
                 return reason_set(ret_reason, VIGIL_E_DENIED, "%s", k->unusable);
         ckid = reason_clean(k->kid);
         if (k->kind != jws_alg_key_kind(a))
-                return reason_set(ret_reason, VIGIL_E_DENIED, "alg '%s' does not match key '%s' (%s)", jws_alg_name(a),
-                                  RC(ckid), jwk_kind_name(k->kind));
+                return reason_set(ret_reason, VIGIL_E_DENIED, "alg '%s' does not match key '%s' (%s)",
+                                  jws_alg_name(a), RC(ckid), jwk_kind_name(k->kind));
         if (k->alg && strcmp(k->alg, jws_alg_name(a)) != 0) {
                 calg = reason_clean(k->alg);
                 return reason_set(ret_reason, VIGIL_E_DENIED, "alg '%s' does not match key '%s' (alg %s)",
@@ -210,7 +212,8 @@ static int check_single_use(vigil_verifier *v, const vigil_identity *id, int64_t
         if (!v->cfg->single_use)
                 return 0;
         if (!id->jti)
-                return reason_set(ret_reason, VIGIL_E_DENIED, "jti is missing (single_use = yes requires it)");
+                return reason_set(ret_reason, VIGIL_E_DENIED,
+                                  "jti is missing (single_use = yes requires it)");
         r = jti_key(id->iss, id->jti, key);
         if (r < 0)
                 return r;
@@ -221,7 +224,8 @@ static int check_single_use(vigil_verifier *v, const vigil_identity *id, int64_t
                 return reason_set(ret_reason, r, "jti '%s' was already used", RC(c));
         }
         if (r < 0)
-                return reason_set(ret_reason, r, "cannot check single use: %s: %s", v->state_dir, vigil_strerror(r));
+                return reason_set(ret_reason, r, "cannot check single use: %s: %s", v->state_dir,
+                                  vigil_strerror(r));
         return 0;
 }
 
@@ -245,7 +249,7 @@ int vigil_verifier_verify(vigil_verifier *v, const char *token, size_t len, cons
 
         r = vigil_jwt_parse(token, len, &jwt, ret_reason);
         if (r < 0)
-                return r;
+                goto out;
         r = check_header(v, jwt.header, &alg, &kid, ret_reason);
         if (r < 0)
                 goto out;
@@ -254,7 +258,8 @@ int vigil_verifier_verify(vigil_verifier *v, const char *token, size_t len, cons
                 if (r == VIGIL_E_DENIED)
                         r = reason_set(ret_reason, r, "%s", RC(why));
                 else
-                        r = reason_set(ret_reason, r, "cannot get the identity provider's keys: %s", RC(why));
+                        r = reason_set(ret_reason, r, "cannot get the identity provider's keys: %s",
+                                       RC(why));
                 goto out;
         }
         r = check_key(alg, key, ret_reason);
@@ -272,8 +277,9 @@ int vigil_verifier_verify(vigil_verifier *v, const char *token, size_t len, cons
                 goto out;
         *ret = TAKE_PTR(id);
 out:
-        if (r == -ENOMEM && ret_reason && !*ret_reason)
-                (void)reason_set(ret_reason, r, "out of memory");
+        /* Every failure has its line, even the ones without a story. */
+        if (r < 0 && ret_reason && !*ret_reason)
+                (void)reason_set(ret_reason, r, "%s", vigil_strerror(r));
         vigil_identity_free(id);
         vigil_jwt_done(&jwt);
         return r;

@@ -55,6 +55,7 @@ void vigil_diags_clear(vigil_diags *d);
 #define VIGIL_POLICY_MAX_LINE 65536u             /* bytes per line */
 #define VIGIL_POLICY_MAX_RULES 100000u
 #define VIGIL_POLICY_MAX_REGEX 4096u /* bytes of one pattern */
+#define VIGIL_POLICY_MAX_CMDLINE (2u * 1024 * 1024) /* argv bytes (with separators) a decision accepts */
 
 /**
  * vigil_policy_parse() - parse policy text.
@@ -77,6 +78,18 @@ int vigil_policy_parse(const char *text, size_t len, const char *filename, vigil
  * -errno / VIGIL_E_TOO_BIG and adds one line-0 diagnostic saying so.
  */
 int vigil_policy_load(const char *path, vigil_policy **ret, vigil_diags *diags);
+
+/**
+ * vigil_policy_resolve_path() - canonicalize a path as exe=/cwd= globs are at load time.
+ * The longest leading part of @path that exists goes through realpath(3); the
+ * rest is appended as written. For a path that exists this is realpath(3).
+ * `vigil policy test` uses it on --exe and --cwd so that a path that does not
+ * exist on this host still compares the way the rules were resolved.
+ * @param[in]  path  an absolute path.
+ * @param[out] ret   on success a malloc'd string the caller frees; untouched on failure.
+ * @return 0, -EINVAL for a relative path, -ENOMEM.
+ */
+int vigil_policy_resolve_path(const char *path, char **ret);
 
 /** Free a policy. Accepts NULL; returns NULL. */
 vigil_policy *vigil_policy_free(vigil_policy *p);
@@ -118,9 +131,16 @@ typedef void (*vigil_explain_fn)(void *userdata, const char *file, unsigned line
  * @param[in]  p        policy.
  * @param[in]  req      the exec attempt.
  * @param[in]  explain  NULL, or a callback for the rules that did not match (slower path).
- * @param[out] ret      the decision.
- * @return 0, or -ENOMEM / VIGIL_E_TOO_BIG (a command line beyond the bound); on error
- *         the caller must treat the exec as denied (fail closed).
+ * @param[out] ret      the decision; untouched on error.
+ * @return 0, or on error (the caller must treat the exec as denied: fail closed):
+ *         VIGIL_E_TOO_BIG (argv beyond VIGIL_POLICY_MAX_CMDLINE, or a regex that hit
+ *         its match limit on this request), -ENOMEM, -EINVAL (NULL policy, request or
+ *         ret; argv or groups NULL with a non-zero count), -EIO (other PCRE2 failure).
+ * With explain == NULL, rules are found through an index (literal exe path, exe
+ * basename, user) and merged back into file order, so the answer is always the
+ * same as the top-to-bottom scan that explain != NULL performs.
+ * req->exe should be canonical (realpath(3)) for rules naming a symlink to match:
+ * rule paths are resolved at load time (see vigil_policy_resolve_path()).
  * Thread-safe for a shared policy.
  */
 int vigil_policy_decide(const vigil_policy *p, const vigil_request *req, vigil_explain_fn explain,

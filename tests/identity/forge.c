@@ -15,13 +15,13 @@
 
 #include "forge.h"
 
-#define CHECK(x)                                                                                              \
-        do {                                                                                                  \
-                if (!(x)) {                                                                                   \
-                        fprintf(stderr, "%s:%d: forge: %s failed\n", __FILE__, __LINE__, #x);                 \
-                        ERR_print_errors_fp(stderr);                                                          \
-                        abort();                                                                              \
-                }                                                                                             \
+#define CHECK(x)                                                                                            \
+        do {                                                                                                \
+                if (!(x)) {                                                                                 \
+                        fprintf(stderr, "%s:%d: forge: %s failed\n", __FILE__, __LINE__, #x);               \
+                        ERR_print_errors_fp(stderr);                                                        \
+                        abort();                                                                            \
+                }                                                                                           \
         } while (0)
 
 char *forge_b64url(const void *data, size_t len)
@@ -79,7 +79,8 @@ forge_key *forge_key_new(const char *type, const char *kid, const char *extra)
                 CHECK(k->pkey);
                 a = bn_b64(k->pkey, OSSL_PKEY_PARAM_RSA_N, 0);
                 b = bn_b64(k->pkey, OSSL_PKEY_PARAM_RSA_E, 0);
-                r = asprintf(&k->jwk, "{\"kty\":\"RSA\",\"kid\":\"%s\",\"n\":\"%s\",\"e\":\"%s\"%s%s}", kid, a, b, x, e);
+                r = asprintf(&k->jwk, "{\"kty\":\"RSA\",\"kid\":\"%s\",\"n\":\"%s\",\"e\":\"%s\"%s%s}", kid,
+                             a, b, x, e);
         } else if (strncmp(type, "P-", 2) == 0) {
                 size_t size = strcmp(type, "P-256") == 0 ? 32 : 48;
 
@@ -87,7 +88,8 @@ forge_key *forge_key_new(const char *type, const char *kid, const char *extra)
                 CHECK(k->pkey);
                 a = bn_b64(k->pkey, OSSL_PKEY_PARAM_EC_PUB_X, size);
                 b = bn_b64(k->pkey, OSSL_PKEY_PARAM_EC_PUB_Y, size);
-                r = asprintf(&k->jwk, "{\"kty\":\"EC\",\"kid\":\"%s\",\"crv\":\"%s\",\"x\":\"%s\",\"y\":\"%s\"%s%s}",
+                r = asprintf(&k->jwk,
+                             "{\"kty\":\"EC\",\"kid\":\"%s\",\"crv\":\"%s\",\"x\":\"%s\",\"y\":\"%s\"%s%s}",
                              kid, type, a, b, x, e);
         } else {
                 unsigned char raw[32];
@@ -98,8 +100,9 @@ forge_key *forge_key_new(const char *type, const char *kid, const char *extra)
                 CHECK(k->pkey);
                 CHECK(EVP_PKEY_get_raw_public_key(k->pkey, raw, &len) && len == 32);
                 a = forge_b64url(raw, len);
-                r = asprintf(&k->jwk, "{\"kty\":\"OKP\",\"kid\":\"%s\",\"crv\":\"Ed25519\",\"x\":\"%s\"%s%s}", kid,
-                             a, x, e);
+                r = asprintf(&k->jwk,
+                             "{\"kty\":\"OKP\",\"kid\":\"%s\",\"crv\":\"Ed25519\",\"x\":\"%s\"%s%s}", kid, a,
+                             x, e);
         }
         CHECK(r > 0);
         free(a);
@@ -172,7 +175,8 @@ char *forge_token(const char *header, const char *payload, const char *alg, cons
         } else if (strcmp(alg, "HS256") == 0) {
                 unsigned int n = 0;
 
-                CHECK(HMAC(EVP_sha256(), secret, (int)secret_len, (unsigned char *)input, strlen(input), sig, &n));
+                CHECK(HMAC(EVP_sha256(), secret, (int)secret_len, (unsigned char *)input, strlen(input), sig,
+                           &n));
                 sig_len = n;
         } else {
                 EVP_MD_CTX *ctx = EVP_MD_CTX_new();
@@ -192,12 +196,14 @@ char *forge_token(const char *header, const char *payload, const char *alg, cons
                 if (alg[0] == 'E' && alg[1] == 'S') {
                         size_t size = strcmp(alg, "ES256") == 0 ? 32 : 48;
 
-                        CHECK(EVP_DigestSign(ctx, der, &der_len, (unsigned char *)input, strlen(input)) == 1);
+                        CHECK(EVP_DigestSign(ctx, der, &der_len, (unsigned char *)input, strlen(input)) ==
+                              1);
                         der_to_jose(der, der_len, size, sig);
                         sig_len = 2 * size;
                 } else {
                         sig_len = sizeof sig;
-                        CHECK(EVP_DigestSign(ctx, sig, &sig_len, (unsigned char *)input, strlen(input)) == 1);
+                        CHECK(EVP_DigestSign(ctx, sig, &sig_len, (unsigned char *)input, strlen(input)) ==
+                              1);
                 }
                 EVP_MD_CTX_free(ctx);
         }

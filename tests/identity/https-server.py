@@ -8,6 +8,7 @@ once listening), appends each request path to LOGFILE, exits on SIGTERM.
 """
 import functools
 import http.server
+import json
 import os
 import signal
 import ssl
@@ -27,6 +28,21 @@ def main():
                 time.sleep(60)  # a provider that accepted and hangs
                 return
             super().do_GET()
+
+        def do_POST(self):
+            # The device flow's token endpoint while it waits: 400 and an
+            # error, with the form echoed so the test sees what was sent.
+            n = int(self.headers.get("Content-Length", "0"))
+            form = self.rfile.read(n).decode()
+            with open(logfile, "a") as f:
+                f.write("POST " + self.path + "\n")
+            body = json.dumps({"error": "authorization_pending", "form": form,
+                               "type": self.headers.get("Content-Type", "")}).encode()
+            self.send_response(400)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
 
         def log_message(self, *args):
             pass

@@ -164,35 +164,38 @@ static void missing_equals(void **state)
 static void empty_value(void **state)
 {
         (void)state;
-        parse_err("issuer = https://idp.example\naudience =   \n", "test.conf:2: bad value for 'audience': no value");
+        parse_err("issuer = https://idp.example\naudience =   \n",
+                  "test.conf:2: bad value for 'audience': no value");
 }
 
 static void bad_bool(void **state)
 {
         (void)state;
-        parse_err(BASE "single_use = true\n", "test.conf:4: bad value for 'single_use': 'true' is not yes or no");
-        parse_err(BASE "single_use = YES\n", "test.conf:4: bad value for 'single_use': 'YES' is not yes or no");
+        parse_err(BASE "single_use = true\n",
+                  "test.conf:4: bad value for 'single_use': 'true' is not yes or no");
+        parse_err(BASE "single_use = YES\n",
+                  "test.conf:4: bad value for 'single_use': 'YES' is not yes or no");
 }
 
 static void bad_duration(void **state)
 {
         (void)state;
         parse_err(BASE "max_token_age = 10\n",
-                  "test.conf:4: bad value for 'max_token_age': '10' is not a duration: each number needs a unit s, "
-                  "m, h or d");
+                  "test.conf:4: bad value for 'max_token_age': "
+                  "'10' is not a duration: each number needs a unit s, m, h or d");
         parse_err(BASE "max_token_age = 10x\n",
-                  "test.conf:4: bad value for 'max_token_age': '10x' is not a duration: each number needs a unit s, "
-                  "m, h or d");
+                  "test.conf:4: bad value for 'max_token_age': "
+                  "'10x' is not a duration: each number needs a unit s, m, h or d");
         parse_err(BASE "clock_skew = -5s\n",
                   "test.conf:4: bad value for 'clock_skew': '-5s' is not a duration (e.g. 30s, 10m, 1h)");
         parse_err(BASE "clock_skew = 5 s\n",
-                  "test.conf:4: bad value for 'clock_skew': '5 s' is not a duration: each number needs a unit s, m, "
-                  "h or d");
+                  "test.conf:4: bad value for 'clock_skew': "
+                  "'5 s' is not a duration: each number needs a unit s, m, h or d");
         parse_err(BASE "max_token_age = 400d\n",
                   "test.conf:4: bad value for 'max_token_age': duration '400d' is longer than 366 days");
         parse_err(BASE "max_token_age = 99999999999999999999999s\n",
-                  "test.conf:4: bad value for 'max_token_age': duration '99999999999999999999999s' is longer than 366 "
-                  "days");
+                  "test.conf:4: bad value for 'max_token_age': "
+                  "duration '99999999999999999999999s' is longer than 366 days");
 }
 
 static void bad_algorithms(void **state)
@@ -211,8 +214,8 @@ static void bad_path_and_url(void **state)
         parse_err("issuer = https://idp.example\naudience = a\njwks_file = jwks.json\n",
                   "test.conf:3: bad value for 'jwks_file': 'jwks.json' is not an absolute path");
         parse_err(BASE "jwks_uri = http://idp.example/certs\n",
-                  "test.conf:4: bad value for 'jwks_uri': 'http://idp.example/certs' is not an https:// URL (no other "
-                  "scheme is used)");
+                  "test.conf:4: bad value for 'jwks_uri': "
+                  "'http://idp.example/certs' is not an https:// URL (no other scheme is used)");
         parse_err(BASE "jwks_uri = https:///certs\n",
                   "test.conf:4: bad value for 'jwks_uri': 'https:///certs' is not a valid https:// URL");
         parse_err(BASE "store = var/lib/vigil\n",
@@ -222,25 +225,27 @@ static void bad_path_and_url(void **state)
 static void bad_session_max(void **state)
 {
         (void)state;
-        parse_err(BASE "session_max = forever\n",
-                  "test.conf:4: bad value for 'session_max': 'forever' is neither 'token' nor a duration (e.g. 8h)");
-        parse_err(BASE "session_max = 0s\n",
-                  "test.conf:4: bad value for 'session_max': a zero duration would end every session at once");
+        parse_err(BASE "session_max = forever\n", "test.conf:4: bad value for 'session_max': "
+                                                  "'forever' is neither 'token' nor a duration (e.g. 8h)");
+        parse_err(BASE "session_max = 0s\n", "test.conf:4: bad value for 'session_max': "
+                                             "a zero duration would end every session at once");
 }
 
 static void missing_required(void **state)
 {
         (void)state;
         parse_err("audience = a\njwks_file = /x\n", "test.conf:2: missing required key 'issuer'");
-        parse_err("issuer = https://idp.example\n# no audience\n", "test.conf:2: missing required key 'audience'");
+        parse_err("issuer = https://idp.example\n# no audience\n",
+                  "test.conf:2: missing required key 'audience'");
         parse_err("", "test.conf:1: missing required key 'issuer'");
         /* No key source: discovery needs an https issuer. */
         parse_err("issuer = idp.example\naudience = a\n",
-                  "test.conf:2: missing required key: set 'jwks_file' or 'jwks_uri', or make 'issuer' an https:// URL "
-                  "so its discovery document can be fetched");
+                  "test.conf:2: missing required key: set 'jwks_file' or 'jwks_uri', "
+                  "or make 'issuer' an https:// URL so its discovery document can be fetched");
         /* An https issuer alone is enough: keys come by discovery. */
         vigil_config_free(parse_ok("issuer = https://idp.example\naudience = a\n"));
-        vigil_config_free(parse_ok("issuer = gitlab\naudience = a\njwks_uri = https://gitlab.example/oauth/discovery/keys\n"));
+        vigil_config_free(parse_ok(
+                "issuer = gitlab\naudience = a\njwks_uri = https://gitlab.example/oauth/discovery/keys\n"));
 }
 
 static void bad_bytes(void **state)
@@ -265,7 +270,8 @@ static void bad_bytes(void **state)
         big = calloc(1, VIGIL_CONF_MAX_FILE + 2);
         memset(big, '\n', VIGIL_CONF_MAX_FILE + 1);
         err = NULL;
-        assert_int_equal(vigil_config_parse(big, VIGIL_CONF_MAX_FILE + 1, "test.conf", &c, &err), VIGIL_E_TOO_BIG);
+        assert_int_equal(vigil_config_parse(big, VIGIL_CONF_MAX_FILE + 1, "test.conf", &c, &err),
+                         VIGIL_E_TOO_BIG);
         assert_string_equal(err, "test.conf: larger than 65536 bytes");
         assert_null(c);
         free(err);
@@ -288,7 +294,8 @@ static void load_file(void **state)
         /* Anyone who can write it picks the identity provider: refused. */
         forge_write_file(path, BASE, 0666);
         assert_int_equal(vigil_config_load(path, &c, &err), -EPERM);
-        assert_true(asprintf(&expect, "%s: unsafe file: must be owned by root and writable by no one else", path) > 0);
+        assert_true(asprintf(&expect, "%s: unsafe file: must be owned by root and writable by no one else",
+                             path) > 0);
         assert_string_equal(err, expect);
         free(expect);
         free(err);
@@ -319,11 +326,14 @@ static void load_file(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(defaults),       cmocka_unit_test(every_key),      cmocka_unit_test(key_names),
-                cmocka_unit_test(unknown_key),    cmocka_unit_test(duplicate_key),  cmocka_unit_test(missing_equals),
-                cmocka_unit_test(empty_value),    cmocka_unit_test(bad_bool),       cmocka_unit_test(bad_duration),
-                cmocka_unit_test(bad_algorithms), cmocka_unit_test(bad_path_and_url), cmocka_unit_test(bad_session_max),
-                cmocka_unit_test(missing_required), cmocka_unit_test(bad_bytes),    cmocka_unit_test(load_file),
+                cmocka_unit_test(defaults),         cmocka_unit_test(every_key),
+                cmocka_unit_test(key_names),        cmocka_unit_test(unknown_key),
+                cmocka_unit_test(duplicate_key),    cmocka_unit_test(missing_equals),
+                cmocka_unit_test(empty_value),      cmocka_unit_test(bad_bool),
+                cmocka_unit_test(bad_duration),     cmocka_unit_test(bad_algorithms),
+                cmocka_unit_test(bad_path_and_url), cmocka_unit_test(bad_session_max),
+                cmocka_unit_test(missing_required), cmocka_unit_test(bad_bytes),
+                cmocka_unit_test(load_file),
         };
 
         return cmocka_run_group_tests_name("config", tests, NULL, NULL);

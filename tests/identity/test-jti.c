@@ -62,8 +62,8 @@ static void once_only(void **state)
         assert_int_equal(st.st_mode & 0777, 0600);
 
         /* After K2's expiry it is dropped from the file at the next write. */
-        assert_int_equal(s->use(s, "3333333333333333333333333333333333333333333333333333333333333333", TEST_NOW + 500,
-                                TEST_NOW + 60, false),
+        assert_int_equal(s->use(s, "3333333333333333333333333333333333333333333333333333333333333333",
+                                TEST_NOW + 500, TEST_NOW + 60, false),
                          0);
         text = read_all(file);
         assert_null(strstr(text, K2));

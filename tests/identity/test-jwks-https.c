@@ -26,6 +26,7 @@
 #include <cmocka.h>
 
 #include "forge.h"
+#include "http.h"
 #include "identity.h"
 #include "testlib.h"
 #include "vigil-error.h"
@@ -59,7 +60,8 @@ static void run(const char *const argv[])
 
         snprintf(log, sizeof log, "%s/tools.log", dir);
         assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
-        assert_int_equal(posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0600), 0);
+        assert_int_equal(posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0600),
+                         0);
         assert_int_equal(posix_spawn_file_actions_adddup2(&fa, 1, 2), 0);
         assert_int_equal(posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ), 0);
         posix_spawn_file_actions_destroy(&fa);
@@ -83,9 +85,26 @@ static void make_ca(const char *name)
         path(pem, sizeof pem, name);
         strcat(pem, ".pem");
         snprintf(subj, sizeof subj, "/CN=vigil test %s", name);
-        const char *argv[] = { OPENSSL, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-                               "-nodes", "-keyout", key, "-out", pem, "-days", "2", "-subj", subj, "-addext",
-                               "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+        const char *argv[] = { OPENSSL,
+                               "req",
+                               "-x509",
+                               "-newkey",
+                               "ec",
+                               "-pkeyopt",
+                               "ec_paramgen_curve:P-256",
+                               "-nodes",
+                               "-keyout",
+                               key,
+                               "-out",
+                               pem,
+                               "-days",
+                               "2",
+                               "-subj",
+                               subj,
+                               "-addext",
+                               "basicConstraints=critical,CA:TRUE",
+                               "-addext",
+                               "keyUsage=critical,keyCertSign,cRLSign",
                                NULL };
         run(argv);
 }
@@ -102,14 +121,19 @@ static void make_cert(const char *name, const char *ca, const char *san)
         path(cakey, sizeof cakey, ca), strcat(cakey, ".key");
         path(capem, sizeof capem, ca), strcat(capem, ".pem");
         snprintf(text, sizeof text,
-                 "subjectAltName=%s\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n",
+                 "subjectAltName=%s\nbasicConstraints=CA:FALSE\n"
+                 "keyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n",
                  san);
         forge_write_file(ext, text, 0600);
-        const char *req[] = { OPENSSL, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                              "-keyout", key, "-out", csr, "-subj", "/CN=vigil test server", NULL };
+        const char *req[] = {
+                OPENSSL,   "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", key,   "-out",    csr,  "-subj",    "/CN=vigil test server",   NULL
+        };
         run(req);
-        const char *sign[] = { OPENSSL, "x509", "-req", "-in", csr, "-CA", capem, "-CAkey", cakey, "-CAcreateserial",
-                               "-out", pem, "-days", "2", "-extfile", ext, NULL };
+        const char *sign[] = { OPENSSL, "x509", "-req",   "-in", csr,
+                               "-CA",   capem,  "-CAkey", cakey, "-CAcreateserial",
+                               "-out",  pem,    "-days",  "2",   "-extfile",
+                               ext,     NULL };
         run(sign);
 }
 
@@ -159,7 +183,8 @@ static void server_start(server *s, const char *cert, const char *tag)
         path(log, sizeof log, "server.log");
         const char *argv[] = { PYTHON, server_script, pem, key, s->docroot, portfile, s->log, NULL };
         assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
-        assert_int_equal(posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0600), 0);
+        assert_int_equal(posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0600),
+                         0);
         assert_int_equal(posix_spawn_file_actions_adddup2(&fa, 1, 2), 0);
         assert_int_equal(posix_spawn(&s->pid, PYTHON, &fa, NULL, (char *const *)argv, environ), 0);
         posix_spawn_file_actions_destroy(&fa);
@@ -213,8 +238,8 @@ static int requests(const server *s)
 
 static vigil_config *config_for(const server *s, const char *extra)
 {
-        return test_config("issuer = %s\naudience = " TEST_AUDIENCE "\nca_file = %s/ca1.pem\n%s", s->issuer, dir,
-                           extra ? extra : "");
+        return test_config("issuer = %s\naudience = " TEST_AUDIENCE "\nca_file = %s/ca1.pem\n%s", s->issuer,
+                           dir, extra ? extra : "");
 }
 
 static char *token_for(const server *s, const forge_key *k, const char *alg)
@@ -392,8 +417,8 @@ static void provider_down(void **state)
         test_now = TEST_NOW + 7200;
         {
                 char *o = NULL, *p, *h = NULL, *tt;
-                assert_true(asprintf(&o, "{\"iss\":\"%s\",\"iat\":%lld,\"exp\":%lld}", s.issuer, TEST_NOW + 7100,
-                                     TEST_NOW + 7800) > 0);
+                assert_true(asprintf(&o, "{\"iss\":\"%s\",\"iat\":%lld,\"exp\":%lld}", s.issuer,
+                                     TEST_NOW + 7100, TEST_NOW + 7800) > 0);
                 p = test_claims(o);
                 assert_true(asprintf(&h, "{\"alg\":\"RS256\",\"kid\":\"k1\"}") > 0);
                 tt = forge_token(h, p, "RS256", k1, NULL, 0);
@@ -473,8 +498,8 @@ static void discovery_names_another_issuer(void **state)
         t = token_for(&s, k1, "RS256");
         assert_int_equal(verify(c, sd, t, &why), -EPROTO);
         assert_true(asprintf(&expect,
-                             "cannot get the identity provider's keys: discovery: discovery document names issuer "
-                             "'https://evil.example', not '%s'",
+                             "cannot get the identity provider's keys: discovery: "
+                             "discovery document names issuer 'https://evil.example', not '%s'",
                              s.issuer) > 0);
         assert_string_equal(why, expect);
         free(expect);
@@ -503,6 +528,39 @@ static void discovery_api(void **state)
         vigil_oidc_provider_free(p);
         server_stop(&s);
         vigil_config_free(c);
+}
+
+static void post_form(void **state)
+{
+        char url[256], ca[1100], *why = NULL, *body = NULL;
+        server s = {};
+        size_t len = 0;
+        long status = 0;
+        (void)state;
+
+        server_start(&s, "srv1", "post");
+        snprintf(url, sizeof url, "%s/token", s.issuer);
+        snprintf(ca, sizeof ca, "%s/ca1.pem", dir);
+
+        /* Same TLS rules as GET: without the test CA, refused before any request. */
+        assert_int_equal(vigil_https_post_form(url, NULL, "a=1", 4096, &status, &body, &len, &why),
+                         -EBADMSG);
+        assert_non_null(strstr(why, "SSL certificate problem"));
+        free(why);
+        assert_int_equal(requests(&s), 0);
+
+        /* A 400 with a JSON error is a response, handed back with its status. */
+        assert_int_equal(vigil_https_post_form(url, ca, "grant_type=device_code&device_code=abc", 4096,
+                                               &status, &body, &len, &why),
+                         0);
+        assert_int_equal(status, 400);
+        assert_non_null(strstr(body, "\"error\": \"authorization_pending\""));
+        assert_non_null(strstr(body, "\"form\": \"grant_type=device_code&device_code=abc\""));
+        assert_non_null(strstr(body, "application/x-www-form-urlencoded"));
+        assert_int_equal(len, strlen(body));
+        free(body);
+        assert_int_equal(requests(&s), 1);
+        server_stop(&s);
 }
 
 static void untrusted_cache_ignored(void **state)
@@ -663,6 +721,7 @@ int main(void)
                 cmocka_unit_test(wrong_certificate),
                 cmocka_unit_test(discovery_names_another_issuer),
                 cmocka_unit_test(discovery_api),
+                cmocka_unit_test(post_form),
                 cmocka_unit_test(untrusted_cache_ignored),
                 cmocka_unit_test(stalled_provider_times_out),
                 cmocka_unit_test(slow_provider_times_out),

@@ -90,7 +90,8 @@ static void not_a_jwks(void **state)
         parse_err("", "JWKS is not valid JSON: '[' or '{' expected near end of file");
         parse_err("[]", "JWKS has no \"keys\" array");
         parse_err("{\"keys\":{}}", "JWKS has no \"keys\" array");
-        parse_err("{\"keys\":[],\"keys\":[]}", "JWKS is not valid JSON: duplicate object key near '\"keys\"'");
+        parse_err("{\"keys\":[],\"keys\":[]}",
+                  "JWKS is not valid JSON: duplicate object key near '\"keys\"'");
 }
 
 static void too_many_or_too_big(void **state)
@@ -122,7 +123,8 @@ static void keys_without_kid_are_skipped(void **state)
         vigil_jwks *s;
         (void)state;
 
-        assert_true(asprintf(&text, "{\"keys\":[{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"AAAA\"},7,%s]}", k->jwk) > 0);
+        assert_true(asprintf(&text, "{\"keys\":[{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"AAAA\"},7,%s]}",
+                             k->jwk) > 0);
         s = parse_ok(text);
         assert_int_equal(s->n, 1);
         assert_non_null(vigil_jwks_find(s, "ed")->pkey);
@@ -157,8 +159,8 @@ static void ec_point_not_on_curve(void **state)
                      "\"x\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAE\","
                      "\"y\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAE\"}",
                      "bad", "key 'bad' is not a point on P-256");
-        key_unusable("{\"kty\":\"EC\",\"kid\":\"short\",\"crv\":\"P-256\",\"x\":\"AAAA\",\"y\":\"AAAA\"}", "short",
-                     "key 'short' has no valid 'x' and 'y' of 32 bytes");
+        key_unusable("{\"kty\":\"EC\",\"kid\":\"short\",\"crv\":\"P-256\",\"x\":\"AAAA\",\"y\":\"AAAA\"}",
+                     "short", "key 'short' has no valid 'x' and 'y' of 32 bytes");
 }
 
 static void unsupported_curves_and_types(void **state)
@@ -192,7 +194,8 @@ static void rsa_rules(void **state)
                 const char *es[] = { "AQ", "AQAA", "AQAAAAE" };
                 for (size_t i = 0; i < 3; i++) {
                         char *jwk = NULL;
-                        assert_true(asprintf(&jwk, "{\"kty\":\"RSA\",\"kid\":\"e\",\"n\":\"%.*s\",\"e\":\"%s\"}",
+                        assert_true(asprintf(&jwk,
+                                             "{\"kty\":\"RSA\",\"kid\":\"e\",\"n\":\"%.*s\",\"e\":\"%s\"}",
                                              (int)nlen, n, es[i]) > 0);
                         key_unusable(jwk, "e", "key 'e' has an RSA exponent vigil does not accept");
                         free(jwk);
@@ -208,7 +211,8 @@ static void use_ops_alg(void **state)
         forge_key *c = forge_key_new("RSA2048", "oaep", "\"alg\":\"RSA-OAEP\"");
         forge_key *d = forge_key_new("RSA2048", "hs", "\"alg\":\"HS256\"");
         /* x5c is never read, whatever it holds. */
-        forge_key *e = forge_key_new("Ed25519", "x5c", "\"x5c\":[\"bm90IGEgY2VydA\"],\"x5u\":\"https://evil\"");
+        forge_key *e =
+                forge_key_new("Ed25519", "x5c", "\"x5c\":[\"bm90IGEgY2VydA\"],\"x5u\":\"https://evil\"");
         char *text = NULL;
         vigil_jwks *s;
         (void)state;

@@ -40,7 +40,8 @@ static int setup(void **state)
         evil = forge_key_new("RSA2048", "evil-1", NULL);
         evil_rsa1 = forge_key_new("RSA2048", "rsa-1", NULL);
 
-        all[0] = rsa, all[1] = ec, all[2] = ec384, all[3] = ed, all[4] = small, all[5] = enc, all[6] = ps_only;
+        all[0] = rsa, all[1] = ec, all[2] = ec384, all[3] = ed, all[4] = small, all[5] = enc,
+        all[6] = ps_only;
         jwks = forge_jwks(all, 7);
         snprintf(jwks_path, sizeof jwks_path, "%s/jwks.json", dir);
         snprintf(state_dir, sizeof state_dir, "%s/state", dir);
@@ -219,9 +220,10 @@ TOKEN_TEST(valid_jku_x5u_ignored)
         (void)state;
         /* URLs in the header are never fetched; the JWKS key still decides. */
         char *p = test_claims(NULL);
-        char *t = forge_token("{\"alg\":\"RS256\",\"kid\":\"rsa-1\",\"jku\":\"https://attacker.example/jwks\","
-                              "\"x5u\":\"https://attacker.example/cert.pem\"}",
-                              p, "RS256", rsa, NULL, 0);
+        char *t =
+                forge_token("{\"alg\":\"RS256\",\"kid\":\"rsa-1\",\"jku\":\"https://attacker.example/jwks\","
+                            "\"x5u\":\"https://attacker.example/cert.pem\"}",
+                            p, "RS256", rsa, NULL, 0);
         expect_valid(t);
         free(t);
         free(p);
@@ -302,9 +304,10 @@ TOKEN_TEST(jku_x5u_pointing_elsewhere)
 {
         (void)state;
         char *p = test_claims(NULL);
-        char *t = forge_token("{\"alg\":\"RS256\",\"kid\":\"evil-1\",\"jku\":\"https://attacker.example/jwks.json\","
-                              "\"x5u\":\"https://attacker.example/evil.pem\"}",
-                              p, "RS256", evil, NULL, 0);
+        char *t = forge_token(
+                "{\"alg\":\"RS256\",\"kid\":\"evil-1\",\"jku\":\"https://attacker.example/jwks.json\","
+                "\"x5u\":\"https://attacker.example/evil.pem\"}",
+                p, "RS256", evil, NULL, 0);
         expect_reject(t, "kid 'evil-1' is not in the JWKS");
         free(t);
         free(p);
@@ -325,12 +328,24 @@ TOKEN_TEST(kid_path_traversal)
 {
         (void)state;
         char *p = test_claims(NULL);
-        char *t = forge_token("{\"alg\":\"RS256\",\"kid\":\"../../../../../etc/passwd\"}", p, "RS256", rsa, NULL, 0);
+        char *t = forge_token("{\"alg\":\"RS256\",\"kid\":\"../../../../../etc/passwd\"}", p, "RS256", rsa,
+                              NULL, 0);
         expect_reject(t, "kid '../../../../../etc/passwd' is not in the JWKS");
         free(t);
         t = forge_token("{\"alg\":\"RS256\",\"kid\":\"rsa-1\\u000a/../x\"}", p, "RS256", rsa, NULL, 0);
         expect_reject(t, "kid 'rsa-1\\x0a/../x' is not in the JWKS");
         free(t);
+        /* Long values are cut at 128 bytes in reasons. */
+        {
+                char kid[301], hdr[400], expect[300];
+                memset(kid, 'k', 300);
+                kid[300] = '\0';
+                snprintf(hdr, sizeof hdr, "{\"alg\":\"RS256\",\"kid\":\"%s\"}", kid);
+                snprintf(expect, sizeof expect, "kid '%.128s...' is not in the JWKS", kid);
+                t = forge_token(hdr, p, "RS256", rsa, NULL, 0);
+                expect_reject(t, expect);
+                free(t);
+        }
         free(p);
 }
 
@@ -387,10 +402,12 @@ TOKEN_TEST(signature_bit_flipped)
 TOKEN_TEST(payload_altered_after_signing)
 {
         (void)state;
-        char *good = make("RS256", rsa, NULL), *other = make("RS256", rsa, "{\"preferred_username\":\"root\"}");
+        char *good = make("RS256", rsa, NULL),
+             *other = make("RS256", rsa, "{\"preferred_username\":\"root\"}");
         char *t = NULL;
         /* other's header and payload, good's signature */
-        assert_true(asprintf(&t, "%.*s%s", (int)(strrchr(other, '.') - other), other, strrchr(good, '.')) > 0);
+        assert_true(asprintf(&t, "%.*s%s", (int)(strrchr(other, '.') - other), other, strrchr(good, '.')) >
+                    0);
         expect_reject_as(cfg, t, "root", "signature does not verify with key 'rsa-1'");
         free(t);
         free(good);
@@ -420,13 +437,15 @@ TOKEN_TEST(garbage_base64)
 TOKEN_TEST(non_json_payload)
 {
         (void)state;
-        char *t = forge_token("{\"alg\":\"RS256\",\"kid\":\"rsa-1\"}", "this is not json", "RS256", rsa, NULL, 0);
+        char *t = forge_token("{\"alg\":\"RS256\",\"kid\":\"rsa-1\"}", "this is not json", "RS256", rsa,
+                              NULL, 0);
         expect_reject(t, "payload is not valid JSON: '[' or '{' expected near 'this'");
         free(t);
         t = forge_token("{\"alg\":\"RS256\",\"kid\":\"rsa-1\"}", "[1,2]", "RS256", rsa, NULL, 0);
         expect_reject(t, "payload is not a JSON object");
         free(t);
-        t = forge_token("{\"alg\":\"RS256\",\"kid\":\"rsa-1\"}", "{\"sub\":\"a\"} trailing", "RS256", rsa, NULL, 0);
+        t = forge_token("{\"alg\":\"RS256\",\"kid\":\"rsa-1\"}", "{\"sub\":\"a\"} trailing", "RS256", rsa,
+                        NULL, 0);
         expect_reject(t, "payload is not valid JSON: end of file expected near 'trailing'");
         free(t);
         t = forge_token("[\"alg\"]", "{}", "RS256", rsa, NULL, 0);
@@ -455,8 +474,8 @@ TOKEN_TEST(crit_header)
 {
         (void)state;
         char *p = test_claims(NULL);
-        char *t = forge_token("{\"alg\":\"RS256\",\"kid\":\"rsa-1\",\"crit\":[\"exp\"],\"exp\":1}", p, "RS256", rsa,
-                              NULL, 0);
+        char *t = forge_token("{\"alg\":\"RS256\",\"kid\":\"rsa-1\",\"crit\":[\"exp\"],\"exp\":1}", p,
+                              "RS256", rsa, NULL, 0);
         expect_reject(t, "header has crit; no critical extension is supported");
         free(t);
         free(p);
@@ -478,8 +497,9 @@ TOKEN_TEST(ecdsa_r_s_out_of_range)
         (void)state;
         /* r = s = n, the group order: equivalent to 0 modulo n. */
         static const unsigned char n[32] = {
-                0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+                0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff,
+                0xff, 0xff, 0xff, 0xff, 0xff, 0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17,
+                0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
         };
         unsigned char sig[64];
         char *p = test_claims(NULL), *t;
@@ -498,7 +518,8 @@ TOKEN_TEST(ecdsa_r_s_out_of_range)
                 raw[0] = 1;
                 s = forge_b64url(raw, sizeof raw);
                 assert_true(asprintf(&fixed, "%.*s.%s", (int)(dot - t), t, s) > 0);
-                expect_reject(fixed, "ES256 signature has r or s out of range (zero or not below the group order)");
+                expect_reject(fixed,
+                              "ES256 signature has r or s out of range (zero or not below the group order)");
                 free(fixed);
                 free(s);
         }
@@ -797,8 +818,8 @@ TOKEN_TEST(unsafe_jwks_file)
         t = make("RS256", rsa, NULL);
         assert_int_equal(verify_with(c, t, "alice", 0, &id, &why), -EPERM);
         assert_true(asprintf(&expect,
-                             "cannot get the identity provider's keys: jwks_file '%s' is unsafe: must be a file owned "
-                             "by root and writable by no one else",
+                             "cannot get the identity provider's keys: jwks_file '%s' is unsafe: "
+                             "must be a file owned by root and writable by no one else",
                              path) > 0);
         assert_string_equal(why, expect);
         assert_null(id);
@@ -834,7 +855,8 @@ TOKEN_TEST(token_file_api)
         assert_int_equal(vigil_verify_token_file(cfg, &o, path, "bob", &id, &why), VIGIL_E_DENIED);
         assert_string_equal(why, "username claim 'preferred_username' is 'alice', not 'bob'");
         free(why);
-        assert_int_equal(vigil_verify_token_file(cfg, &o, "/nonexistent/token", "alice", &id, &why), -ENOENT);
+        assert_int_equal(vigil_verify_token_file(cfg, &o, "/nonexistent/token", "alice", &id, &why),
+                         -ENOENT);
         assert_string_equal(why, "cannot read token file '/nonexistent/token': No such file or directory");
         free(why);
         free(t);

@@ -231,12 +231,12 @@ curl -sS --cacert "$CA" -o /dev/null "$URL/.well-known/openid-configuration" 2>/
 [ "$rc" -eq 7 ] || fail "provider A still answers after SIGTERM (curl exit $rc)"
 grep -q 'server error' "$A_LOG" && fail "provider A logged a server error: $(grep 'server error' "$A_LOG")"
 
-step "provider B: its own JWKS file, no jti, device codes expire after 3 s"
+step "provider B: its own JWKS file, no jti"
 node -e 'const c = require("crypto");
 const k = c.generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ format: "jwk" });
 console.log(JSON.stringify({ keys: [{ ...k, kid: process.argv[1], alg: "ES256" }] }));' "given-$$" >"$tmp/jwks-private.json" ||
     fail "cannot make a JWKS"
-idp_start "$tmp/idp" --accounts "$tmp/accounts.json" --device-code-ttl 3 --jwks "$tmp/jwks-private.json" --no-jti \
+idp_start "$tmp/idp" --accounts "$tmp/accounts.json" --jwks "$tmp/jwks-private.json" --no-jti \
     --public-jwks-out "$tmp/b-public.json" --ready-file "$tmp/b.ready" || fail "provider B did not start"
 URL=$IDP_URL CA=$IDP_CA
 [ "$(cat "$tmp/b.ready")" = "$URL" ] || fail "ready file: '$(cat "$tmp/b.ready")', ready line: '$URL'"
@@ -246,6 +246,17 @@ a, b = (json.load(open(f)) for f in sys.argv[1:3])
 assert a == b, (a, b)
 assert [k["kid"] for k in a["keys"]] == [sys.argv[3]] and "d" not in a["keys"][0]' \
     "$tmp/b-jwks.json" "$tmp/b-public.json" "given-$$" || fail "--public-jwks-out differs from jwks_uri, or not the given key"
+start_login given
+approve --code "$CODE" --login "$user" approve >/dev/null || fail "provider B: approve failed"
+finish_login
+[ "$LOGIN_RC" -eq 0 ] || fail "provider B: device-login exit $LOGIN_RC: $(cat "$tmp/given.err")"
+[ "$(py header "$tmp/given.out" kid)" = "given-$$" ] || fail "provider B: not signed with the given key"
+[ "$(verify_sig "$tmp/given.out" "$tmp/b-public.json")" = ES256 ] || fail "provider B: alg"
+if py claim "$tmp/given.out" jti >/dev/null 2>&1; then fail "provider B: jti despite --no-jti"; fi
+
+step "provider C: device codes expire after 3 s"
+idp_start "$tmp/idp" --accounts "$tmp/accounts.json" --keys ES256 --device-code-ttl 3 || fail "provider C did not start"
+URL=$IDP_URL CA=$IDP_CA
 t0=$(now_ms)
 start_login expire
 finish_login
@@ -255,13 +266,6 @@ echo "# expired_token after $(($(now_ms) - t0)) ms (device code TTL 3 s)"
 rc=0
 approve --code "$CODE" --login "$user" approve >/dev/null 2>"$tmp/late.err" || rc=$?
 [ "$rc" -eq 1 ] && grep -q 'ExpiredError' "$tmp/late.err" || fail "approve of an expired code: exit $rc: $(cat "$tmp/late.err")"
-start_login given
-approve --code "$CODE" --login "$user" approve >/dev/null || fail "provider B: approve failed"
-finish_login
-[ "$LOGIN_RC" -eq 0 ] || fail "provider B: device-login exit $LOGIN_RC: $(cat "$tmp/given.err")"
-[ "$(py header "$tmp/given.out" kid)" = "given-$$" ] || fail "provider B: not signed with the given key"
-[ "$(verify_sig "$tmp/given.out" "$tmp/b-public.json")" = ES256 ] || fail "provider B: alg"
-if py claim "$tmp/given.out" jti >/dev/null 2>&1; then fail "provider B: jti despite --no-jti"; fi
 
 step "a provider whose parent dies stops by itself"
 (

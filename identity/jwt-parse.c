@@ -2,7 +2,7 @@
 
 #include "b64url.h"
 #include "identity.h"
-#include "jwt.h"
+#include "jwt-parse.h"
 #include "macro.h"
 #include "reason.h"
 #include "vigil-error.h"
@@ -53,8 +53,8 @@ static int decode_object(const char *part, size_t len, const char *what, const c
                                 name = strndup(q, n);
                         }
                         _cleanup_free_ char *clean = name ? reason_clean(name) : NULL;
-                        return reason_set(ret_reason, VIGIL_E_DENIED, "%s has duplicate %s '%s'", what, member,
-                                          RC(clean));
+                        return reason_set(ret_reason, VIGIL_E_DENIED, "%s has duplicate %s '%s'", what,
+                                          member, RC(clean));
                 }
                 _cleanup_free_ char *clean = reason_clean(err.text);
                 return reason_set(ret_reason, VIGIL_E_DENIED, "%s is not valid JSON: %s", what, RC(clean));
