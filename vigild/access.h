@@ -64,7 +64,8 @@ int principal_list_resolve(principal_list *l, char *err, size_t errlen);
 void principal_list_clear(principal_list *l);
 
 /** Does the caller match? @session_identity may be NULL (then only local entries can). */
-bool principal_list_match(const principal_list *l, const vigild_caller *c, const vigild_identity *session_identity);
+bool principal_list_match(const principal_list *l, const vigild_caller *c,
+                          const vigild_identity *session_identity);
 
 /** Does the list have entries that need the caller's session identity? */
 bool principal_list_wants_identity(const principal_list *l);

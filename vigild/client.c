@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -179,7 +180,7 @@ int vigild_recv(vigild_conn *c, int timeout_ms, vigild_reply **ret)
         ssize_t n;
         int r;
 
-        for (;;) {
+        for (bool reset = false;;) {
                 mh = (struct msghdr){ .msg_iov = &iov,
                                       .msg_iovlen = 1,
                                       .msg_control = ctl.buf,
@@ -189,6 +190,12 @@ int vigild_recv(vigild_conn *c, int timeout_ms, vigild_reply **ret)
                         break;
                 if (errno == EINTR)
                         continue;
+                /* vigild refused and closed while our request was unread: the
+                 * kernel reports the reset before the refusal still queued. */
+                if (errno == ECONNRESET && !reset) {
+                        reset = true;
+                        continue;
+                }
                 if (errno != EAGAIN)
                         return negative_errno();
                 r = wait_fd(c->fd, POLLIN, deadline);

@@ -29,12 +29,12 @@ typedef struct vigild_conn vigild_conn;
 
 /* A message received from vigild: the decoded view plus what it owns. */
 typedef struct vigild_reply {
-        vmsg msg;          /* views into buf */
-        uint8_t *buf;      /* owned */
+        vmsg msg;     /* views into buf */
+        uint8_t *buf; /* owned */
         size_t len;
         int fds[VMSG_MAX_FDS]; /* received fds (close-on-exec), owned until taken */
         size_t n_fds;
-        char *error;       /* the refusal's line, owned; NULL when none */
+        char *error; /* the refusal's line, owned; NULL when none */
 } vigild_reply;
 
 /**

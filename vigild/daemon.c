@@ -24,8 +24,8 @@ static void usage(FILE *f)
         fputs("Usage: vigild [OPTIONS]\n"
               "The vigil broker: answers a fixed table of requests from unprivileged callers.\n\n"
               "  --socket PATH              listen here (default " VIGILD_SOCKET_PATH ")\n"
-              "  --config FILE              vigil.conf for auditors/responders (default " VIGIL_DEFAULT_CONFIG
-              ")\n"
+              "  --config FILE              vigil.conf for auditors/responders "
+              "(default " VIGIL_DEFAULT_CONFIG ")\n"
               "  --log-file FILE            log to FILE instead of syslog/stderr\n"
               "  --log-stderr               log to stderr even when syslog is there\n"
               "  --request-timeout MS       per request and idle connection (default 10000)\n"
@@ -125,8 +125,9 @@ int vigild_main(int argc, char **argv, const vigild_ops *ops)
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
-        vigild_server s = { .ops = ops, .limits = VIGILD_DEFAULT_LIMITS, .listen_fd = -1, .signal_fd = -1,
-                            .epoll_fd = -1 };
+        vigild_server s = {
+                .ops = ops, .limits = VIGILD_DEFAULT_LIMITS, .listen_fd = -1, .signal_fd = -1, .epoll_fd = -1
+        };
         const char *socket_path = VIGILD_SOCKET_PATH, *log_file = NULL;
         bool log_stderr = false;
         server_socket sock = { .fd = -1, .lock_fd = -1 };

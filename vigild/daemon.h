@@ -22,13 +22,13 @@ typedef struct vigild_limits {
         unsigned max_refs;
 } vigild_limits;
 
-#define VIGILD_DEFAULT_LIMITS                                                                                 \
-        ((vigild_limits){ .max_clients = 1024,                                                                \
-                          .max_clients_per_uid = 16,                                                          \
-                          .max_pending = 256,                                                                 \
-                          .max_pending_per_uid = 4,                                                           \
-                          .request_timeout_ms = 10000,                                                        \
-                          .ref_ttl_s = 120,                                                                   \
+#define VIGILD_DEFAULT_LIMITS                                                                               \
+        ((vigild_limits){ .max_clients = 1024,                                                              \
+                          .max_clients_per_uid = 16,                                                        \
+                          .max_pending = 256,                                                               \
+                          .max_pending_per_uid = 4,                                                         \
+                          .request_timeout_ms = 10000,                                                      \
+                          .ref_ttl_s = 120,                                                                 \
                           .max_refs = 1024 })
 
 /* Output queued for a client beyond which items are refused with -EAGAIN

@@ -25,7 +25,8 @@ static const request_def table[] = {
         { VT_PAM_CLOSE, "pam.close", WHO_ROOT, OPEN_PHASES, 0, handle_pam_close },
         /* vigil-shell as the logged-in user: the reference decides, and it is
          * bound to that user's uid. The first and only request of its connection. */
-        { VT_SESSION_START_REF, "session.start", WHO_ANY, PH_FRESH, RQ_ONCE | RQ_LAST, handle_session_start_ref },
+        { VT_SESSION_START_REF, "session.start", WHO_ANY, PH_FRESH, RQ_ONCE | RQ_LAST,
+          handle_session_start_ref },
         /* `vigil run --token-file` as a non-root account: runs as that account only
          * (the request has no field that could name another). */
         { VT_SESSION_START_TOKEN, "session.start", WHO_USER, PH_FRESH, RQ_ONCE | RQ_LAST,
@@ -38,8 +39,8 @@ static const request_def table[] = {
           handle_sessions_list },
         /* Approvers may watch a session holding a request they may decide:
          * the backend says so (WHO_BACKEND). */
-        { VT_SESSION_WATCH, "session.watch", WHO_ROOT | WHO_AUDITOR | WHO_RESPONDER | WHO_BACKEND, OPEN_PHASES,
-          RQ_LAST, handle_session_watch },
+        { VT_SESSION_WATCH, "session.watch", WHO_ROOT | WHO_AUDITOR | WHO_RESPONDER | WHO_BACKEND,
+          OPEN_PHASES, RQ_LAST, handle_session_watch },
         { VT_SESSION_REPLAY, "session.replay", WHO_ROOT | WHO_AUDITOR, OPEN_PHASES, RQ_LAST,
           handle_session_replay },
         { VT_SESSION_KILL, "session.kill", WHO_ROOT | WHO_RESPONDER, OPEN_PHASES, 0, handle_session_kill },
@@ -168,13 +169,13 @@ static void close_all(int *fds, size_t n)
                 (void)close(fds[i]);
 }
 
-#define REFUSE(c, m, d, st, ...)                                                                              \
-        do {                                                                                                  \
-                char line_[VMSG_ERR_MAX];                                                                     \
-                snprintf(line_, sizeof line_, __VA_ARGS__);                                                   \
-                vlog_limited(LOG_NOTICE, "refused %s from uid=%u pid=%d: %s", (d)->name,                      \
-                             (unsigned)(c)->caller.uid, (int)(c)->caller.pid, line_);                         \
-                client_refuse((c), (m)->type, (m)->id, (st), "%s: %s", (d)->name, line_);                     \
+#define REFUSE(c, m, d, st, ...)                                                                            \
+        do {                                                                                                \
+                char line_[VMSG_ERR_MAX];                                                                   \
+                snprintf(line_, sizeof line_, __VA_ARGS__);                                                 \
+                vlog_limited(LOG_NOTICE, "refused %s from uid=%u pid=%d: %s", (d)->name,                    \
+                             (unsigned)(c)->caller.uid, (int)(c)->caller.pid, line_);                       \
+                client_refuse((c), (m)->type, (m)->id, (st), "%s: %s", (d)->name, line_);                   \
         } while (0)
 
 void dispatch(client *c, const vmsg *m, int *fds, size_t n_fds)

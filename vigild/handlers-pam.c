@@ -98,7 +98,8 @@ int handle_pam_register(vigild_req *r, const vmsg *m)
                 k = vigild_req_fail(r, VS_REFUSED, "the identity has already expired");
                 goto out;
         }
-        k = refs_register(&s->refs, boottime_ms(), (int64_t)s->limits.ref_ttl_s * 1000, user, &id, service, ref);
+        k = refs_register(&s->refs, boottime_ms(), (int64_t)s->limits.ref_ttl_s * 1000, user, &id, service,
+                          ref);
         if (k == -EBUSY) {
                 vlog(LOG_WARNING, "pam.register: %u references pending, refusing more", s->limits.max_refs);
                 k = vigild_req_fail(r, VS_LIMIT, "too many logins in progress");
@@ -186,7 +187,8 @@ int handle_pam_open(vigild_req *r, const vmsg *m)
         case -ENOENT:
                 return vigild_req_fail(r, VS_NOTFOUND, "unknown, expired or used reference");
         case -EPERM:
-                vlog(LOG_WARNING, "pam.open: reference registered for another account than '%s'; used up", user);
+                vlog(LOG_WARNING, "pam.open: reference registered for another account than '%s'; used up",
+                     user);
                 return vigild_req_fail(r, VS_REFUSED, "the reference belongs to another account");
         case -EBUSY:
                 return vigild_req_fail(r, VS_LIMIT, "too many logins in progress");

@@ -16,8 +16,8 @@ typedef struct start_ctx {
         vigild_start_form form;
         uid_t uid;
         char *user;
-        ref_entry *ref;             /* login form: the used-up session reference */
-        vigild_identity *identity;  /* token form: from verify_token */
+        ref_entry *ref;            /* login form: the used-up session reference */
+        vigild_identity *identity; /* token form: from verify_token */
         char **argv, **env;
         size_t argc, n_env;
         char *cwd, *term;
@@ -143,10 +143,12 @@ static int run_start(vigild_req *r, start_ctx *x)
         int k;
 
         if (!ops->session_start)
-                return vigild_req_fail(r, VS_UNAVAILABLE, "not available in this build (no supervisor backend)");
+                return vigild_req_fail(r, VS_UNAVAILABLE,
+                                       "not available in this build (no supervisor backend)");
         k = ops->session_start(r, &st);
         if (k < 0 && !r->done)
-                return vigild_req_fail(r, status_from_errno(k), "cannot start the session: %s", vigil_strerror(k));
+                return vigild_req_fail(r, status_from_errno(k), "cannot start the session: %s",
+                                       vigil_strerror(k));
         return 0;
 }
 
@@ -165,12 +167,14 @@ int handle_session_start_ref(vigild_req *r, const vmsg *m)
         k = refs_take_session(&s->refs, boottime_ms(), ref, c->uid, &e);
         explicit_bzero(ref, strlen(ref));
         if (k == -EPERM)
-                vlog(LOG_WARNING, "session.start: a session reference was presented by uid=%u pid=%d, not by its "
-                     "account; it is burnt", (unsigned)c->uid, (int)c->pid);
+                vlog(LOG_WARNING,
+                     "session.start: a session reference was presented by uid=%u pid=%d, not by its "
+                     "account; it is burnt",
+                     (unsigned)c->uid, (int)c->pid);
         if (k < 0)
                 return vigild_req_fail(r, VS_NOTFOUND, "unknown, expired or used reference");
-        vlog(LOG_INFO, "session.start: login of '%s' (uid %u) from vigil-shell pid %d", e->user, (unsigned)c->uid,
-             (int)c->pid);
+        vlog(LOG_INFO, "session.start: login of '%s' (uid %u) from vigil-shell pid %d", e->user,
+             (unsigned)c->uid, (int)c->pid);
         k = start_ctx_new(m, VIGILD_START_LOGIN, c->uid, &x);
         if (k < 0) {
                 ref_entry_free(e);
@@ -241,6 +245,7 @@ int handle_session_start_token(vigild_req *r, const vmsg *m)
         explicit_bzero(token, strlen(token));
         free(token);
         if (k < 0 && !r->done)
-                return vigild_req_fail(r, status_from_errno(k), "cannot verify the token: %s", vigil_strerror(k));
+                return vigild_req_fail(r, status_from_errno(k), "cannot verify the token: %s",
+                                       vigil_strerror(k));
         return 0;
 }

@@ -81,8 +81,8 @@ static void emit(int prio, const char *fmt, va_list ap)
         (void)clock_gettime(CLOCK_REALTIME, &ts);
         (void)gmtime_r(&ts.tv_sec, &tm);
         (void)strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-        n = snprintf(line, sizeof line, "%s.%03ldZ vigild[%d]: %s: ", stamp, ts.tv_nsec / 1000000, (int)getpid(),
-                     prio_name(prio));
+        n = snprintf(line, sizeof line, "%s.%03ldZ vigild[%d]: %s: ", stamp, ts.tv_nsec / 1000000,
+                     (int)getpid(), prio_name(prio));
         if (n < 0)
                 return;
         k = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);

@@ -49,11 +49,11 @@ struct client {
         uint64_t once_used; /* bit per request table row */
         outmsg *out_head, *out_tail;
         size_t out_bytes;
-        uint32_t events;      /* current epoll interest */
-        int64_t deadline;     /* for the phase; 0: none */
-        int64_t io_deadline;  /* for queued output to move; 0: none */
+        uint32_t events;     /* current epoll interest */
+        int64_t deadline;    /* for the phase; 0: none */
+        int64_t io_deadline; /* for queued output to move; 0: none */
         bool close_after_flush;
-        vigild_req *req;      /* the request in flight, if any */
+        vigild_req *req; /* the request in flight, if any */
         /* ops->session_of_pid, asked at most once */
         bool session_checked;
         char *session_id;
@@ -87,7 +87,8 @@ void client_kill(client *c, const char *why);
 void client_set_phase(client *c, unsigned phase);
 /* Send a refusal as the reply to request @type/@id (VT_NONE, 0: not tied to
  * a request) and close the connection after it. */
-void client_refuse(client *c, uint16_t type, uint32_t id, vstatus status, const char *fmt, ...) _printf_(5, 6);
+void client_refuse(client *c, uint16_t type, uint32_t id, vstatus status, const char *fmt, ...)
+        _printf_(5, 6);
 const vigild_identity *client_session_identity(client *c);
 uid_slot *slot_get(vigild_server *s, uid_t uid, bool create);
 void slot_put(vigild_server *s, uid_slot *slot);

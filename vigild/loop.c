@@ -257,7 +257,6 @@ void client_kill(client *c, const char *why)
         if (c->next)
                 c->next->prev = c->prev;
         s->n_clients--;
-        c->slot->clients--;
         c->next_dead = s->dead_clients;
         s->dead_clients = c;
 }
@@ -279,6 +278,9 @@ static void client_free(client *c)
         free(c->session_id);
         vigild_identity_free(c->session_identity);
         free(c->caller.groups);
+        /* The slot is shared by every connection of the uid: release this
+         * one's share only now, when nothing of the connection is left. */
+        c->slot->clients--;
         slot_put(s, c->slot);
         free(c);
 }
@@ -353,6 +355,37 @@ static int peer_groups(int fd, gid_t **ret, size_t *ret_n)
 
 static void on_client(watch_base *w, uint32_t events);
 
+/* Closing a Unix socket with unread data makes the peer's next recv fail
+ * with ECONNRESET before it sees our refusal: read what the client already
+ * sent (closing any fds that came with it), then close. */
+static void drain_and_close(int fd)
+{
+        for (int i = 0; i < 4; i++) {
+                union {
+                        struct cmsghdr h;
+                        char buf[CMSG_SPACE(sizeof(int) * (VMSG_MAX_FDS + 1))];
+                } ctl;
+                uint8_t one;
+                struct iovec iov = { .iov_base = &one, .iov_len = 1 };
+                struct msghdr mh = { .msg_iov = &iov,
+                                     .msg_iovlen = 1,
+                                     .msg_control = ctl.buf,
+                                     .msg_controllen = sizeof ctl.buf };
+
+                if (recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) <= 0)
+                        break;
+                for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+                        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+                                for (size_t k = 0; k < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); k++) {
+                                        int rfd;
+
+                                        memcpy(&rfd, CMSG_DATA(cm) + k * sizeof(int), sizeof rfd);
+                                        (void)close(rfd);
+                                }
+        }
+        (void)close(fd);
+}
+
 /* Refuse a connection that would exceed a cap, with one line. */
 static void refuse_fd(int fd, const char *line)
 {
@@ -365,7 +398,7 @@ static void refuse_fd(int fd, const char *line)
                         (void)send(fd, b.buf, b.len, MSG_DONTWAIT | MSG_NOSIGNAL);
                 vmsg_builder_done(&b);
         }
-        (void)close(fd);
+        drain_and_close(fd);
 }
 
 static void accept_one(vigild_server *s, int fd)
@@ -473,10 +506,9 @@ static void client_read(client *c)
                 char buf[CMSG_SPACE(sizeof(int) * (VMSG_MAX_FDS + 1))];
         } ctl;
         struct iovec iov = { .iov_base = s->rxbuf, .iov_len = VMSG_MAX + 1 };
-        struct msghdr mh = { .msg_iov = &iov,
-                             .msg_iovlen = 1,
-                             .msg_control = ctl.buf,
-                             .msg_controllen = sizeof ctl.buf };
+        struct msghdr mh = {
+                .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf
+        };
         int fds[VMSG_MAX_FDS + 1];
         size_t n_fds = 0;
         bool stray = false;
@@ -524,7 +556,8 @@ static void client_read(client *c)
         }
         if ((mh.msg_flags & MSG_CTRUNC) || stray || n_fds > VMSG_MAX_FDS) {
                 close_fds(fds, n_fds);
-                vlog_limited(LOG_NOTICE, "refused message uid=%u pid=%d: too many fds or unexpected control data",
+                vlog_limited(LOG_NOTICE,
+                             "refused message uid=%u pid=%d: too many fds or unexpected control data",
                              (unsigned)c->caller.uid, (int)c->caller.pid);
                 client_refuse(c, VT_NONE, 0, VS_INVALID, "too many fds or unexpected control data");
                 return;
@@ -629,8 +662,8 @@ static int64_t sweep(vigild_server *s, int64_t now, listener *l)
                                 client_refuse(c, VT_NONE, 0, VS_TIMEOUT, "no request within %u ms",
                                               s->limits.request_timeout_ms);
                         } else if ((c->phase & PH_PENDING) && c->req) {
-                                vlog_limited(LOG_WARNING, "request %s uid=%u pid=%d timed out", c->req->def->name,
-                                             (unsigned)c->caller.uid, (int)c->caller.pid);
+                                vlog_limited(LOG_WARNING, "request %s uid=%u pid=%d timed out",
+                                             c->req->def->name, (unsigned)c->caller.uid, (int)c->caller.pid);
                                 req_timeout(c->req);
                         } else
                                 client_kill(c, "closing took too long");

@@ -53,8 +53,8 @@ typedef enum vigild_start_form {
 
 typedef struct vigild_start {
         vigild_start_form form;
-        uid_t uid;        /* the account the session runs as: always the caller's own uid */
-        const char *user; /* its name */
+        uid_t uid;                         /* the account the session runs as: always the caller's own uid */
+        const char *user;                  /* its name */
         const vigild_identity *identity;   /* verified by pam_vigil (login) or verify_token (token) */
         const char *service, *tty, *rhost; /* login form: what pam.open recorded (may be NULL) */
         const char *handle;                /* login form: pam.open's handle (pam.close will name it) */
@@ -127,7 +127,8 @@ typedef struct vigild_ops {
          * (e.g. the process's cgroup plus an in-memory table); must check that
          * @pid still is the process started at @starttime. 0 with the session id
          * and its identity (caller frees both); -ESRCH when not in a session. */
-        int (*session_of_pid)(pid_t pid, uint64_t starttime, char **ret_session, vigild_identity **ret_identity);
+        int (*session_of_pid)(pid_t pid, uint64_t starttime, char **ret_session,
+                              vigild_identity **ret_identity);
 
         /* Start a supervised session. Answer with vigild_req_reply() carrying
          * VF_SESSION (the id) and, as its fd, one the caller can wait on for the

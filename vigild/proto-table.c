@@ -7,7 +7,9 @@
 #include "validate.h"
 #include "vigil-error.h"
 
+/* clang-format off */
 #define FIXED(n, k) { n, k, 0, 0 }
+/* clang-format on */
 static const vtag_def tag_defs[VF_MAX_TAG] = {
         [VF_STATUS] = FIXED("status", VK_U32),
         [VF_ERROR] = { "error", VK_TEXT, 1, 512 },
@@ -175,18 +177,17 @@ static int check_stream_item(const vmsg *m, char *err)
 
 /* ---- per-type rules ---------------------------------------------------- */
 
-#define RULES(...)                                                                                            \
-        {                                                                                                     \
-                (const vrule[]){ __VA_ARGS__ }, sizeof((const vrule[]){ __VA_ARGS__ }) / sizeof(vrule)         \
-        }
-#define NO_RULES { NULL, 0 }
+/* clang-format off */
+#define RULES(...) \
+        { (const vrule[]){ __VA_ARGS__ }, sizeof((const vrule[]){ __VA_ARGS__ }) / sizeof(vrule) }
 #define REQ(t) { t, 1, 1 }
 #define OPT(t) { t, 0, 1 }
 #define REP(t, n) { t, 0, n }
+/* clang-format on */
 
-#define IDENTITY_OUT OPT(VF_USER), OPT(VF_SUBJECT), OPT(VF_EMAIL), REP(VF_GROUP, 256), OPT(VF_JTI), OPT(VF_EXP)
-#define START_COMMON                                                                                          \
-        REP(VF_ENV, 256), OPT(VF_CWD), OPT(VF_TERM), OPT(VF_PTY), OPT(VF_ROWS), OPT(VF_COLS)
+#define IDENTITY_OUT                                                                                        \
+        OPT(VF_USER), OPT(VF_SUBJECT), OPT(VF_EMAIL), REP(VF_GROUP, 256), OPT(VF_JTI), OPT(VF_EXP)
+#define START_COMMON REP(VF_ENV, 256), OPT(VF_CWD), OPT(VF_TERM), OPT(VF_PTY), OPT(VF_ROWS), OPT(VF_COLS)
 #define ITEM_RULES RULES(REQ(VF_ITEM))
 #define STREAM_ITEM_RULES RULES(OPT(VF_ITEM), OPT(VF_DATA), OPT(VF_TIME))
 
@@ -239,7 +240,8 @@ static const vtype_def type_defs[] = {
           .check_req = check_decide },
         { .type = VT_SESSIONS_LIST,
           .name = "sessions.list",
-          .req = RULES(OPT(VF_USER), OPT(VF_SINCE), OPT(VF_UNTIL), OPT(VF_COMMAND), OPT(VF_HOST), OPT(VF_LIVE)),
+          .req = RULES(OPT(VF_USER), OPT(VF_SINCE), OPT(VF_UNTIL), OPT(VF_COMMAND), OPT(VF_HOST),
+                       OPT(VF_LIVE)),
           .item = ITEM_RULES,
           .check_req = check_list },
         { .type = VT_SESSION_WATCH,

@@ -33,10 +33,10 @@
 #define VMSG_MAGIC "VGD1"
 #define VMSG_HDR_SIZE 12u
 #define VMSG_FIELD_HDR_SIZE 6u
-#define VMSG_MAX 65536u        /* bytes in one message, header included */
-#define VMSG_MAX_FIELDS 1024u  /* fields in one message */
-#define VMSG_MAX_FDS 3u        /* fds attached to one message */
-#define VMSG_ERR_MAX 256u      /* size of a decoder diagnostic buffer */
+#define VMSG_MAX 65536u       /* bytes in one message, header included */
+#define VMSG_MAX_FIELDS 1024u /* fields in one message */
+#define VMSG_MAX_FDS 3u       /* fds attached to one message */
+#define VMSG_ERR_MAX 256u     /* size of a decoder diagnostic buffer */
 
 /* Message types. The numbers are the wire format: never renumber. */
 enum {
@@ -75,21 +75,21 @@ enum {
         VF_USER = 16,    /* local account name */
         VF_SUBJECT = 17, /* token subject */
         VF_EMAIL = 18,
-        VF_GROUP = 19,   /* identity-provider group, repeated */
+        VF_GROUP = 19, /* identity-provider group, repeated */
         VF_JTI = 20,
         VF_EXP = 21,     /* token expiry, seconds since the epoch */
         VF_SERVICE = 22, /* PAM service */
         VF_TTY = 23,
-        VF_RHOST = 24,   /* client address */
-        VF_REF = 25,     /* one-time reference, 64 hex */
-        VF_HANDLE = 26,  /* pam.open's handle for pam.close, 64 hex */
-        VF_TOKEN = 27,   /* an OIDC ID token (JWS compact form) */
+        VF_RHOST = 24,  /* client address */
+        VF_REF = 25,    /* one-time reference, 64 hex */
+        VF_HANDLE = 26, /* pam.open's handle for pam.close, 64 hex */
+        VF_TOKEN = 27,  /* an OIDC ID token (JWS compact form) */
 
-        VF_ARGV = 32,    /* repeated, in order */
-        VF_ENV = 33,     /* NAME=VALUE, repeated */
+        VF_ARGV = 32, /* repeated, in order */
+        VF_ENV = 33,  /* NAME=VALUE, repeated */
         VF_CWD = 34,
         VF_TERM = 35,
-        VF_PTY = 36,     /* bool: the single fd is a terminal */
+        VF_PTY = 36, /* bool: the single fd is a terminal */
         VF_ROWS = 37,
         VF_COLS = 38,
 
@@ -97,17 +97,17 @@ enum {
         VF_APPROVAL = 49, /* approval request id */
         VF_DECISION = 50, /* "approve" | "deny" */
         VF_REASON = 51,
-        VF_SINCE = 52,    /* ms since the epoch */
+        VF_SINCE = 52, /* ms since the epoch */
         VF_UNTIL = 53,
-        VF_COMMAND = 54,  /* a regular expression over command lines */
+        VF_COMMAND = 54, /* a regular expression over command lines */
         VF_HOST = 55,
-        VF_LIVE = 56,     /* bool */
-        VF_AT = 57,       /* replay start: ms into the session */
+        VF_LIVE = 56,       /* bool */
+        VF_AT = 57,         /* replay start: ms into the session */
         VF_COMMAND_NO = 58, /* replay start: the Nth command */
 
-        VF_ITEM = 64,     /* one record as a JSON object (list and stream answers) */
-        VF_DATA = 65,     /* raw terminal bytes (watch/replay items) */
-        VF_TIME = 66,     /* ms since the epoch (watch/replay items) */
+        VF_ITEM = 64, /* one record as a JSON object (list and stream answers) */
+        VF_DATA = 65, /* raw terminal bytes (watch/replay items) */
+        VF_TIME = 66, /* ms since the epoch (watch/replay items) */
 
         VF_MAX_TAG = 80,
 };

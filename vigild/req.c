@@ -189,8 +189,8 @@ int vigild_req_reply(vigild_req *r, vmsg_builder *b, int fd)
         }
         k = vmsg_builder_finish(b, n_fds, err);
         if (k < 0) {
-                vlog(LOG_ERR, "%s: the backend's reply breaks the protocol (%s); refusing instead", r->def->name,
-                     err);
+                vlog(LOG_ERR, "%s: the backend's reply breaks the protocol (%s); refusing instead",
+                     r->def->name, err);
                 if (fd >= 0)
                         (void)close(fd);
                 return vigild_req_fail(r, VS_FAILED, "internal error");

@@ -41,7 +41,8 @@ static int from_activation(int *ret_fd, char *err, size_t errlen)
         if (getsockopt(3, SOL_SOCKET, SO_TYPE, &type, &l) < 0 || type != SOCK_SEQPACKET ||
             getsockopt(3, SOL_SOCKET, SO_DOMAIN, &domain, &l) < 0 || domain != AF_UNIX ||
             getsockopt(3, SOL_SOCKET, SO_ACCEPTCONN, &acc, &l) < 0 || !acc) {
-                snprintf(err, errlen, "socket activation: fd 3 is not a listening SOCK_SEQPACKET Unix socket");
+                snprintf(err, errlen,
+                         "socket activation: fd 3 is not a listening SOCK_SEQPACKET Unix socket");
                 return -EINVAL;
         }
         if (fcntl(3, F_SETFD, FD_CLOEXEC) < 0 || fcntl(3, F_SETFL, fcntl(3, F_GETFL) | O_NONBLOCK) < 0) {
@@ -71,8 +72,10 @@ static int check_dir(const char *path, char *err, size_t errlen)
                 return negative_errno();
         }
         if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022)) {
-                snprintf(err, errlen, "socket directory '%s' must be a directory owned by root and writable by "
-                         "root only", dir);
+                snprintf(err, errlen,
+                         "socket directory '%s' must be a directory owned by root and writable by "
+                         "root only",
+                         dir);
                 return -EPERM;
         }
         return 0;
@@ -112,8 +115,8 @@ int server_listen(const char *path, server_socket *ret, char *err, size_t errlen
         }
         if (flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
                 r = negative_errno();
-                snprintf(err, errlen, r == -EWOULDBLOCK ? "another vigild is running on '%s'" : "cannot lock '%s'",
-                         path);
+                snprintf(err, errlen,
+                         r == -EWOULDBLOCK ? "another vigild is running on '%s'" : "cannot lock '%s'", path);
                 return r;
         }
         /* We hold the lock: whatever socket is there belongs to a vigild that is gone. */
