@@ -6,12 +6,14 @@
 #include <jansson.h>
 
 #include "device.h"
-#include "https-post.h"
+#include "form.h"
+#include "http.h"
 #include "identity.h"
 #include "text.h"
 #include "vigil-error.h"
 
 #define GRANT_TYPE_DEVICE "urn:ietf:params:oauth:grant-type:device_code"
+#define PV_HTTP_MAX_BODY (64u * 1024) /* a device or token response */
 
 int64_t pv_now_ms(void)
 {
@@ -42,27 +44,32 @@ pv_device_grant *pv_device_grant_free(pv_device_grant *g)
         return NULL;
 }
 
-/* The request body common to both endpoints: client_id (always, RFC 6749
- * 3.2.1 for public clients; harmless with Basic) and the caller's fields. */
+/* Client authentication in the body (RFC 6749 2.3.1, 3.2.1): client_id
+ * always, for a public client; client_secret too for a confidential one
+ * (client_secret_post). */
 static int client_form(const vigil_config *cfg, pv_form *f)
 {
-        return pv_form_add(f, "client_id", cfg->client_id);
+        int r = pv_form_add(f, "client_id", cfg->client_id);
+
+        if (r >= 0 && cfg->client_secret)
+                r = pv_form_add(f, "client_secret", cfg->client_secret);
+        return r;
 }
 
 static int post(const vigil_config *cfg, const char *url, const pv_form *f, int64_t deadline_ms, long *ret_status,
                 json_t **ret_json, char **ret_reason)
 {
-        int64_t left = deadline_ms - pv_now_ms();
         char *text = NULL;
         json_error_t jerr;
         size_t len = 0;
         json_t *j;
         int r;
 
-        if (left <= 0)
+        /* A request started just before the deadline may overrun it by its
+         * own bound (VIGIL_HTTP_TOTAL_TIMEOUT_MS), no more. */
+        if (deadline_ms - pv_now_ms() <= 0)
                 return pv_reason(ret_reason, VIGIL_E_DENIED, "login_timeout reached");
-        r = pv_https_post(url, cfg->ca_file, f, cfg->client_secret ? cfg->client_id : NULL, cfg->client_secret,
-                          (long)left, ret_status, &text, &len, ret_reason);
+        r = vigil_https_post_form(url, cfg->ca_file, f->buf, PV_HTTP_MAX_BODY, ret_status, &text, &len, ret_reason);
         if (r < 0)
                 return r;
         j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);

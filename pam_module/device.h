@@ -36,14 +36,14 @@ int64_t pv_now_ms(void);
 
 /**
  * pv_device_authorize() - the device authorization request (RFC 8628 3.1).
- * Sends client_id and scope (and client_secret by HTTP Basic when configured).
+ * Sends client_id and scope (and client_secret, client_secret_post, when configured).
  * @param[in]  cfg          configuration: client_id (required), client_secret, scopes, ca_file.
  * @param[in]  endpoint     the discovery document's device_authorization_endpoint.
  * @param[in]  deadline_ms  pv_now_ms() time by which everything must be over.
  * @param[out] ret          the grant (free with pv_device_grant_free()); untouched on failure.
  * @param[out] ret_reason   on failure a malloc'd one-line reason (may stay NULL on -ENOMEM).
  * @return 0; -EPROTO (refused by the provider or a malformed answer); -EINVAL (no client_id);
- *         a network -errno as pv_https_post(); -ENOMEM.
+ *         a network -errno as vigil_https_post_form(); -ENOMEM.
  */
 int pv_device_authorize(const vigil_config *cfg, const char *endpoint, int64_t deadline_ms,
                         pv_device_grant **ret, char **ret_reason);
