@@ -50,11 +50,13 @@ int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
         else if (c.args.mode == PV_MODE_SUDO)
                 /* sudo skips auth while its timestamp is valid, and then only
                  * asks account: that is no fresh sign-in, so no escalation. */
-                return refuse(&c, PAM_AUTH_ERR, "no sign-in on this request (sudo needs a fresh one each time)");
+                return refuse(&c, PAM_AUTH_ERR,
+                              "no sign-in on this request (sudo needs a fresh one each time)");
         else {
                 ref = pam_getenv(pamh, PV_REF_ENV);
                 if (!ref)
-                        return refuse(&c, PAM_AUTH_ERR, "no vigil sign-in for this login (%s not set)", PV_REF_ENV);
+                        return refuse(&c, PAM_AUTH_ERR, "no vigil sign-in for this login (%s not set)",
+                                      PV_REF_ENV);
                 r = pv_handoff_lookup(c.args.vigild_socket, ref, c.user, &owned, &reason);
                 if (r < 0) {
                         _cleanup_free_ char *clean = pv_text_clean(reason ? reason : vigil_strerror(r), 400);

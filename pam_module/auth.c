@@ -81,11 +81,11 @@ static int read_token_parts(const pv_ctx *c, char **ret, size_t *ret_len, char *
                 if (plen == 0)
                         break;
                 if (plen > PART_MAX)
-                        return pv_reason(ret_reason, VIGIL_E_TOO_BIG, "part %u has %zu characters, more than %u",
-                                         n, plen, PART_MAX);
+                        return pv_reason(ret_reason, VIGIL_E_TOO_BIG,
+                                         "part %u has %zu characters, more than %u", n, plen, PART_MAX);
                 if (plen >= VIGIL_TOKEN_MAX - len)
-                        return pv_reason(ret_reason, VIGIL_E_TOO_BIG, "the token reaches %u bytes at part %u",
-                                         VIGIL_TOKEN_MAX, n);
+                        return pv_reason(ret_reason, VIGIL_E_TOO_BIG,
+                                         "the token reaches %u bytes at part %u", VIGIL_TOKEN_MAX, n);
                 memcpy(tok + len, part, plen);
                 len += plen;
         }
@@ -97,7 +97,8 @@ static int read_token_parts(const pv_ctx *c, char **ret, size_t *ret_len, char *
 }
 
 /* Discovery, device authorization, the instructions, then polling. */
-static int device_sign_in(const pv_ctx *c, int64_t deadline_ms, char **ret, size_t *ret_len, char **ret_reason)
+static int device_sign_in(const pv_ctx *c, int64_t deadline_ms, char **ret, size_t *ret_len,
+                          char **ret_reason)
 {
         _cleanup_(vigil_oidc_provider_freep) vigil_oidc_provider *p = NULL;
         _cleanup_(pv_device_grant_freep) pv_device_grant *g = NULL;
@@ -110,17 +111,19 @@ static int device_sign_in(const pv_ctx *c, int64_t deadline_ms, char **ret, size
                 return pv_reason_wrap(ret_reason, r, "discovery");
         if (!p->device_authorization_endpoint || !p->token_endpoint)
                 return pv_reason(ret_reason, -EPROTO,
-                                 "the issuer's discovery document has no device_authorization_endpoint or token_endpoint");
+                                 "the issuer's discovery document has no device_authorization_endpoint or "
+                                 "token_endpoint");
         r = pv_device_authorize(c->cfg, p->device_authorization_endpoint, deadline_ms, &g, ret_reason);
         if (r < 0)
                 return pv_reason_wrap(ret_reason, r, "device authorization");
-        pv_debug(c, "device code for '%s': user code %s, expires in %lld s, interval %u s", c->user, g->user_code,
-                 (long long)((g->expires_ms - pv_now_ms()) / 1000), g->interval);
+        pv_debug(c, "device code for '%s': user code %s, expires in %lld s, interval %u s", c->user,
+                 g->user_code, (long long)((g->expires_ms - pv_now_ms()) / 1000), g->interval);
 
         /* sshd's keyboard-interactive passes messages on only together with
          * the next prompt, so the instructions go out with one and polling
          * starts once it is answered. */
-        if (pam_info(c->pamh, "To sign in, open %s and enter %s", g->verification_uri, g->user_code) != PAM_SUCCESS ||
+        if (pam_info(c->pamh, "To sign in, open %s and enter %s", g->verification_uri, g->user_code) !=
+                    PAM_SUCCESS ||
             (g->verification_uri_complete &&
              pam_info(c->pamh, "or open %s", g->verification_uri_complete) != PAM_SUCCESS))
                 return pv_reason(ret_reason, PV_E_CONV, "the conversation failed showing the code");
@@ -183,8 +186,8 @@ static int verify(const pv_ctx *c, const char *tok, size_t len, vigil_identity *
         }
         if (c->args.mode == PV_MODE_SUDO && !pv_identity_in_group(id, c->cfg->sudo_group)) {
                 vigil_identity_free(id);
-                return pv_reason(ret_reason, VIGIL_E_DENIED, "the token's groups do not include sudo_group '%s'",
-                                 c->cfg->sudo_group);
+                return pv_reason(ret_reason, VIGIL_E_DENIED,
+                                 "the token's groups do not include sudo_group '%s'", c->cfg->sudo_group);
         }
         *ret = id;
         return 0;
@@ -229,8 +232,9 @@ static void log_signed_in(const pv_ctx *c, const char *method, const vigil_ident
         }
         if (!gmtime_r(&t, &tm) || strftime(tbuf, sizeof tbuf, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
                 (void)snprintf(tbuf, sizeof tbuf, "%lld", (long long)id->exp);
-        pam_syslog(c->pamh, LOG_INFO, "signed in '%s' (%s): subject '%s', email '%s', groups [%s], expires %s", c->user,
-                   method, PV_TC(sub), id->email ? PV_TC(email) : "", groups ? groups : "?", tbuf);
+        pam_syslog(c->pamh, LOG_INFO,
+                   "signed in '%s' (%s): subject '%s', email '%s', groups [%s], expires %s", c->user, method,
+                   PV_TC(sub), id->email ? PV_TC(email) : "", groups ? groups : "?", tbuf);
 }
 
 int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
@@ -275,7 +279,8 @@ int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **ar
         }
         if (r < 0) {
                 clean = pv_text_clean(reason ? reason : vigil_strerror(r), 600);
-                pam_syslog(pamh, LOG_NOTICE, "sign-in refused for '%s' (%s): %s", c.user, method, PV_TC(clean));
+                pam_syslog(pamh, LOG_NOTICE, "sign-in refused for '%s' (%s): %s", c.user, method,
+                           PV_TC(clean));
                 pv_tell_refused(&c);
                 return pv_pam_result(r);
         }
@@ -304,7 +309,8 @@ int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
         if (pv_args_parse(argc, argv, &args, &bad, &why) < 0) {
                 _cleanup_free_ char *clean = pv_text_clean(bad, 128);
 
-                pam_syslog(pamh, LOG_ERR, "module argument '%s' %s; refusing every request", PV_TC(clean), why);
+                pam_syslog(pamh, LOG_ERR, "module argument '%s' %s; refusing every request", PV_TC(clean),
+                           why);
                 return PAM_SERVICE_ERR;
         }
         return PAM_SUCCESS;

@@ -56,8 +56,8 @@ static int client_form(const vigil_config *cfg, pv_form *f)
         return r;
 }
 
-static int post(const vigil_config *cfg, const char *url, const pv_form *f, int64_t deadline_ms, long *ret_status,
-                json_t **ret_json, char **ret_reason)
+static int post(const vigil_config *cfg, const char *url, const pv_form *f, int64_t deadline_ms,
+                long *ret_status, json_t **ret_json, char **ret_reason)
 {
         char *text = NULL;
         json_error_t jerr;
@@ -69,7 +69,8 @@ static int post(const vigil_config *cfg, const char *url, const pv_form *f, int6
          * own bound (VIGIL_HTTP_TOTAL_TIMEOUT_MS), no more. */
         if (deadline_ms - pv_now_ms() <= 0)
                 return pv_reason(ret_reason, VIGIL_E_DENIED, "login_timeout reached");
-        r = vigil_https_post_form(url, cfg->ca_file, f->buf, PV_HTTP_MAX_BODY, ret_status, &text, &len, ret_reason);
+        r = vigil_https_post_form(url, cfg->ca_file, f->buf, PV_HTTP_MAX_BODY, ret_status, &text, &len,
+                                  ret_reason);
         if (r < 0)
                 return r;
         j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -86,20 +87,23 @@ static int post(const vigil_config *cfg, const char *url, const pv_form *f, int6
 }
 
 /* A string member that must pass pv_text_printable(); NULL when absent. */
-static int printable_member(json_t *o, const char *name, size_t max, bool required, char **ret, char **ret_reason)
+static int printable_member(json_t *o, const char *name, size_t max, bool required, char **ret,
+                            char **ret_reason)
 {
         json_t *v = json_object_get(o, name);
 
         if (!v) {
                 if (required)
-                        return pv_reason(ret_reason, -EPROTO, "device authorization response has no '%s'", name);
+                        return pv_reason(ret_reason, -EPROTO, "device authorization response has no '%s'",
+                                         name);
                 *ret = NULL;
                 return 0;
         }
         if (!json_is_string(v) || !pv_text_printable(json_string_value(v), max, false))
-                return pv_reason(ret_reason, -EPROTO,
-                                 "device authorization response: '%s' is not printable text of at most %zu bytes",
-                                 name, max);
+                return pv_reason(
+                        ret_reason, -EPROTO,
+                        "device authorization response: '%s' is not printable text of at most %zu bytes",
+                        name, max);
         *ret = strdup(json_string_value(v));
         return *ret ? 0 : -ENOMEM;
 }
@@ -111,13 +115,15 @@ static int positive_member(json_t *o, const char *name, unsigned max, unsigned d
 
         if (!v) {
                 if (!def)
-                        return pv_reason(ret_reason, -EPROTO, "device authorization response has no '%s'", name);
+                        return pv_reason(ret_reason, -EPROTO, "device authorization response has no '%s'",
+                                         name);
                 *ret = def;
                 return 0;
         }
         if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > (json_int_t)max)
                 return pv_reason(ret_reason, -EPROTO,
-                                 "device authorization response: '%s' is not an integer from 0 to %u", name, max);
+                                 "device authorization response: '%s' is not an integer from 0 to %u", name,
+                                 max);
         *ret = (unsigned)json_integer_value(v);
         return 0;
 }
@@ -198,7 +204,8 @@ int pv_device_authorize(const vigil_config *cfg, const char *endpoint, int64_t d
         if (r >= 0)
                 r = printable_member(j, "user_code", PV_USER_CODE_MAX, true, &g->user_code, ret_reason);
         if (r >= 0)
-                r = printable_member(j, "verification_uri", PV_URI_MAX, true, &g->verification_uri, ret_reason);
+                r = printable_member(j, "verification_uri", PV_URI_MAX, true, &g->verification_uri,
+                                     ret_reason);
         if (r >= 0)
                 r = printable_member(j, "verification_uri_complete", PV_URI_MAX, false,
                                      &g->verification_uri_complete, ret_reason);
@@ -211,7 +218,8 @@ int pv_device_authorize(const vigil_config *cfg, const char *endpoint, int64_t d
          * they type their credentials into is at least authenticated. */
         if (r >= 0 && (!https_uri(g->verification_uri) ||
                        (g->verification_uri_complete && !https_uri(g->verification_uri_complete))))
-                r = pv_reason(ret_reason, -EPROTO, "device authorization response: verification URI is not https://");
+                r = pv_reason(ret_reason, -EPROTO,
+                              "device authorization response: verification URI is not https://");
         if (r >= 0 && expires_in == 0)
                 r = pv_reason(ret_reason, -EPROTO, "device authorization response: 'expires_in' is 0");
         if (r < 0) {
@@ -227,8 +235,8 @@ int pv_device_authorize(const vigil_config *cfg, const char *endpoint, int64_t d
 }
 
 /* One token request. 0 with *ret_token on success; -EAGAIN to poll again. */
-static int poll_once(const vigil_config *cfg, const char *token_endpoint, pv_device_grant *g, int64_t deadline_ms,
-                     char **ret_token, char **ret_reason)
+static int poll_once(const vigil_config *cfg, const char *token_endpoint, pv_device_grant *g,
+                     int64_t deadline_ms, char **ret_token, char **ret_reason)
 {
         json_auto_t *j = NULL;
         _cleanup_free_ char *err = NULL;
@@ -265,8 +273,8 @@ static int poll_once(const vigil_config *cfg, const char *token_endpoint, pv_dev
                 return pv_reason(ret_reason, -EPROTO, "the token endpoint answered HTTP %ld", status);
         e = json_string_value(json_object_get(j, "error"));
         if (!e)
-                return pv_reason(ret_reason, -EPROTO, "the token endpoint answered HTTP %ld without an error code",
-                                 status);
+                return pv_reason(ret_reason, -EPROTO,
+                                 "the token endpoint answered HTTP %ld without an error code", status);
         if (strcmp(e, "authorization_pending") == 0)
                 return -EAGAIN;
         if (strcmp(e, "slow_down") == 0) {
@@ -283,8 +291,8 @@ static int poll_once(const vigil_config *cfg, const char *token_endpoint, pv_dev
         return pv_reason(ret_reason, VIGIL_E_DENIED, "the token endpoint refused: %s", PV_TC(err));
 }
 
-int pv_device_poll(const vigil_config *cfg, const char *token_endpoint, pv_device_grant *g, int64_t deadline_ms,
-                   char **ret_id_token, char **ret_reason)
+int pv_device_poll(const vigil_config *cfg, const char *token_endpoint, pv_device_grant *g,
+                   int64_t deadline_ms, char **ret_id_token, char **ret_reason)
 {
         for (;;) {
                 int64_t now = pv_now_ms();

@@ -62,8 +62,8 @@ int pv_device_authorize(const vigil_config *cfg, const char *endpoint, int64_t d
  *         another OAuth error); -EPROTO (malformed answer, HTTP status other than
  *         200/400/401, no id_token); a network -errno; -ENOMEM.
  */
-int pv_device_poll(const vigil_config *cfg, const char *token_endpoint, pv_device_grant *g, int64_t deadline_ms,
-                   char **ret_id_token, char **ret_reason);
+int pv_device_poll(const vigil_config *cfg, const char *token_endpoint, pv_device_grant *g,
+                   int64_t deadline_ms, char **ret_id_token, char **ret_reason);
 
 /** Wipe and free a grant. Accepts NULL; returns NULL. */
 pv_device_grant *pv_device_grant_free(pv_device_grant *g);

@@ -120,7 +120,8 @@ int pv_handoff_lookup(const char *socket, const char *ref, const char *user, vig
         int r;
 
         if (!ref_valid(ref))
-                return pv_reason(ret_reason, VIGIL_E_DENIED, "%s is not %d hex digits", PV_REF_ENV, PV_REF_LEN);
+                return pv_reason(ret_reason, VIGIL_E_DENIED, "%s is not %d hex digits", PV_REF_ENV,
+                                 PV_REF_LEN);
         r = vmsg_builder_init(&b, VT_PAM_LOOKUP, 1);
         if (r < 0)
                 return r;

@@ -13,7 +13,7 @@
 
 #include "identity.h"
 
-#define PV_REF_ENV "VIGIL_REF"
+#define PV_REF_ENV "VIGIL_LOGIN_REF"
 #define PV_REF_LEN 64 /* hex digits */
 #define PV_VIGILD_CONNECT_MS 2000
 #define PV_VIGILD_CALL_MS 5000

@@ -16,7 +16,8 @@ int pv_ctx_init(pv_ctx *c, pam_handle_t *pamh, int flags, int argc, const char *
         r = pv_args_parse(argc, argv, &c->args, &bad, &why);
         if (r < 0) {
                 clean = pv_text_clean(bad, 128);
-                pam_syslog(pamh, LOG_ERR, "module argument '%s' %s; refusing every request", PV_TC(clean), why);
+                pam_syslog(pamh, LOG_ERR, "module argument '%s' %s; refusing every request", PV_TC(clean),
+                           why);
                 return PAM_SERVICE_ERR;
         }
 
@@ -36,13 +37,15 @@ int pv_ctx_init(pv_ctx *c, pam_handle_t *pamh, int flags, int argc, const char *
         }
         /* Checks of keys only the module uses; the parser owns the rest. */
         if (c->cfg->login_timeout == 0) {
-                pam_syslog(pamh, LOG_ERR, "configuration: %s: 'login_timeout' must be above 0s; refusing every sign-in",
+                pam_syslog(pamh, LOG_ERR,
+                           "configuration: %s: 'login_timeout' must be above 0s; refusing every sign-in",
                            c->cfg->path);
                 return PAM_SERVICE_ERR;
         }
         if (c->args.mode == PV_MODE_SUDO && !c->cfg->sudo_group) {
                 pam_syslog(pamh, LOG_ERR,
-                           "configuration: %s: the 'sudo' module argument needs 'sudo_group'; refusing every sign-in",
+                           "configuration: %s: the 'sudo' module argument needs 'sudo_group'; refusing "
+                           "every sign-in",
                            c->cfg->path);
                 return PAM_SERVICE_ERR;
         }

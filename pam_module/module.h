@@ -60,8 +60,8 @@ bool pv_identity_in_group(const vigil_identity *id, const char *group);
 /* -ECONNABORTED is reserved for "the conversation failed" inside the module. */
 #define PV_E_CONV (-ECONNABORTED)
 
-#define pv_debug(c, ...)                                                                                      \
-        do {                                                                                                  \
-                if ((c)->args.debug)                                                                          \
-                        pam_syslog((c)->pamh, LOG_DEBUG, __VA_ARGS__);                                        \
+#define pv_debug(c, ...)                                                                                    \
+        do {                                                                                                \
+                if ((c)->args.debug)                                                                        \
+                        pam_syslog((c)->pamh, LOG_DEBUG, __VA_ARGS__);                                      \
         } while (0)

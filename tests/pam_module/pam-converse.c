@@ -178,11 +178,13 @@ static const char *pam_name(int r)
                 const char *name;
         } names[] = {
 #define N(x) { x, #x }
-                N(PAM_SUCCESS),        N(PAM_OPEN_ERR),      N(PAM_SYMBOL_ERR),    N(PAM_SERVICE_ERR),
-                N(PAM_SYSTEM_ERR),     N(PAM_BUF_ERR),       N(PAM_PERM_DENIED),   N(PAM_AUTH_ERR),
-                N(PAM_CRED_INSUFFICIENT), N(PAM_AUTHINFO_UNAVAIL), N(PAM_USER_UNKNOWN), N(PAM_MAXTRIES),
-                N(PAM_NEW_AUTHTOK_REQD), N(PAM_ACCT_EXPIRED), N(PAM_CRED_ERR),      N(PAM_CONV_ERR),
-                N(PAM_IGNORE),         N(PAM_ABORT),         N(PAM_MODULE_UNKNOWN), N(PAM_INCOMPLETE),
+                N(PAM_SUCCESS),          N(PAM_OPEN_ERR),     N(PAM_SYMBOL_ERR),
+                N(PAM_SERVICE_ERR),      N(PAM_SYSTEM_ERR),   N(PAM_BUF_ERR),
+                N(PAM_PERM_DENIED),      N(PAM_AUTH_ERR),     N(PAM_CRED_INSUFFICIENT),
+                N(PAM_AUTHINFO_UNAVAIL), N(PAM_USER_UNKNOWN), N(PAM_MAXTRIES),
+                N(PAM_NEW_AUTHTOK_REQD), N(PAM_ACCT_EXPIRED), N(PAM_CRED_ERR),
+                N(PAM_CONV_ERR),         N(PAM_IGNORE),       N(PAM_ABORT),
+                N(PAM_MODULE_UNKNOWN),   N(PAM_INCOMPLETE),
 #undef N
         };
         for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -250,20 +252,26 @@ static void noop_handler(int sig)
 
 static void usage(void)
 {
-        (void)fputs("usage: pam-converse --confdir DIR --service NAME --user USER [--ops auth,account,setcred]\n"
-                    "       [--first ANSWER] [--token-file F] [--part-size N] [--approve CMD]\n"
-                    "       [--putenv NAME=VALUE] [--silent]\n",
-                    stderr);
+        (void)fputs(
+                "usage: pam-converse --confdir DIR --service NAME --user USER [--ops auth,account,setcred]\n"
+                "       [--first ANSWER] [--token-file F] [--part-size N] [--approve CMD]\n"
+                "       [--putenv NAME=VALUE] [--silent]\n",
+                stderr);
 }
 
 int main(int argc, char **argv)
 {
         static const struct option opts[] = {
-                { "confdir", required_argument, NULL, 'c' },  { "service", required_argument, NULL, 's' },
-                { "user", required_argument, NULL, 'u' },     { "ops", required_argument, NULL, 'o' },
-                { "first", required_argument, NULL, 'f' },    { "token-file", required_argument, NULL, 't' },
-                { "part-size", required_argument, NULL, 'p' }, { "approve", required_argument, NULL, 'a' },
-                { "putenv", required_argument, NULL, 'e' },   { "silent", no_argument, NULL, 'q' },
+                { "confdir", required_argument, NULL, 'c' },
+                { "service", required_argument, NULL, 's' },
+                { "user", required_argument, NULL, 'u' },
+                { "ops", required_argument, NULL, 'o' },
+                { "first", required_argument, NULL, 'f' },
+                { "token-file", required_argument, NULL, 't' },
+                { "part-size", required_argument, NULL, 'p' },
+                { "approve", required_argument, NULL, 'a' },
+                { "putenv", required_argument, NULL, 'e' },
+                { "silent", no_argument, NULL, 'q' },
                 {},
         };
         const char *confdir = NULL, *service = NULL, *user = NULL, *ops = "auth,account", *putenvs[16];
@@ -283,11 +291,21 @@ int main(int argc, char **argv)
 
         while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
                 switch (c) {
-                case 'c': confdir = optarg; break;
-                case 's': service = optarg; break;
-                case 'u': user = optarg; break;
-                case 'o': ops = optarg; break;
-                case 'f': s.first = optarg; break;
+                case 'c':
+                        confdir = optarg;
+                        break;
+                case 's':
+                        service = optarg;
+                        break;
+                case 'u':
+                        user = optarg;
+                        break;
+                case 'o':
+                        ops = optarg;
+                        break;
+                case 'f':
+                        s.first = optarg;
+                        break;
                 case 't':
                         s.token = read_token(optarg, &s.token_len);
                         if (!s.token) {
@@ -295,15 +313,23 @@ int main(int argc, char **argv)
                                 return 2;
                         }
                         break;
-                case 'p': s.part_size = strtoul(optarg, NULL, 10); break;
-                case 'a': s.approve = optarg; break;
+                case 'p':
+                        s.part_size = strtoul(optarg, NULL, 10);
+                        break;
+                case 'a':
+                        s.approve = optarg;
+                        break;
                 case 'e':
                         if (n_putenv == 16)
                                 return 2;
                         putenvs[n_putenv++] = optarg;
                         break;
-                case 'q': flags |= PAM_SILENT; break;
-                default: usage(); return 2;
+                case 'q':
+                        flags |= PAM_SILENT;
+                        break;
+                default:
+                        usage();
+                        return 2;
                 }
         }
         if (!confdir || !service || !user || s.part_size == 0) {

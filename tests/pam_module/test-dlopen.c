@@ -17,10 +17,13 @@ static void check(int ok, const char *what)
 
 int main(void)
 {
-        static const char *const exported[] = { "pam_sm_authenticate", "pam_sm_setcred", "pam_sm_acct_mgmt" };
-        static const char *const hidden[] = { "pv_args_parse",     "pv_device_poll",     "pv_form_add",
-                                               "pv_handoff_register", "vigil_verifier_new", "vigil_config_load",
-                                               "vigild_connect",    "vmsg_decode",        "b64url_decode" };
+        static const char *const exported[] = { "pam_sm_authenticate", "pam_sm_setcred",
+                                                "pam_sm_acct_mgmt" };
+        static const char *const hidden[] = { "pv_args_parse",      "pv_device_poll",
+                                              "pv_form_add",        "pv_handoff_register",
+                                              "vigil_verifier_new", "vigil_config_load",
+                                              "vigild_connect",     "vmsg_decode",
+                                              "b64url_decode" };
         const char *path = getenv("PAM_VIGIL_SO");
         void *h;
 

@@ -162,8 +162,8 @@ pv_has "$tmp/token-good.out" "prompt-off: vigil token part $((parts + 1)):"
 pv_has "$tmp/token-good.out" "answer: part $((parts + 1)) (0 characters)"
 pv_hasnt "$tmp/token-good.out" "prompt-off: vigil token part $((parts + 2)):"
 pv_hasnt "$tmp/token-good.out" "error:"
-ref=$(sed -n 's/^env: VIGIL_REF=//p' "$tmp/token-good.out")
-printf '%s' "$ref" | grep -qxE '[0-9a-f]{64}' || fail "VIGIL_REF is not 64 hex digits: '$ref'"
+ref=$(sed -n 's/^env: VIGIL_LOGIN_REF=//p' "$tmp/token-good.out")
+printf '%s' "$ref" | grep -qxE '[0-9a-f]{64}' || fail "VIGIL_LOGIN_REF is not 64 hex digits: '$ref'"
 pv_log_wait "pam_vigil\(token-good:auth\): signed in '$user' \(token\): subject '$user', email '$user@example.test', groups \[vigil-users,ops-$$\]" >/dev/null
 pv_log_wait "pam_vigil\(token-good:account\): account granted for '$user' \(identity from auth\)" >/dev/null
 grep -q "pam.register: login reference for '$user'" "$tmp/vigild.log" || fail "vigild did not register the login"
@@ -171,25 +171,25 @@ grep -q "pam.register: login reference for '$user'" "$tmp/vigild.log" || fail "v
 # account on its own, in another process, as sshd's monitor would: the
 # identity comes back from vigild through the reference.
 svc handoff "$main" debug
-conv handoff "$user" --ops account --putenv "VIGIL_REF=$ref"
+conv handoff "$user" --ops account --putenv "VIGIL_LOGIN_REF=$ref"
 pv_has "$tmp/handoff.out" "account: PAM_SUCCESS"
 pv_log_wait "pam_vigil\(handoff:account\): account granted for '$user' \(identity from vigild\)" >/dev/null
 svc handoff-root "$main"
-conv handoff-root root --ops account --putenv "VIGIL_REF=$ref"
+conv handoff-root root --ops account --putenv "VIGIL_LOGIN_REF=$ref"
 pv_has "$tmp/handoff-root.out" "account: PAM_AUTH_ERR"
 pv_log_wait "pam_vigil\(handoff-root:account\): account refused for 'root': hand-off lookup: vigild refused \(not found\)" >/dev/null
 svc handoff-bogus "$main"
-conv handoff-bogus "$user" --ops account --putenv "VIGIL_REF=$(printf '0%.0s' $(seq 64))"
+conv handoff-bogus "$user" --ops account --putenv "VIGIL_LOGIN_REF=$(printf '0%.0s' $(seq 64))"
 pv_has "$tmp/handoff-bogus.out" "account: PAM_AUTH_ERR"
 pv_log_wait "pam_vigil\(handoff-bogus:account\): account refused for '$user': hand-off lookup: vigild refused \(not found\): pam.lookup: unknown, expired or used reference" >/dev/null
 svc handoff-none "$main"
 conv handoff-none "$user" --ops account
 pv_has "$tmp/handoff-none.out" "account: PAM_AUTH_ERR"
-pv_log_wait "pam_vigil\(handoff-none:account\): account refused for '$user': no vigil sign-in for this login \(VIGIL_REF not set\)" >/dev/null
+pv_log_wait "pam_vigil\(handoff-none:account\): account refused for '$user': no vigil sign-in for this login \(VIGIL_LOGIN_REF not set\)" >/dev/null
 svc handoff-malformed "$main"
-conv handoff-malformed "$user" --ops account --putenv "VIGIL_REF=../../etc"
+conv handoff-malformed "$user" --ops account --putenv "VIGIL_LOGIN_REF=../../etc"
 pv_has "$tmp/handoff-malformed.out" "account: PAM_AUTH_ERR"
-pv_log_wait "pam_vigil\(handoff-malformed:account\): .*VIGIL_REF is not 64 hex digits" >/dev/null
+pv_log_wait "pam_vigil\(handoff-malformed:account\): .*VIGIL_LOGIN_REF is not 64 hex digits" >/dev/null
 
 step "token in parts: refusals"
 svc token-long "$main"
@@ -220,7 +220,7 @@ refused token-user PAM_AUTH_ERR "\(token\): verify: username claim 'preferred_us
 svc token-nolocal "$main"
 conv token-nolocal "$nolocal" --first token --token-file "$tmp/nolocal"
 refused token-nolocal PAM_AUTH_ERR "\(token\): no local account '$nolocal'"
-pv_hasnt "$tmp/token-nolocal.out" "env: VIGIL_REF"
+pv_hasnt "$tmp/token-nolocal.out" "env: VIGIL_LOGIN_REF"
 svc token-silent "$main"
 conv token-silent "$user" --first token --token-file "$tmp/garbage" --silent
 pv_has "$tmp/token-silent.out" "auth: PAM_AUTH_ERR"
@@ -242,7 +242,7 @@ step "vigild unreachable"
 svc vigild-down config="$tmp/main.conf" vigild_socket="$tmp/nothing.sock"
 conv vigild-down "$user" --first token --token-file "$tmp/good"
 refused vigild-down PAM_AUTHINFO_UNAVAIL "hand-off: cannot reach vigild at '$tmp/nothing.sock'"
-pv_hasnt "$tmp/vigild-down.out" "env: VIGIL_REF"
+pv_hasnt "$tmp/vigild-down.out" "env: VIGIL_LOGIN_REF"
 
 step "device sign-in: approve"
 approve="\"$IDP_HOME/approve\" --url \"\$VIGIL_VERIFICATION_URI\" --ca \"$IDP_CA\" --code \"\$VIGIL_USER_CODE\""
@@ -257,7 +257,7 @@ pv_has "$tmp/device-ok.out" "prompt-on: Press Enter once you have signed in"
 pv_has "$tmp/device-ok.out" "approve: exit 0"
 pv_has "$tmp/device-ok.out" "auth: PAM_SUCCESS"
 pv_has "$tmp/device-ok.out" "account: PAM_SUCCESS"
-grep -qE '^env: VIGIL_REF=[0-9a-f]{64}$' "$tmp/device-ok.out" || fail "device-ok: no VIGIL_REF"
+grep -qE '^env: VIGIL_LOGIN_REF=[0-9a-f]{64}$' "$tmp/device-ok.out" || fail "device-ok: no VIGIL_LOGIN_REF"
 pv_log_wait "pam_vigil\(device-ok:auth\): signed in '$user' \(device\): subject '$user'" >/dev/null
 
 step "device sign-in: deny, expiry, timeout, wrong person"
@@ -312,7 +312,7 @@ svc sudo-ok config="$tmp/sudo.conf" sudo
 conv sudo-ok "$user" --first token --token-file "$tmp/good"
 pv_has "$tmp/sudo-ok.out" "auth: PAM_SUCCESS"
 pv_has "$tmp/sudo-ok.out" "account: PAM_SUCCESS"
-pv_hasnt "$tmp/sudo-ok.out" "env: VIGIL_REF"
+pv_hasnt "$tmp/sudo-ok.out" "env: VIGIL_LOGIN_REF"
 svc sudo-stale config="$tmp/sudo.conf" sudo
 conv sudo-stale "$user" --ops account
 pv_has "$tmp/sudo-stale.out" "account: PAM_AUTH_ERR"

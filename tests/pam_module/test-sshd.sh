@@ -115,7 +115,7 @@ askpass_ssh() {
 }
 
 step "(a) token in parts through vigil-askpass: ssh host cmd"
-askpass_ssh "$tmp/a.out" "$tmp/good" "$user" 'echo "hello from $(id -un)"; echo "ref=${VIGIL_REF:-none}"'
+askpass_ssh "$tmp/a.out" "$tmp/good" "$user" 'echo "hello from $(id -un)"; echo "ref=${VIGIL_LOGIN_REF:-none}"'
 rc=$?
 [ "$rc" -eq 0 ] || fail "(a) ssh exited $rc: $(cat "$tmp/a.out.err"; tail -n 20 "$tmp/$svc.log")"
 grep -qx "hello from $user" "$tmp/a.out" || fail "(a) the command did not run as $user: $(cat "$tmp/a.out")"
@@ -128,7 +128,7 @@ grep -q "Accepted keyboard-interactive/pam for $user from 127.0.0.1" "$tmp/$svc.
 # has the identity behind it (the session phase will use it up).
 mkdir "$tmp/pam.d"
 printf '%s\n' "account required $PAM_VIGIL_SO config=$tmp/main.conf vigild_socket=$sock debug" >"$tmp/pam.d/lookup"
-"$PAM_CONVERSE" --confdir "$tmp/pam.d" --service lookup --user "$user" --ops account --putenv "VIGIL_REF=$ref" \
+"$PAM_CONVERSE" --confdir "$tmp/pam.d" --service lookup --user "$user" --ops account --putenv "VIGIL_LOGIN_REF=$ref" \
     >"$tmp/lookup.out" 2>&1 || fail "pam-converse lookup: $(cat "$tmp/lookup.out")"
 pv_has "$tmp/lookup.out" "account: PAM_SUCCESS"
 pv_log_wait "pam_vigil\(lookup:account\): account granted for '$user' \(identity from vigild\)" >/dev/null
