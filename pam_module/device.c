@@ -56,34 +56,38 @@ static int client_form(const vigil_config *cfg, pv_form *f)
         return r;
 }
 
+/* POST @f to @url; the body is a secret (the caller wipes it). */
 static int post(const vigil_config *cfg, const char *url, const pv_form *f, int64_t deadline_ms,
-                long *ret_status, json_t **ret_json, char **ret_reason)
+                long *ret_status, char **ret_body, size_t *ret_len, char **ret_reason)
 {
-        char *text = NULL;
-        json_error_t jerr;
-        size_t len = 0;
-        json_t *j;
-        int r;
-
         /* A request started just before the deadline may overrun it by its
          * own bound (VIGIL_HTTP_TOTAL_TIMEOUT_MS), no more. */
         if (deadline_ms - pv_now_ms() <= 0)
                 return pv_reason(ret_reason, VIGIL_E_DENIED, "login_timeout reached");
-        r = vigil_https_post_form(url, cfg->ca_file, f->buf, PV_HTTP_MAX_BODY, ret_status, &text, &len,
-                                  ret_reason);
-        if (r < 0)
-                return r;
-        j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-        /* The body may hold a device code or tokens. */
-        explicit_bzero(text, len);
-        free(text);
+        return vigil_https_post_form(url, cfg->ca_file, f->buf, PV_HTTP_MAX_BODY, ret_status, ret_body,
+                                     ret_len, ret_reason);
+}
+
+static int load_object(long status, const char *body, size_t len, json_t **ret, char **ret_reason)
+{
+        json_error_t jerr;
+        json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+
         if (!json_is_object(j)) {
                 json_decref(j);
                 return pv_reason(ret_reason, -EPROTO, "HTTP %ld with a body that is not a JSON object",
-                                 *ret_status);
+                                 status);
         }
-        *ret_json = j;
+        *ret = j;
         return 0;
+}
+
+static void wipe_free(char *body, size_t len)
+{
+        if (body) {
+                explicit_bzero(body, len);
+                free(body);
+        }
 }
 
 /* A string member that must pass pv_text_printable(); NULL when absent. */
@@ -167,28 +171,16 @@ static bool https_uri(const char *s)
         return s && strncmp(s, "https://", 8) == 0 && s[8] != '\0';
 }
 
-int pv_device_authorize(const vigil_config *cfg, const char *endpoint, int64_t deadline_ms,
-                        pv_device_grant **ret, char **ret_reason)
+int pv_device_parse_grant(long status, const char *body, size_t len, int64_t started_ms,
+                          pv_device_grant **ret, char **ret_reason)
 {
         json_auto_t *j = NULL;
-        _cleanup_free_ char *scope = NULL, *err = NULL;
+        _cleanup_free_ char *err = NULL;
         pv_device_grant *g = NULL;
-        pv_form f = { 0 };
         unsigned expires_in = 0;
-        int64_t started = pv_now_ms();
-        long status = 0;
         int r;
 
-        if (!cfg->client_id)
-                return pv_reason(ret_reason, -EINVAL, "'client_id' is not set in %s", cfg->path);
-        r = scope_text(&cfg->scopes, &scope);
-        if (r >= 0)
-                r = client_form(cfg, &f);
-        if (r >= 0)
-                r = pv_form_add(&f, "scope", scope);
-        if (r >= 0)
-                r = post(cfg, endpoint, &f, deadline_ms, &status, &j, ret_reason);
-        pv_form_done(&f);
+        r = load_object(status, body, len, &j, ret_reason);
         if (r < 0)
                 return r;
         if (status != 200) {
@@ -196,7 +188,6 @@ int pv_device_authorize(const vigil_config *cfg, const char *endpoint, int64_t d
                 return pv_reason(ret_reason, -EPROTO, "device authorization refused (HTTP %ld): %s", status,
                                  PV_TC(err));
         }
-
         g = calloc(1, sizeof *g);
         if (!g)
                 return -ENOMEM;
@@ -226,36 +217,55 @@ int pv_device_authorize(const vigil_config *cfg, const char *endpoint, int64_t d
                 pv_device_grant_free(g);
                 return r;
         }
+        /* The device code is in jansson's copy of the response too. */
+        explicit_bzero((char *)json_string_value(json_object_get(j, "device_code")), strlen(g->device_code));
         if (g->interval == 0)
                 g->interval = 1;
-        g->expires_ms = started + (int64_t)expires_in * 1000;
-        g->next_poll_ms = started + (int64_t)g->interval * 1000;
+        g->expires_ms = started_ms + (int64_t)expires_in * 1000;
+        g->next_poll_ms = started_ms + (int64_t)g->interval * 1000;
         *ret = g;
         return 0;
 }
 
-/* One token request. 0 with *ret_token on success; -EAGAIN to poll again. */
-static int poll_once(const vigil_config *cfg, const char *token_endpoint, pv_device_grant *g,
-                     int64_t deadline_ms, char **ret_token, char **ret_reason)
+int pv_device_authorize(const vigil_config *cfg, const char *endpoint, int64_t deadline_ms,
+                        pv_device_grant **ret, char **ret_reason)
+{
+        _cleanup_free_ char *scope = NULL;
+        int64_t started = pv_now_ms();
+        pv_form f = { 0 };
+        char *body = NULL;
+        size_t len = 0;
+        long status = 0;
+        int r;
+
+        if (!cfg->client_id)
+                return pv_reason(ret_reason, -EINVAL, "'client_id' is not set in %s", cfg->path);
+        r = scope_text(&cfg->scopes, &scope);
+        if (r >= 0)
+                r = client_form(cfg, &f);
+        if (r >= 0)
+                r = pv_form_add(&f, "scope", scope);
+        if (r >= 0)
+                r = post(cfg, endpoint, &f, deadline_ms, &status, &body, &len, ret_reason);
+        pv_form_done(&f);
+        if (r < 0)
+                return r;
+        r = pv_device_parse_grant(status, body, len, started, ret, ret_reason);
+        wipe_free(body, len);
+        return r;
+}
+
+int pv_device_parse_token(long status, const char *body, size_t len, pv_device_grant *g, char **ret_id_token,
+                          char **ret_reason)
 {
         json_auto_t *j = NULL;
         _cleanup_free_ char *err = NULL;
         const char *e, *tok;
-        pv_form f = { 0 };
-        long status = 0;
         int r;
 
-        r = pv_form_add(&f, "grant_type", GRANT_TYPE_DEVICE);
-        if (r >= 0)
-                r = pv_form_add(&f, "device_code", g->device_code);
-        if (r >= 0)
-                r = client_form(cfg, &f);
-        if (r >= 0)
-                r = post(cfg, token_endpoint, &f, deadline_ms, &status, &j, ret_reason);
-        pv_form_done(&f);
+        r = load_object(status, body, len, &j, ret_reason);
         if (r < 0)
                 return r;
-
         if (status == 200) {
                 tok = json_string_value(json_object_get(j, "id_token"));
                 if (!tok)
@@ -264,10 +274,10 @@ static int poll_once(const vigil_config *cfg, const char *token_endpoint, pv_dev
                 if (strlen(tok) >= VIGIL_TOKEN_MAX)
                         return pv_reason(ret_reason, VIGIL_E_DENIED, "the ID token is %u bytes or more",
                                          VIGIL_TOKEN_MAX);
-                *ret_token = strdup(tok);
+                *ret_id_token = strdup(tok);
                 /* jansson keeps its own copy of the token: wipe it before the decref. */
                 explicit_bzero((char *)tok, strlen(tok));
-                return *ret_token ? 0 : -ENOMEM;
+                return *ret_id_token ? 0 : -ENOMEM;
         }
         if (status != 400 && status != 401)
                 return pv_reason(ret_reason, -EPROTO, "the token endpoint answered HTTP %ld", status);
@@ -289,6 +299,31 @@ static int poll_once(const vigil_config *cfg, const char *token_endpoint, pv_dev
                 return pv_reason(ret_reason, VIGIL_E_DENIED, "the device code expired before approval (%s)",
                                  PV_TC(err));
         return pv_reason(ret_reason, VIGIL_E_DENIED, "the token endpoint refused: %s", PV_TC(err));
+}
+
+/* One token request: 0 with *ret_token, -EAGAIN to poll again, or a refusal. */
+static int poll_once(const vigil_config *cfg, const char *token_endpoint, pv_device_grant *g,
+                     int64_t deadline_ms, char **ret_token, char **ret_reason)
+{
+        pv_form f = { 0 };
+        char *body = NULL;
+        size_t len = 0;
+        long status = 0;
+        int r;
+
+        r = pv_form_add(&f, "grant_type", GRANT_TYPE_DEVICE);
+        if (r >= 0)
+                r = pv_form_add(&f, "device_code", g->device_code);
+        if (r >= 0)
+                r = client_form(cfg, &f);
+        if (r >= 0)
+                r = post(cfg, token_endpoint, &f, deadline_ms, &status, &body, &len, ret_reason);
+        pv_form_done(&f);
+        if (r < 0)
+                return r;
+        r = pv_device_parse_token(status, body, len, g, ret_token, ret_reason);
+        wipe_free(body, len);
+        return r;
 }
 
 int pv_device_poll(const vigil_config *cfg, const char *token_endpoint, pv_device_grant *g,

@@ -65,5 +65,31 @@ int pv_device_authorize(const vigil_config *cfg, const char *endpoint, int64_t d
 int pv_device_poll(const vigil_config *cfg, const char *token_endpoint, pv_device_grant *g,
                    int64_t deadline_ms, char **ret_id_token, char **ret_reason);
 
+/**
+ * pv_device_parse_grant() - judge a device authorization response (the
+ * parsing half of pv_device_authorize(), on its own for the fuzzer).
+ * @param[in]  status      HTTP status.
+ * @param[in]  body        the body (need not be NUL-terminated).
+ * @param[in]  len         its length.
+ * @param[in]  started_ms  pv_now_ms() time the request was sent.
+ * @param[out] ret, ret_reason  as for pv_device_authorize().
+ * @return as pv_device_authorize(), without the network errors.
+ */
+int pv_device_parse_grant(long status, const char *body, size_t len, int64_t started_ms,
+                          pv_device_grant **ret, char **ret_reason);
+
+/**
+ * pv_device_parse_token() - judge one token endpoint response (RFC 8628
+ * 3.5): the ID token, or why not.
+ * @param[in]     status        HTTP status.
+ * @param[in]     body, len     the body.
+ * @param[in,out] g             the grant; slow_down raises its interval.
+ * @param[out]    ret_id_token  as for pv_device_poll().
+ * @param[out]    ret_reason    as for pv_device_poll().
+ * @return 0; -EAGAIN (authorization_pending, slow_down: poll again); otherwise as pv_device_poll().
+ */
+int pv_device_parse_token(long status, const char *body, size_t len, pv_device_grant *g, char **ret_id_token,
+                          char **ret_reason);
+
 /** Wipe and free a grant. Accepts NULL; returns NULL. */
 pv_device_grant *pv_device_grant_free(pv_device_grant *g);
