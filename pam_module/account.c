@@ -24,7 +24,7 @@ _printf_(3, 4) static int refuse(const pv_ctx *c, int pam_result, const char *fm
         if (vasprintf(&why, fmt, ap) < 0)
                 why = NULL;
         va_end(ap);
-        pam_syslog(c->pamh, LOG_NOTICE, "account refused for '%s': %s", c->user, PV_TC(why));
+        pam_syslog(c->pamh, LOG_NOTICE, "account refused for '%s': %s", c->ulog, PV_TC(why));
         pv_tell_refused(c);
         return pam_result;
 }
@@ -77,7 +77,7 @@ int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
                 pr = refuse(&c, PAM_PERM_DENIED, "the token's groups do not include sudo_group '%s'",
                             c.cfg->sudo_group);
         else
-                pv_debug(&c, "account granted for '%s' (identity from %s)", c.user, from);
+                pv_debug(&c, "account granted for '%s' (identity from %s)", c.ulog, from);
         vigil_identity_free(owned);
         return pr;
 }

@@ -116,7 +116,7 @@ static int device_sign_in(const pv_ctx *c, int64_t deadline_ms, char **ret, size
         r = pv_device_authorize(c->cfg, p->device_authorization_endpoint, deadline_ms, &g, ret_reason);
         if (r < 0)
                 return pv_reason_wrap(ret_reason, r, "device authorization");
-        pv_debug(c, "device code for '%s': user code %s, expires in %lld s, interval %u s", c->user,
+        pv_debug(c, "device code for '%s': user code %s, expires in %lld s, interval %u s", c->ulog,
                  g->user_code, (long long)((g->expires_ms - pv_now_ms()) / 1000), g->interval);
 
         /* sshd's keyboard-interactive passes messages on only together with
@@ -181,8 +181,8 @@ static int verify(const pv_ctx *c, const char *tok, size_t len, vigil_identity *
         if (r < 0) {
                 vigil_identity_free(id);
                 if (r == -ENOENT)
-                        return pv_reason(ret_reason, VIGIL_E_DENIED, "no local account '%s'", c->user);
-                return pv_reason(ret_reason, r, "looking up account '%s': %s", c->user, vigil_strerror(r));
+                        return pv_reason(ret_reason, VIGIL_E_DENIED, "no local account '%s'", c->ulog);
+                return pv_reason(ret_reason, r, "looking up account '%s': %s", c->ulog, vigil_strerror(r));
         }
         if (c->args.mode == PV_MODE_SUDO && !pv_identity_in_group(id, c->cfg->sudo_group)) {
                 vigil_identity_free(id);
@@ -233,7 +233,7 @@ static void log_signed_in(const pv_ctx *c, const char *method, const vigil_ident
         if (!gmtime_r(&t, &tm) || strftime(tbuf, sizeof tbuf, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
                 (void)snprintf(tbuf, sizeof tbuf, "%lld", (long long)id->exp);
         pam_syslog(c->pamh, LOG_INFO,
-                   "signed in '%s' (%s): subject '%s', email '%s', groups [%s], expires %s", c->user, method,
+                   "signed in '%s' (%s): subject '%s', email '%s', groups [%s], expires %s", c->ulog, method,
                    PV_TC(sub), id->email ? PV_TC(email) : "", groups ? groups : "?", tbuf);
 }
 
@@ -279,7 +279,7 @@ int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **ar
         }
         if (r < 0) {
                 clean = pv_text_clean(reason ? reason : vigil_strerror(r), 600);
-                pam_syslog(pamh, LOG_NOTICE, "sign-in refused for '%s' (%s): %s", c.user, method,
+                pam_syslog(pamh, LOG_NOTICE, "sign-in refused for '%s' (%s): %s", c.ulog, method,
                            PV_TC(clean));
                 pv_tell_refused(&c);
                 return pv_pam_result(r);
@@ -289,7 +289,7 @@ int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **ar
         if (pr != PAM_SUCCESS) {
                 vigil_identity_free(id);
                 (void)pam_putenv(pamh, PV_REF_ENV);
-                pam_syslog(pamh, LOG_ERR, "sign-in refused for '%s' (%s): pam_set_data: %s", c.user, method,
+                pam_syslog(pamh, LOG_ERR, "sign-in refused for '%s' (%s): pam_set_data: %s", c.ulog, method,
                            pam_strerror(pamh, pr));
                 pv_tell_refused(&c);
                 return PAM_BUF_ERR;

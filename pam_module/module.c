@@ -26,6 +26,11 @@ int pv_ctx_init(pv_ctx *c, pam_handle_t *pamh, int flags, int argc, const char *
                 pam_syslog(pamh, LOG_NOTICE, "no user name: %s", pam_strerror(pamh, r));
                 return r == PAM_CONV_AGAIN ? PAM_INCOMPLETE : PAM_USER_UNKNOWN;
         }
+        /* The name comes from the client (sshd) or the caller: into a log
+         * line only cleaned. */
+        c->ulog = pv_text_clean(c->user, 64);
+        if (!c->ulog)
+                return PAM_BUF_ERR;
         if (pam_get_item(pamh, PAM_SERVICE, &item) == PAM_SUCCESS)
                 c->service = item;
 
@@ -55,6 +60,8 @@ int pv_ctx_init(pv_ctx *c, pam_handle_t *pamh, int flags, int argc, const char *
 void pv_ctx_done(pv_ctx *c)
 {
         c->cfg = vigil_config_free(c->cfg);
+        free(c->ulog);
+        c->ulog = NULL;
 }
 
 void pv_tell_refused(const pv_ctx *c)

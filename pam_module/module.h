@@ -27,6 +27,7 @@ typedef struct pv_ctx {
         int flags;
         pv_args args;
         const char *user;    /* PAM_USER, owned by libpam */
+        char *ulog;          /* the user name cleaned for log lines (pv_text_clean), owned */
         const char *service; /* PAM_SERVICE, owned by libpam */
         vigil_config *cfg;   /* owned */
 } pv_ctx;

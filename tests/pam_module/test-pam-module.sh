@@ -150,6 +150,11 @@ conv first-other "$user" --first nope
 pv_has "$tmp/first-other.out" "prompt-on: vigil: press Enter to sign in with your browser, or type 'token':"
 refused first-other PAM_AUTH_ERR "the first answer was neither empty nor 'token'"
 
+svc user-ctl "$main"
+conv user-ctl "$(printf 'vt%s\033[31m' $$)" --first nope
+refused user-ctl PAM_AUTH_ERR "sign-in refused for 'vt$$.x1b.31m' \(first prompt\)"
+! grep -q "$(printf '\033')" "$SYSLOG" || fail "an escape character from the user name reached the log"
+
 step "token in parts: valid, then the identity in vigild"
 svc token-good "$main" debug
 conv token-good "$user" --first token --token-file "$tmp/good"
