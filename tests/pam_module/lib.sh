@@ -18,7 +18,8 @@ step() {
     echo "# [$((($(date +%s%N) - t_start) / 1000000)) ms] $*"
 }
 
-# pv_cleanup: stop what was started, remove accounts and files made outside $tmp.
+# pv_cleanup: stop what was started, remove accounts and files made outside
+# $tmp. With PV_KEEP_LOG=FILE the syslog capture is copied there first.
 pv_cleanup() {
     for p in $PV_PIDS; do
         kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
