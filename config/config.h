@@ -76,7 +76,9 @@ typedef struct vigil_strv {
         X(sudo_group, STRING, NULL, NULL)                                                                   \
         X(session_max, LIMIT, NULL, NULL)                                                                   \
         X(policy, PATH, "/etc/vigil/policy.conf", NULL)                                                     \
-        X(store, PATH, "/var/lib/vigil", NULL)
+        X(store, PATH, "/var/lib/vigil", NULL)                                                              \
+        X(login_timeout, DURATION, "90s", NULL)                                                             \
+        X(shell, PATH, "/bin/bash", NULL)
 
 typedef enum vigil_conf_key {
 #define VIGIL_CONF_KEY_ENUM_(name, type, def, choices) VIGIL_CONF_KEY_##name,
