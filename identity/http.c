@@ -1,4 +1,3 @@
-#include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,14 +22,6 @@ typedef struct response_body {
         bool too_big;
 } response_body;
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_result = CURLE_FAILED_INIT;
-
-static void curl_init(void)
-{
-        curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
         response_body *b = userdata;
@@ -41,9 +32,16 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
                 b->too_big = true;
                 return 0; /* aborts the transfer */
         }
-        nd = realloc(b->data, b->len + n + 1);
+        /* Not realloc: the body carries device codes and ID tokens, and a
+         * moved block would leave a copy in freed memory. */
+        nd = malloc(b->len + n + 1);
         if (!nd)
                 return 0;
+        if (b->data) {
+                memcpy(nd, b->data, b->len);
+                explicit_bzero(b->data, b->len);
+                free(b->data);
+        }
         b->data = nd;
         memcpy(b->data + b->len, ptr, n);
         b->len += n;
@@ -86,9 +84,9 @@ static int https_request(const char *url, const char *ca_file, const char *form,
         curl_url = reason_clean_n(url, 256);
         if (strncmp(url, "https://", 8) != 0)
                 return reason_set(ret_error, -EPROTONOSUPPORT, "'%s' is not an https:// URL", RC(curl_url));
-        (void)pthread_once(&curl_once, curl_init);
-        if (curl_init_result != CURLE_OK)
-                return reason_set(ret_error, -ENOMEM, "cannot initialise libcurl");
+        /* curl_easy_init() initialises libcurl itself, thread-safely since
+         * 7.84 (Debian 12 has 7.88): no once-flag, so the PAM module keeps no
+         * mutable statics. */
         h = curl_easy_init();
         if (!h)
                 return reason_set(ret_error, -ENOMEM, "cannot initialise libcurl");
@@ -137,6 +135,8 @@ static int https_request(const char *url, const char *ca_file, const char *form,
         } else
                 r = 0;
         if (r < 0) {
+                if (b.data)
+                        explicit_bzero(b.data, b.len);
                 free(b.data);
                 return r;
         }

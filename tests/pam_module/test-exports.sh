@@ -19,10 +19,8 @@ if [ -n "${PV_SANITIZED:-}" ]; then
 fi
 # Writable objects: .data and .bss (not .data.rel.ro, which is read-only
 # after relocation). completed.0, __dso_handle and __TMC_END__ come from
-# the C runtime's startup files. curl_once and curl_init_result are
-# identity/http.c's once-only curl_global_init(), reported to be replaced by
-# libcurl's own thread-safe initialisation; remove them from this list then.
-allowed=' completed.0 __dso_handle __TMC_END__ curl_once curl_init_result '
+# the C runtime's startup files; nothing of vigil's own may be here.
+allowed=' completed.0 __dso_handle __TMC_END__ '
 objdump -t "$so" | awk '$4 == ".data" || $4 == ".bss" { print $NF }' | sort -u >"${TMPDIR:-/tmp}/pv-objs.$$"
 while read -r sym; do
     case $allowed in *" $sym "*) ;; *)
