@@ -65,6 +65,7 @@ void record_decoder_done(record_decoder *dec)
         vbuf_free(&dec->chunk.data);
         free(dec->chunk.frames);
         ZSTD_freeDCtx(dec->dctx);
+        ZSTD_freeDCtx(dec->dctx_in);
         *dec = (record_decoder){ 0 };
 }
 
@@ -75,38 +76,55 @@ void record_decoder_reset_stream(record_decoder *dec)
         dec->in_frame = false;
 }
 
-/* Decompress a stream piece: all of @in must produce exactly @raw_len bytes. */
-static int stream_decompress(record_decoder *dec, const uint8_t *in, size_t in_len, size_t raw_len, vbuf *out,
-                             const char **why)
+static int dctx_get(void **slot)
+{
+        if (*slot)
+                return 0;
+        *slot = ZSTD_createDCtx();
+        if (!*slot)
+                return -ENOMEM;
+        if (ZSTD_isError(ZSTD_DCtx_setParameter(*slot, ZSTD_d_windowLogMax, DCTX_WINDOW_LOG_MAX)))
+                return -EIO;
+        return 0;
+}
+
+/* Decompress a stream piece: all of @in must produce exactly @raw_len bytes.
+ * Output chunks continue the output stream's context; an input chunk is a
+ * whole zstd frame of its own. */
+static int stream_decompress(record_decoder *dec, bool input, const uint8_t *in, size_t in_len, size_t raw_len,
+                             vbuf *out, const char **why)
 {
         ZSTD_inBuffer ib = { in, in_len, 0 };
         ZSTD_outBuffer ob;
         uint8_t *dst;
+        void *dctx;
+        int r = dctx_get(input ? &dec->dctx_in : &dec->dctx);
 
-        if (!dec->dctx) {
-                dec->dctx = ZSTD_createDCtx();
-                if (!dec->dctx)
-                        return -ENOMEM;
-                if (ZSTD_isError(ZSTD_DCtx_setParameter(dec->dctx, ZSTD_d_windowLogMax, DCTX_WINDOW_LOG_MAX)))
-                        return -EIO;
-        }
+        if (r < 0)
+                return r;
+        dctx = input ? dec->dctx_in : dec->dctx;
+        if (input)
+                (void)ZSTD_DCtx_reset(dctx, ZSTD_reset_session_only);
         /* One spare byte tells "exactly raw_len" from "more was coming". */
         dst = vbuf_reserve(out, raw_len + 1);
         if (!dst)
                 return -ENOMEM;
         ob = (ZSTD_outBuffer){ dst, raw_len + 1, 0 };
         for (;;) {
-                size_t rr = ZSTD_decompressStream(dec->dctx, &ob, &ib);
+                size_t rr = ZSTD_decompressStream(dctx, &ob, &ib);
 
                 if (ZSTD_isError(rr)) {
                         *why = "compressed data does not decode";
-                        record_decoder_reset_stream(dec);
+                        if (!input)
+                                record_decoder_reset_stream(dec);
                         return VIGIL_E_CORRUPT;
                 }
-                dec->in_frame = rr != 0;
+                if (!input)
+                        dec->in_frame = rr != 0;
                 if (ob.pos > raw_len) {
                         *why = "chunk decodes to more bytes than it declares";
-                        record_decoder_reset_stream(dec);
+                        if (!input)
+                                record_decoder_reset_stream(dec);
                         return VIGIL_E_CORRUPT;
                 }
                 if (ib.pos == ib.size && ob.pos < ob.size)
@@ -114,7 +132,8 @@ static int stream_decompress(record_decoder *dec, const uint8_t *in, size_t in_l
         }
         if (ob.pos != raw_len) {
                 *why = "chunk decodes to fewer bytes than it declares";
-                record_decoder_reset_stream(dec);
+                if (!input)
+                        record_decoder_reset_stream(dec);
                 return VIGIL_E_CORRUPT;
         }
         out->len += raw_len;
@@ -186,7 +205,7 @@ static int decode_chunk(record_decoder *dec, vigil_record_type type, vdec *d, vb
                         return -ENOMEM;
         }
 
-        if (flags & CHUNK_NEWUNIT)
+        if ((flags & CHUNK_NEWUNIT) && type == VIGIL_REC_OUTPUT)
                 record_decoder_reset_stream(dec);
         else if (type == VIGIL_REC_OUTPUT && !dec->in_frame && data_raw_len) {
                 *why = "output chunk continues a compression unit that was not started";
@@ -194,7 +213,7 @@ static int decode_chunk(record_decoder *dec, vigil_record_type type, vdec *d, vb
         }
         if (flags & CHUNK_DATA_Z) {
                 if (data_raw_len || data_enc_len) {
-                        r = stream_decompress(dec, data_enc, data_enc_len, data_raw_len, &c->data, why);
+                        r = stream_decompress(dec, type == VIGIL_REC_INPUT, data_enc, data_enc_len, data_raw_len, &c->data, why);
                         if (r < 0)
                                 return r;
                 }

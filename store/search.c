@@ -283,6 +283,8 @@ static int search_session(void *userdata, const vigil_session_info *i)
         cmds_free(c);
         if (r < 0)
                 return r;
+        if (c->stop == VIGIL_SEARCH_NEXT_SESSION)
+                c->stop = 0;
         return c->stop;
 }
 

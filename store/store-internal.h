@@ -89,7 +89,8 @@ typedef struct chunk_content {
 /* Decoder state for a session's record stream (the output stream's compression
  * context runs across chunks within a unit). */
 typedef struct record_decoder {
-        void *dctx; /* ZSTD_DCtx * */
+        void *dctx;    /* ZSTD_DCtx * of the output stream */
+        void *dctx_in; /* ... of input chunks (each its own zstd frame) */
         bool in_frame;   /* the output stream is inside a compression unit */
         vigil_record rec;
         chunk_content chunk;

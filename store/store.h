@@ -497,7 +497,10 @@ typedef struct vigil_search_hit {
         size_t line_len;
 } vigil_search_hit;
 
+/* Return 0 to go on, VIGIL_SEARCH_NEXT_SESSION to skip the rest of this
+ * session, another value > 0 to stop, < 0 to fail. */
 typedef int (*vigil_search_cb)(void *userdata, const vigil_search_hit *h);
+#define VIGIL_SEARCH_NEXT_SESSION 2
 
 typedef struct vigil_search_stats {
         uint64_t units_total, units_scanned, sessions;
