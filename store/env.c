@@ -101,7 +101,10 @@ static int check_dir(const char *dir, bool create)
                 if (errno != ENOENT || !create) {
                         int r = -errno;
 
-                        store_set_errmsg(NULL, "store '%s': %s", dir, strerror(errno));
+                        if (errno == ENOENT)
+                                store_set_errmsg(NULL, "store '%s' does not exist", dir);
+                        else
+                                store_set_errmsg(NULL, "store '%s': %s", dir, strerror(errno));
                         return r;
                 }
                 if (mkdir(dir, 0700) < 0 && errno != EEXIST) {

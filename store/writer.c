@@ -2,6 +2,7 @@
  * in memory and committed in batches (one short write transaction each). */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -207,6 +208,20 @@ static int put(vigil_session *s, MDB_txn *txn, MDB_dbi dbi, const void *k, size_
         return 0;
 }
 
+/* LMDB reports a short write (a full file system) as EIO: say which it was. */
+static int commit_error(vigil_store *st, int rc)
+{
+        struct statvfs sv;
+        int r = store_mdb_error(st, rc, "mdb_txn_commit");
+
+        if (rc == EIO && statvfs(st->dir, &sv) == 0 && (uint64_t)sv.f_bavail * sv.f_frsize < 2 * VIGIL_STORE_BATCH_BYTES) {
+                store_set_errmsg(st, "mdb_txn_commit: No space left on device (the file system of '%s' is full)",
+                                 st->dir);
+                return -ENOSPC;
+        }
+        return r;
+}
+
 static int commit(vigil_session *s)
 {
         vigil_store *st = s->st;
@@ -277,7 +292,7 @@ static int commit(vigil_session *s)
                 goto abort;
         rc = mdb_txn_commit(txn);
         if (rc)
-                return store_mdb_error(st, rc, "mdb_txn_commit");
+                return commit_error(st, rc);
         vbuf_reset(&s->pend);
         vbuf_reset(&s->side);
         s->n_pend = 0;

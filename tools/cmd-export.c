@@ -52,10 +52,94 @@ static void cast_text(FILE *f, utf8_carry *carry, uint64_t t, const char *type, 
         free(joined);
 }
 
+/* A frame copied out of the reader (whose buffers the next record reuses). */
+typedef struct held_frame {
+        vigil_frame f;
+        bool out;
+        uint8_t *copy;
+} held_frame;
+
+typedef struct held {
+        held_frame *v;
+        size_t n, cap;
+} held;
+
+static int hold(held *h, const vigil_record *rec)
+{
+        for (size_t k = 0; k < rec->chunk.n_frames; k++) {
+                held_frame *hf;
+
+                if (h->n == h->cap) {
+                        size_t cap = h->cap ? h->cap * 2 : 64;
+                        held_frame *nv = realloc(h->v, cap * sizeof *nv);
+
+                        if (!nv)
+                                return -ENOMEM;
+                        h->v = nv;
+                        h->cap = cap;
+                }
+                hf = &h->v[h->n];
+                hf->f = rec->chunk.frames[k];
+                hf->out = rec->type == VIGIL_REC_OUTPUT;
+                hf->copy = NULL;
+                if (hf->f.data) {
+                        hf->copy = malloc(hf->f.len);
+                        if (!hf->copy)
+                                return -ENOMEM;
+                        memcpy(hf->copy, hf->f.data, hf->f.len);
+                        hf->f.data = hf->copy;
+                }
+                h->n++;
+        }
+        return 0;
+}
+
+static void emit_frame(utf8_carry *co, utf8_carry *ci, const held_frame *hf)
+{
+        const vigil_frame *fr = &hf->f;
+        utf8_carry *c = hf->out ? co : ci;
+        const char *type = hf->out ? "o" : "i";
+
+        if (fr->kind == VIGIL_FRAME_TEXT || fr->kind == VIGIL_FRAME_BINARY)
+                cast_text(stdout, c, fr->t_us, type, fr->data, fr->len);
+        else {
+                char m[256];
+
+                replay_marker_text(fr, m, sizeof m);
+                cast_text(stdout, c, fr->t_us, type, (const uint8_t *)m, strlen(m));
+        }
+}
+
+/* Emit what is held in time order. The writer cuts output and input chunks
+ * together, so one output chunk and the input chunk after it cover the same
+ * time window: merging the two keeps the events in time order. */
+static void release(held *h, utf8_carry *co, utf8_carry *ci)
+{
+        size_t a = 0, b = 0, na = 0;
+
+        while (na < h->n && h->v[na].out)
+                na++;
+        b = na;
+        while (a < na || b < h->n) {
+                held_frame *next;
+
+                if (a < na && (b >= h->n || h->v[a].f.t_us <= h->v[b].f.t_us))
+                        next = &h->v[a++];
+                else
+                        next = &h->v[b++];
+                emit_frame(co, ci, next);
+        }
+        for (size_t k = 0; k < h->n; k++)
+                free(h->v[k].copy);
+        h->n = 0;
+}
+
 static int export_cast(vigil_store *st, const vigil_session_info *i)
 {
         vigil_record_reader *rr = NULL;
         utf8_carry co = { 0 }, ci = { 0 };
+        held h = { 0 };
+        bool holding_out = false;
         char id[VIGIL_SESSION_ID_STRLEN + 1];
         int r;
 
@@ -94,6 +178,16 @@ static int export_cast(vigil_store *st, const vigil_session_info *i)
                 }
                 if (r <= 0)
                         break;
+                if (rec->type == VIGIL_REC_INPUT && holding_out) {
+                        r = hold(&h, rec);
+                        release(&h, &co, &ci);
+                        holding_out = false;
+                        if (r < 0)
+                                break;
+                        continue;
+                }
+                release(&h, &co, &ci);
+                holding_out = false;
                 if (rec->type == VIGIL_REC_RESIZE) {
                         printf("[");
                         print_secs(stdout, rec->t_us);
@@ -102,22 +196,16 @@ static int export_cast(vigil_store *st, const vigil_session_info *i)
                 }
                 if (rec->type != VIGIL_REC_OUTPUT && rec->type != VIGIL_REC_INPUT)
                         continue;
-                for (size_t k = 0; k < rec->chunk.n_frames; k++) {
-                        const vigil_frame *fr = &rec->chunk.frames[k];
-                        bool out = rec->type == VIGIL_REC_OUTPUT;
-                        utf8_carry *c = out ? &co : &ci;
-                        const char *type = out ? "o" : "i";
-
-                        if (fr->kind == VIGIL_FRAME_TEXT || fr->kind == VIGIL_FRAME_BINARY)
-                                cast_text(stdout, c, fr->t_us, type, fr->data, fr->len);
-                        else {
-                                char m[256];
-
-                                replay_marker_text(fr, m, sizeof m);
-                                cast_text(stdout, c, fr->t_us, type, (const uint8_t *)m, strlen(m));
-                        }
-                }
+                r = hold(&h, rec);
+                if (r < 0)
+                        break;
+                if (rec->type == VIGIL_REC_OUTPUT)
+                        holding_out = true;
+                else
+                        release(&h, &co, &ci);
         }
+        release(&h, &co, &ci);
+        free(h.v);
         /* A sequence never completed: show it as replacement characters. */
         if (r >= 0 && co.n) {
                 fputs("[", stdout);

@@ -20,6 +20,7 @@
  *   --deny-every K      every K-th command is denied
  *   --exit-status N     the session command's exit status (default 0)
  *   --level L           zstd level
+ *   --delay-ms MS       sleep between commands (a slow, live session)
  * Exit status: 0, or 1 with one line on stderr naming the failing call. */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store.h"
@@ -102,7 +104,7 @@ static void gen_raw(char *buf, size_t len)
 
 typedef struct opts {
         const char *store, *user, *kind, *file, *dump, *manifest;
-        long sessions, commands, binary_every, deny_every, level, exit_status;
+        long sessions, commands, binary_every, deny_every, level, exit_status, delay_ms;
         uint64_t output, start_us, step_us;
         bool no_end, hang, input;
         vigil_record_opts rec;
@@ -263,6 +265,15 @@ static int run_session(vigil_store *st, const opts *o, long k)
                 r = vigil_session_flush(s, false);
                 if (r < 0)
                         return die("vigil_session_flush", r, st);
+                if (o->delay_ms) {
+                        struct timespec ts = { o->delay_ms / 1000, (o->delay_ms % 1000) * 1000000L };
+
+                        (void)nanosleep(&ts, NULL);
+                        /* what the supervisor's timer would do */
+                        r = vigil_session_flush(s, false);
+                        if (r < 0)
+                                return die("vigil_session_flush", r, st);
+                }
         }
         free(buf);
         if (dump)
@@ -325,7 +336,8 @@ int main(int argc, char **argv)
                 { "no-end", no_argument, NULL, 'E' },        { "hang", no_argument, NULL, 'H' },
                 { "dump", required_argument, NULL, 'd' },     { "manifest", required_argument, NULL, 'M' },
                 { "deny-every", required_argument, NULL, 'x' }, { "exit-status", required_argument, NULL, 'e' },
-                { "level", required_argument, NULL, 'L' },    {},
+                { "level", required_argument, NULL, 'L' },    { "delay-ms", required_argument, NULL, 'y' },
+                {},
         };
         opts o = {
                 .user = "alice",
@@ -363,6 +375,7 @@ int main(int argc, char **argv)
                 case 'x': o.deny_every = (long)num(optarg); break;
                 case 'e': o.exit_status = (long)num(optarg); break;
                 case 'L': o.level = (long)num(optarg); break;
+                case 'y': o.delay_ms = (long)num(optarg); break;
                 default: return 2;
                 }
         }
