@@ -157,16 +157,22 @@ static int run_session(vigil_store *st, const opts *o, long k)
         char idt[VIGIL_SESSION_ID_STRLEN + 1];
         uint64_t t = 0, per_cmd, written = 0;
         FILE *dump = NULL;
-        char *buf;
-        int r;
+        char *buf = NULL;
+        int r, ret = 1;
 
+#define FAIL(...)                                                                                             \
+        do {                                                                                                  \
+                die(__VA_ARGS__);                                                                             \
+                goto fail;                                                                                    \
+        } while (0)
+        buf = NULL;
         if (o->start_us) {
                 t = o->start_us + (uint64_t)k * o->step_us;
                 m.start_us = t;
         }
         r = vigil_session_begin(st, &m, &o->rec, &s);
         if (r < 0)
-                return die("vigil_session_begin", r, st);
+                FAIL("vigil_session_begin", r, st);
         vigil_session_id_format(vigil_session_id(s), idt);
         if (o->dump) {
                 char path[4096];
@@ -174,12 +180,12 @@ static int run_session(vigil_store *st, const opts *o, long k)
                 snprintf(path, sizeof path, "%s/%s.out", o->dump, idt);
                 dump = fopen(path, "we");
                 if (!dump)
-                        return die("open dump", -errno, NULL);
+                        FAIL("open dump", -errno, NULL);
         }
         per_cmd = o->commands ? o->output / (uint64_t)o->commands : o->output;
         buf = malloc(65536);
         if (!buf)
-                return die("malloc", -ENOMEM, NULL);
+                FAIL("malloc", -ENOMEM, NULL);
         for (long c = 0; c < (o->commands ? o->commands : 1); c++) {
                 char a1[32], cwd[64];
                 const char *argv[] = { "ls", "-l", a1 };
@@ -205,12 +211,12 @@ static int run_session(vigil_store *st, const opts *o, long k)
                 if (o->commands) {
                         r = vigil_session_command(s, &ci, &no);
                         if (r < 0)
-                                return die("vigil_session_command", r, st);
+                                FAIL("vigil_session_command", r, st);
                 }
                 if (o->input) {
                         r = vigil_session_input(s, t ? t += 10 : 0, "ls -l\r", 6);
                         if (r < 0)
-                                return die("vigil_session_input", r, st);
+                                FAIL("vigil_session_input", r, st);
                 }
                 while (!deny && left > 0) {
                         size_t n = 1 + rnd() % 8192;
@@ -222,7 +228,7 @@ static int run_session(vigil_store *st, const opts *o, long k)
                         gen(o, buf, n);
                         r = vigil_session_output(s, t ? t += 100 : 0, buf, n);
                         if (r < 0)
-                                return die("vigil_session_output", r, st);
+                                FAIL("vigil_session_output", r, st);
                         if (dump)
                                 fwrite(buf, 1, n, dump);
                         left -= n;
@@ -230,7 +236,7 @@ static int run_session(vigil_store *st, const opts *o, long k)
                         if (o->hang && written >= o->output / 2) {
                                 r = vigil_session_flush(s, true);
                                 if (r < 0)
-                                        return die("vigil_session_flush", r, st);
+                                        FAIL("vigil_session_flush", r, st);
                                 if (dump)
                                         fflush(dump);
                                 printf("READY %s\n", idt);
@@ -243,28 +249,28 @@ static int run_session(vigil_store *st, const opts *o, long k)
                         gen_raw(buf, 20480);
                         r = vigil_session_output(s, t ? t += 100 : 0, buf, 20480);
                         if (r < 0)
-                                return die("vigil_session_output", r, st);
+                                FAIL("vigil_session_output", r, st);
                         if (dump)
                                 fwrite(buf, 1, 20480, dump);
                 }
                 if (c % 50 == 7) {
                         r = vigil_session_resize(s, t ? t += 10 : 0, (uint16_t)(80 + c % 40), 24);
                         if (r < 0)
-                                return die("vigil_session_resize", r, st);
+                                FAIL("vigil_session_resize", r, st);
                 }
                 if (c % 10 == 3) {
                         r = vigil_session_masked(s, c % 20 == 3 ? "credit-card" : "aws-access-key", 1);
                         if (r < 0)
-                                return die("vigil_session_masked", r, st);
+                                FAIL("vigil_session_masked", r, st);
                 }
                 if (o->commands && !deny) {
                         r = vigil_session_command_exit(s, no, t ? t += 500 : 0, (int)(c % 3) << 8, -1);
                         if (r < 0)
-                                return die("vigil_session_command_exit", r, st);
+                                FAIL("vigil_session_command_exit", r, st);
                 }
                 r = vigil_session_flush(s, false);
                 if (r < 0)
-                        return die("vigil_session_flush", r, st);
+                        FAIL("vigil_session_flush", r, st);
                 if (o->delay_ms) {
                         struct timespec ts = { o->delay_ms / 1000, (o->delay_ms % 1000) * 1000000L };
 
@@ -272,20 +278,17 @@ static int run_session(vigil_store *st, const opts *o, long k)
                         /* what the supervisor's timer would do */
                         r = vigil_session_flush(s, false);
                         if (r < 0)
-                                return die("vigil_session_flush", r, st);
+                                FAIL("vigil_session_flush", r, st);
                 }
         }
-        free(buf);
-        if (dump)
-                fclose(dump);
         if (!o->no_end) {
                 r = vigil_session_end(s, t ? t += 1000 : 0, (int)(o->exit_status << 8), VIGIL_END_EXIT);
                 if (r < 0)
-                        return die("vigil_session_end", r, st);
+                        FAIL("vigil_session_end", r, st);
         } else {
                 r = vigil_session_flush(s, true);
                 if (r < 0)
-                        return die("vigil_session_flush", r, st);
+                        FAIL("vigil_session_flush", r, st);
         }
         if (o->manifest) {
                 FILE *f = fopen(o->manifest, "ae");
@@ -295,8 +298,14 @@ static int run_session(vigil_store *st, const opts *o, long k)
                         fclose(f);
                 }
         }
+        ret = 0;
+fail:
         vigil_session_free(s);
-        return 0;
+        free(buf);
+        if (dump)
+                fclose(dump);
+        return ret;
+#undef FAIL
 }
 
 static uint64_t num(const char *s)
