@@ -13,7 +13,6 @@
 
 #define DEFAULT_MAP_SIZE (1ull << 40)
 #define MAX_READERS 1024
-#define DEFAULT_ZSTD_LEVEL 6
 
 static _Thread_local char open_errmsg[512];
 
@@ -297,7 +296,7 @@ static int store_new(const vigil_store_options *o, vigil_store **ret)
                 return -ENOMEM;
         }
         st->flags = o->flags;
-        st->zstd_level = o->zstd_level ? o->zstd_level : DEFAULT_ZSTD_LEVEL;
+        st->zstd_level = o->zstd_level; /* 0: adaptive (stream.h) */
         *ret = st;
         return 0;
 }

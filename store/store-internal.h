@@ -138,11 +138,30 @@ void bloom_done(bloom *b);
 void bloom_clear(bloom *b);
 void bloom_add_line(bloom *b, const uint8_t *line, size_t len, bool command);
 void bloom_line_cb(void *userdata, const uint8_t *line, size_t len); /* output lines */
-/* Fold to the stored form into @out: u8 log (0 = "matches everything") and the bits. */
-void bloom_finish(const bloom *b, vbuf *out);
+/* Fold to the stored form into @out: u8 log (0 = "matches everything") and the
+ * bits. @max_bytes: above this size store "matches everything" (0 = no limit). */
+void bloom_finish(const bloom *b, size_t max_bytes, vbuf *out);
+/* Whether a stored signature says "unindexed" (always acceptable). */
+static inline bool bloom_stored_all(const uint8_t *sig, size_t len)
+{
+        return len == 1 && sig[0] == 0;
+}
 /* Probe a stored signature for a trigram hash set. */
 bool bloom_stored_may_contain(const uint8_t *val, size_t len, const uint32_t *hashes, size_t n);
 uint32_t trigram_hash(uint8_t a, uint8_t b, uint8_t c, bool command);
+static inline uint32_t trigram_hash_inline(uint8_t a, uint8_t b, uint8_t c, bool command)
+{
+        uint32_t h = (uint32_t)a << 16 | (uint32_t)b << 8 | c;
+
+        h ^= command ? 0x9e3779b9u : 0;
+        /* murmur3 finaliser */
+        h ^= h >> 16;
+        h *= 0x85ebca6bu;
+        h ^= h >> 13;
+        h *= 0xc2b2ae35u;
+        h ^= h >> 16;
+        return h;
+}
 
 /* The search index entry for a unit: be64 first_seq | be64 last_seq | signature. */
 

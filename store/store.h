@@ -68,7 +68,8 @@ typedef struct vigil_store_options {
         const char *dir;      /* the store directory */
         const char *key_path; /* host key; NULL = VIGIL_STORE_DEFAULT_KEY */
         uint64_t map_size;    /* LMDB map size; 0 = 1 TiB (address space only; the file grows as used) */
-        int zstd_level;       /* output compression level; 0 = default (6) */
+        int zstd_level;       /* output compression level; 0 = adaptive: 9 for output arriving
+                               * slower than 1 MiB in 2 s, 3 for bulk output after such a MiB */
         unsigned flags;       /* vigil_store_open_flags */
 } vigil_store_options;
 

@@ -21,7 +21,8 @@ int stream_init(stream *s, vigil_record_type type, bool keep, bool full_binary, 
                 s->cctx = ZSTD_createCCtx();
                 if (!s->cctx)
                         return -ENOMEM;
-                if (ZSTD_isError(ZSTD_CCtx_setParameter(s->cctx, ZSTD_c_compressionLevel, level)) ||
+                if (ZSTD_isError(ZSTD_CCtx_setParameter(s->cctx, ZSTD_c_compressionLevel,
+                                                         level ? level : STREAM_LEVEL_TIGHT)) ||
                     ZSTD_isError(ZSTD_CCtx_setParameter(s->cctx, ZSTD_c_windowLog, WINDOW_LOG)) ||
                     ZSTD_isError(ZSTD_CCtx_setParameter(s->cctx, ZSTD_c_checksumFlag, 0)))
                         return -EINVAL;
@@ -174,6 +175,17 @@ static int compress_data(stream *s, bool end_unit, bool *ret_new_unit, vbuf *out
         *ret_new_unit = !s->continuous || !s->unit_started;
         if (s->data.len == 0 && !(end_unit && s->unit_started && s->continuous))
                 return 0;
+        if (*ret_new_unit && s->continuous) {
+                /* A new unit, a new zstd frame: the level may change here. */
+                int level = s->level;
+
+                if (!level)
+                        level = s->have_prev_unit && s->prev_unit_usec < FAST_UNIT_USEC ? STREAM_LEVEL_FAST
+                                                                                        : STREAM_LEVEL_TIGHT;
+                if (ZSTD_isError(ZSTD_CCtx_setParameter(s->cctx, ZSTD_c_compressionLevel, level)))
+                        return -EINVAL;
+                s->unit_t0 = s->chunk_t;
+        }
         for (;;) {
                 size_t room = ZSTD_compressBound(s->data.len) + 64;
                 uint8_t *dst = vbuf_reserve(out, room);
@@ -255,6 +267,7 @@ int stream_cut(stream *s, bool end_unit, vbuf *rec, vbuf *canon)
                 vbuf_varint(rec, s->frames.len);
                 vbuf_put(rec, s->frames.p, s->frames.len);
         }
+        s->unit_enc += data_enc.len;
         vbuf_varint(rec, s->data.len);
         vbuf_varint(rec, data_enc.len);
         vbuf_put(rec, data_enc.p, data_enc.len);
@@ -274,6 +287,8 @@ int stream_cut(stream *s, bool end_unit, vbuf *rec, vbuf *canon)
         vbuf_reset(&s->data);
         s->n_frames = 0;
         if (end_unit && s->continuous) {
+                s->prev_unit_usec = s->last_t - s->unit_t0;
+                s->have_prev_unit = true;
                 s->unit++;
                 s->unit_raw = 0;
         }

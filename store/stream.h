@@ -31,8 +31,19 @@ typedef struct stream {
         uint32_t unit;
         bool unit_started; /* a chunk of this unit was written */
         uint64_t unit_raw;
+        uint64_t unit_enc; /* compressed bytes of this unit so far */
+        /* Adaptive level (level == 0): a unit after one that filled within
+         * FAST_UNIT_USEC is compressed fast (bulk output must not slow the
+         * terminal), any other tightly (interactive output has CPU to spare). */
+        uint64_t unit_t0, prev_unit_usec;
+        bool have_prev_unit;
 } stream;
 
+#define STREAM_LEVEL_TIGHT 9
+#define STREAM_LEVEL_FAST 3
+#define FAST_UNIT_USEC 2000000u
+
+/* @level: a zstd level, or 0 for the adaptive choice above. */
 int stream_init(stream *s, vigil_record_type type, bool keep, bool full_binary, uint64_t cap, int level);
 void stream_done(stream *s);
 

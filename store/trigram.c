@@ -6,7 +6,9 @@
  * and ends a line at CR or LF. Each unit's signature has one bit per trigram
  * hash (k = 1, a Bloom filter folded down to the smallest power of two that
  * stays at most 60% full, so each of a query's trigrams halves the chance
- * of a false candidate or better). */
+ * of a false candidate or better). The writer may store "unindexed" instead
+ * when the signature would cost too much against the compressed text; that is
+ * always sound (the search then reads the unit). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,7 +49,17 @@ void line_norm_feed(line_norm *n, const uint8_t *p, size_t len, line_fn fn, void
 
                 switch (n->state) {
                 case N_TEXT:
-                        if (c == '\n' || c == '\r')
+                        if ((c >= 0x20 && c != 0x7f) || c == '\t') {
+                                /* the common case: a run of shown bytes, appended at once */
+                                size_t j = i + 1, room = LINE_MAX_LEN - n->line.len;
+
+                                while (j < len && j - i < room && ((p[j] >= 0x20 && p[j] != 0x7f) || p[j] == '\t'))
+                                        j++;
+                                vbuf_put(&n->line, p + i, j - i);
+                                if (n->line.len >= LINE_MAX_LEN)
+                                        emit(n, fn, userdata);
+                                i = j - 1;
+                        } else if (c == '\n' || c == '\r')
                                 emit(n, fn, userdata);
                         else if (c == 0x1b)
                                 n->state = N_ESC;
@@ -110,16 +122,7 @@ void line_norm_feed(line_norm *n, const uint8_t *p, size_t len, line_fn fn, void
 
 uint32_t trigram_hash(uint8_t a, uint8_t b, uint8_t c, bool command)
 {
-        uint32_t h = (uint32_t)a << 16 | (uint32_t)b << 8 | c;
-
-        h ^= command ? 0x9e3779b9u : 0;
-        /* murmur3 finaliser */
-        h ^= h >> 16;
-        h *= 0x85ebca6bu;
-        h ^= h >> 13;
-        h *= 0xc2b2ae35u;
-        h ^= h >> 16;
-        return h;
+        return trigram_hash_inline(a, b, c, command);
 }
 
 int bloom_init(bloom *b)
@@ -146,8 +149,10 @@ void bloom_add_line(bloom *b, const uint8_t *line, size_t len, bool command)
         const uint32_t mask = (1u << BLOOM_MAX_LOG) - 1;
 
         b->raw += len;
+        if (len < 3)
+                return;
         for (size_t i = 0; i + 2 < len; i++) {
-                uint32_t h = trigram_hash(line[i], line[i + 1], line[i + 2], command) & mask;
+                uint32_t h = trigram_hash_inline(line[i], line[i + 1], line[i + 2], command) & mask;
 
                 b->bits[h >> 3] |= (uint8_t)(1u << (h & 7));
         }
@@ -172,9 +177,9 @@ enum {
         BLOOM_EMPTY = 0xff, /* no trigram at all */
 };
 
-void bloom_finish(const bloom *b, vbuf *out)
+void bloom_finish(const bloom *b, size_t max_bytes, vbuf *out)
 {
-        size_t bytes = (1u << BLOOM_MAX_LOG) / 8, limit;
+        size_t bytes = (1u << BLOOM_MAX_LOG) / 8;
         unsigned log = BLOOM_MAX_LOG;
         uint8_t *work;
 
@@ -201,10 +206,9 @@ void bloom_finish(const bloom *b, vbuf *out)
                 bytes = half;
                 log--;
         }
-        /* A signature that would cost more than 1/16 of the text it covers is
-         * not worth keeping (random data): mark the unit unindexed. */
-        limit = b->raw / 16 > 64 ? b->raw / 16 : 64;
-        if (bytes > limit || popcount_bytes(work, bytes) * 10 > bytes * 8 * 6)
+        /* Too full even at the largest size (random data), or dearer than
+         * the caller's budget: mark the unit unindexed (search scans it). */
+        if ((max_bytes && bytes > max_bytes) || popcount_bytes(work, bytes) * 10 > bytes * 8 * 6)
                 vbuf_u8(out, BLOOM_ALL);
         else {
                 vbuf_u8(out, (uint8_t)log);

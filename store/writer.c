@@ -145,7 +145,15 @@ static int queue_simple(vigil_session *s, vigil_record_type type, uint64_t t, co
         return r;
 }
 
-static int close_search_unit(vigil_session *s)
+/* A unit's signature may cost at most 1/20 of its compressed output (and
+ * 512 bytes in any case): search speed must not double the store's size. */
+static size_t signature_budget(const vigil_session *s, uint64_t enc)
+{
+        (void)s;
+        return enc / 20 > 512 ? (size_t)(enc / 20) : 512;
+}
+
+static int close_search_unit(vigil_session *s, uint64_t enc)
 {
         uint8_t key[ID_LEN + 4];
         vbuf val = { 0 };
@@ -155,7 +163,7 @@ static int close_search_unit(vigil_session *s)
         if (s->seq > s->unit_first_seq) {
                 vbuf_be64(&val, s->unit_first_seq);
                 vbuf_be64(&val, s->seq - 1);
-                bloom_finish(&s->bl, &val);
+                bloom_finish(&s->bl, signature_budget(s, enc), &val);
                 memcpy(key, s->id, ID_LEN);
                 be32_put(key + ID_LEN, s->search_unit);
                 r = val.oom ? -ENOMEM : queue_side(s, SIDE_SEARCH, key, sizeof key, val.p, val.len);
@@ -171,19 +179,23 @@ static int cut_stream(vigil_session *s, stream *str, bool end_unit)
 {
         uint32_t unit_before = str->unit;
         int r;
+        uint64_t enc;
 
         vbuf_reset(&s->scratch);
         vbuf_reset(&s->canon);
         r = stream_cut(str, end_unit, &s->scratch, &s->canon);
         if (r < 0)
                 return r;
+        enc = str->unit_enc;
+        if (str->unit != unit_before)
+                str->unit_enc = 0;
         if (r > 0) {
                 r = queue_record(s, &s->scratch, &s->canon);
                 if (r < 0)
                         return r;
         }
         if (str == &s->out && str->unit != unit_before)
-                return close_search_unit(s);
+                return close_search_unit(s, enc);
         return 0;
 }
 
@@ -778,7 +790,7 @@ int vigil_session_end(vigil_session *s, uint64_t t_us, int wait_status, vigil_en
                 s->masks_dirty = false;
         }
         if (r >= 0)
-                r = close_search_unit(s);
+                r = close_search_unit(s, s->out.unit_enc + 4096);
         if (r < 0)
                 goto out;
         if (how == VIGIL_END_KILLED && wait_status < 0)

@@ -314,7 +314,7 @@ static void test_bloom(void **state)
 
                 bloom_add_line(&b, (const uint8_t *)line, (size_t)len, false);
         }
-        bloom_finish(&b, &sig);
+        bloom_finish(&b, 0, &sig);
         assert_true(sig.len > 1 && sig.p[0] >= 9 && sig.p[0] <= 19);
         assert_true(sig.len < (1u << 19) / 8); /* folded */
         /* no false negative, for output trigrams */
@@ -348,7 +348,7 @@ static void test_bloom(void **state)
         /* empty, and random data that is not worth indexing */
         bloom_clear(&b);
         vbuf_reset(&sig);
-        bloom_finish(&b, &sig);
+        bloom_finish(&b, 0, &sig);
         assert_int_equal(sig.len, 1);
         for (int i = 0; i < 20000; i++) {
                 uint8_t r[64];
@@ -358,7 +358,7 @@ static void test_bloom(void **state)
                 bloom_add_line(&b, r, sizeof r, false);
         }
         vbuf_reset(&sig);
-        bloom_finish(&b, &sig);
+        bloom_finish(&b, 0, &sig);
         assert_int_equal(sig.len, 1);
         assert_int_equal(sig.p[0], 0); /* matches everything */
         vbuf_free(&sig);
