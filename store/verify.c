@@ -87,8 +87,6 @@ static int load_units(vigil_store *st, MDB_txn *txn, const uint8_t id[ID_LEN], d
                         r = bad(d, "search index: unit %zu damaged", d->n_units);
                         break;
                 }
-                if (d->n_units == d->cap_events + 100000) /* never: bound below */
-                        break;
                 u = realloc(d->units, (d->n_units + 1) * sizeof *u);
                 if (!u) {
                         r = -ENOMEM;
@@ -702,51 +700,44 @@ out:
         return r;
 }
 
-/* The next session id > @after present in the sessions or the records table
- * (records without a summary are a finding too). */
+/* The next session id after @after (NULL: the first) in the sessions or the
+ * records table: records without a summary are a finding too. */
 static int next_id(vigil_store *st, const uint8_t *after, uint8_t ret[ID_LEN])
 {
         MDB_txn *txn = NULL;
-        uint8_t start[REC_KEY_LEN];
         bool have = false;
         int r;
 
         r = store_txn_begin(st, false, &txn);
         if (r < 0)
                 return r;
-        memset(start, 0, sizeof start);
-        if (after) {
-                /* Smallest key above every key of @after. */
-                memcpy(start, after, ID_LEN);
-                memset(start + ID_LEN, 0xff, 8);
-        }
-        for (int t = 0; t < 2; t++) {
-                MDB_dbi dbi = t == 0 ? st->sessions : st->records;
+        for (int t = 0; t < 2 && r >= 0; t++) {
+                /* Past every key of @after: the id itself (sessions) or the id
+                 * followed by the largest sequence number (records). */
+                uint8_t start[REC_KEY_LEN];
+                MDB_val k = { t == 0 ? ID_LEN : REC_KEY_LEN, start }, v;
                 MDB_cursor *c = NULL;
-                MDB_val k = { after ? (t == 0 ? ID_LEN : REC_KEY_LEN) : 1, start }, v;
-                int rc = mdb_cursor_open(txn, dbi, &c);
+                int rc = mdb_cursor_open(txn, t == 0 ? st->sessions : st->records, &c);
 
                 if (rc) {
                         r = store_mdb_error(st, rc, "mdb_cursor_open");
                         break;
                 }
-                rc = mdb_cursor_get(c, &k, &v, after || t ? MDB_SET_RANGE : MDB_FIRST);
-                if (t == 1 && !after)
+                if (after) {
+                        memcpy(start, after, ID_LEN);
+                        memset(start + ID_LEN, 0xff, 8);
+                        rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+                        while (rc == 0 && k.mv_size >= ID_LEN && memcmp(k.mv_data, after, ID_LEN) <= 0)
+                                rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+                } else
                         rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
-                /* For the sessions table, step past @after itself. */
-                if (rc == 0 && t == 0 && after && k.mv_size == ID_LEN && memcmp(k.mv_data, after, ID_LEN) == 0)
-                        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-                while (rc == 0 && t == 1 && after && k.mv_size >= ID_LEN && memcmp(k.mv_data, after, ID_LEN) <= 0)
-                        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
                 if (rc == 0 && k.mv_size >= ID_LEN && (!have || memcmp(k.mv_data, ret, ID_LEN) < 0)) {
                         memcpy(ret, k.mv_data, ID_LEN);
                         have = true;
                 }
                 mdb_cursor_close(c);
-                if (rc && rc != MDB_NOTFOUND) {
+                if (rc && rc != MDB_NOTFOUND)
                         r = store_mdb_error(st, rc, "mdb_cursor_get");
-                        break;
-                }
         }
         mdb_txn_abort(txn);
         if (r < 0)

@@ -18,8 +18,6 @@ static const char header[] = "time,session,user,host,pid,ppid,runas,cwd,exe,argv
 
 typedef struct audit_ctx {
         bool json;
-        char *argvbuf;
-        size_t argvcap;
 } audit_ctx;
 
 static void csv_str(const char *s)
@@ -29,7 +27,7 @@ static void csv_str(const char *s)
 }
 
 /* argv as a JSON array inside one CSV cell: unambiguous and easy to parse. */
-static void csv_argv(audit_ctx *c, const vigil_event *e)
+static void csv_argv(const vigil_event *e)
 {
         char *buf = NULL;
         size_t len = 0;
@@ -47,7 +45,6 @@ static void csv_argv(audit_ctx *c, const vigil_event *e)
         if (fclose(m) == 0)
                 vigil_csv_field(stdout, buf, len);
         free(buf);
-        (void)c;
 }
 
 static void json_opt(const char *key, const char *v, bool comma)
@@ -107,7 +104,7 @@ static int audit_one(void *userdata, const vigil_event *e)
                 fputc(',', stdout);
                 csv_str(e->exe);
                 fputc(',', stdout);
-                csv_argv(c, e);
+                csv_argv(e);
                 printf(",%s,", vigil_decision_name(e->decision));
                 csv_str(e->rule);
                 if (e->exited)
