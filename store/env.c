@@ -173,6 +173,7 @@ static int tables_open(vigil_store *st, bool create, uint32_t *ret_format)
                 { "events_by_time", offsetof(vigil_store, evtime) },
                 { "by_user", offsetof(vigil_store, users) },
                 { "search", offsetof(vigil_store, search) },
+                { "unsealed", offsetof(vigil_store, unsealed) },
         };
         MDB_txn *txn = NULL;
         uint32_t version = 0;

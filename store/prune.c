@@ -118,6 +118,11 @@ static int delete_session(vigil_store *st, const vigil_session_info *i)
                 goto abort;
         }
         k = (MDB_val){ ID_LEN, (void *)i->id };
+        rc = mdb_del(txn, st->unsealed, &k, NULL);
+        if (rc && rc != MDB_NOTFOUND) {
+                r = store_mdb_error(st, rc, "delete from unsealed");
+                goto abort;
+        }
         rc = mdb_get(txn, st->sessions, &k, &v);
         if (rc == 0)
                 rc = mdb_del(txn, st->sessions, &k, NULL);

@@ -22,7 +22,7 @@
 
 struct vigil_store {
         MDB_env *env;
-        MDB_dbi meta, sessions, records, events, evtime, users, search;
+        MDB_dbi meta, sessions, records, events, evtime, users, search, unsealed;
         char *dir, *key_path;
         int zstd_level;
         unsigned flags;

@@ -546,7 +546,9 @@ int vigil_store_verify(vigil_store *st, const uint8_t *id, unsigned flags, vigil
 
 /**
  * vigil_store_seal_orphans() - what a supervisor calls at start: seal every
- * session whose writer is gone, as truncated. @cb may be NULL.
+ * session whose writer is gone, as truncated. Reads only the sessions listed
+ * as unsealed (not the whole store). @cb (may be NULL) hears of each session
+ * sealed, and of each that could not be (a broken chain is never sealed).
  * @return the number sealed, or an error.
  */
 int vigil_store_seal_orphans(vigil_store *st, vigil_verify_cb cb, void *userdata);

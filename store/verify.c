@@ -367,6 +367,17 @@ static int check_tables(vigil_store *st, MDB_txn *txn, const uint8_t id[ID_LEN],
                 r = rc == MDB_NOTFOUND ? bad(d, "user index entry missing") : store_mdb_error(st, rc, "read user index");
                 goto out;
         }
+        /* the list of unsealed sessions: exactly those without a seal */
+        k = (MDB_val){ ID_LEN, (void *)id };
+        rc = mdb_get(txn, st->unsealed, &k, &v);
+        if (rc && rc != MDB_NOTFOUND) {
+                r = store_mdb_error(st, rc, "read unsealed");
+                goto out;
+        }
+        if ((rc == 0) == d->have_seal) {
+                r = bad(d, d->have_seal ? "sealed but listed as unsealed" : "unsealed but missing from the unsealed list");
+                goto out;
+        }
         /* events */
         for (size_t i = 0; i < d->n_events; i++) {
                 uint8_t tkey[8 + ID_LEN + 4];
@@ -515,6 +526,12 @@ static int seal_orphan(vigil_store *st, const uint8_t id[ID_LEN], derived *d, co
         rc = val.oom ? ENOMEM : mdb_put(txn, st->records, &k, &v, MDB_NOOVERWRITE);
         if (rc) {
                 r = store_mdb_error(st, rc, "store seal record");
+                goto out;
+        }
+        k = (MDB_val){ ID_LEN, (void *)id };
+        rc = mdb_del(txn, st->unsealed, &k, NULL);
+        if (rc && rc != MDB_NOTFOUND) {
+                r = store_mdb_error(st, rc, "delete from unsealed");
                 goto out;
         }
         /* summary */
@@ -778,27 +795,58 @@ int vigil_store_verify(vigil_store *st, const uint8_t *id, unsigned flags, vigil
         }
 }
 
-typedef struct orphan_ctx {
-        vigil_verify_cb cb;
-        void *userdata;
-        int n;
-} orphan_ctx;
-
-static int orphan_cb(void *userdata, const uint8_t *id, vigil_verify_status status, const char *message)
-{
-        orphan_ctx *o = userdata;
-
-        if (status == VIGIL_VERIFY_SEALED_NOW)
-                o->n++;
-        if (o->cb && status != VIGIL_VERIFY_OK && status != VIGIL_VERIFY_LIVE)
-                return o->cb(o->userdata, id, status, message);
-        return 0;
-}
-
 int vigil_store_seal_orphans(vigil_store *st, vigil_verify_cb cb, void *userdata)
 {
-        orphan_ctx o = { cb, userdata, 0 };
-        int r = vigil_store_verify(st, NULL, VIGIL_VERIFY_SEAL_ORPHANS, orphan_cb, &o);
+        uint8_t cur[ID_LEN];
+        bool first = true;
+        int n = 0, r;
 
-        return r < 0 ? r : o.n;
+        if (st->flags & VIGIL_STORE_READONLY)
+                return -EROFS;
+        /* Only the sessions listed as unsealed: a supervisor's start must not
+         * read the whole store. */
+        for (;;) {
+                MDB_txn *txn = NULL;
+                MDB_cursor *c = NULL;
+                MDB_val k = { ID_LEN, cur }, v;
+                vigil_session_info info = { 0 };
+                vigil_verify_status status;
+                char msg[400];
+                int rc;
+
+                r = store_txn_begin(st, false, &txn);
+                if (r < 0)
+                        return r;
+                rc = mdb_cursor_open(txn, st->unsealed, &c);
+                if (!rc)
+                        rc = mdb_cursor_get(c, &k, &v, first ? MDB_FIRST : MDB_SET_RANGE);
+                if (rc == 0 && !first && k.mv_size == ID_LEN && memcmp(k.mv_data, cur, ID_LEN) == 0)
+                        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+                if (rc == 0 && k.mv_size == ID_LEN)
+                        memcpy(cur, k.mv_data, ID_LEN);
+                if (c)
+                        mdb_cursor_close(c);
+                mdb_txn_abort(txn);
+                if (rc == MDB_NOTFOUND)
+                        return n;
+                if (rc)
+                        return store_mdb_error(st, rc, "read unsealed");
+                first = false;
+                r = vigil_session_info_get(st, cur, &info);
+                if (r == 0 && (info.sealed || vigil_session_writer_alive(&info))) {
+                        vigil_session_info_clear(&info);
+                        continue;
+                }
+                vigil_session_info_clear(&info);
+                r = verify_one(st, cur, VIGIL_VERIFY_SEAL_ORPHANS, &status, msg, sizeof msg);
+                if (r < 0)
+                        return r;
+                if (status == VIGIL_VERIFY_SEALED_NOW)
+                        n++;
+                if (cb && status != VIGIL_VERIFY_OK && status != VIGIL_VERIFY_LIVE) {
+                        r = cb(userdata, cur, status, msg[0] ? msg : NULL);
+                        if (r != 0)
+                                return r < 0 ? r : n;
+                }
+        }
 }

@@ -15,6 +15,8 @@ enum side_table {
         SIDE_EVTIME = 2,
         SIDE_USERS = 3,
         SIDE_SEARCH = 4,
+        SIDE_UNSEALED = 5,
+        SIDE_DELETE = 0x80, /* or'ed in: delete the key */
 };
 
 typedef struct live_cmd {
@@ -288,14 +290,22 @@ static int commit(vigil_session *s)
                         [SIDE_EVTIME] = offsetof(vigil_store, evtime),
                         [SIDE_USERS] = offsetof(vigil_store, users),
                         [SIDE_SEARCH] = offsetof(vigil_store, search),
+                        [SIDE_UNSEALED] = offsetof(vigil_store, unsealed),
                 };
                 uint8_t t = vdec_u8(&d);
                 uint32_t klen = vdec_be32(&d);
                 const uint8_t *k = vdec_bytes(&d, klen);
                 uint32_t vlen = vdec_be32(&d);
                 const uint8_t *v = vdec_bytes(&d, vlen);
+                MDB_dbi dbi = *(MDB_dbi *)((char *)st + offs[t & ~SIDE_DELETE]);
 
-                r = put(s, txn, *(MDB_dbi *)((char *)st + offs[t]), k, klen, v, vlen, 0, "store index");
+                if (t & SIDE_DELETE) {
+                        MDB_val key = { klen, (void *)k };
+
+                        rc = mdb_del(txn, dbi, &key, NULL);
+                        r = rc && rc != MDB_NOTFOUND ? store_mdb_error(st, rc, "store index") : 0;
+                } else
+                        r = put(s, txn, dbi, k, klen, v, vlen, 0, "store index");
                 if (r < 0)
                         goto abort;
         }
@@ -424,6 +434,8 @@ int vigil_session_begin(vigil_store *st, const vigil_session_meta *meta, const v
         if (r < 0)
                 goto fail;
         r = queue_side(s, SIDE_USERS, s->scratch.p, s->scratch.len, "", 0);
+        if (r >= 0)
+                r = queue_side(s, SIDE_UNSEALED, s->id, ID_LEN, "", 0);
         if (r < 0)
                 goto fail;
         r = commit(s);
@@ -806,6 +818,9 @@ int vigil_session_end(vigil_session *s, uint64_t t_us, int wait_status, vigil_en
         vbuf_reset(&body);
         seal_body(&body, s->info.truncated, s->seq, s->head, pub, sig);
         r = body.oom ? -ENOMEM : queue_simple(s, VIGIL_REC_SEAL, t, &body);
+        if (r < 0)
+                goto out;
+        r = queue_side(s, SIDE_UNSEALED | SIDE_DELETE, s->id, ID_LEN, "", 0);
         if (r < 0)
                 goto out;
         s->info.end_us = s->start_us + t;

@@ -514,6 +514,74 @@ static void test_store_roundtrip(void **state)
         }
 }
 
+/* A writer that dies without ending its session leaves an orphan, which
+ * vigil_store_seal_orphans() seals once, and only once. */
+static void test_seal_orphans(void **state)
+{
+        char dir[] = "/tmp/vigil-unit.XXXXXX", sdir[300], key[300], p[400];
+        vigil_store_options o = { 0 };
+        vigil_store *st = NULL;
+        vigil_session_info info = { 0 };
+        uint8_t id[VIGIL_SESSION_ID_LEN];
+        int pipefd[2], status;
+        pid_t pid;
+
+        (void)state;
+        assert_non_null(mkdtemp(dir));
+        snprintf(sdir, sizeof sdir, "%s/s", dir);
+        snprintf(key, sizeof key, "%s/k", dir);
+        o.dir = sdir;
+        o.key_path = key;
+        o.flags = VIGIL_STORE_CREATE;
+        assert_int_equal(pipe(pipefd), 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                /* The child opens the store itself (never a handle from before fork). */
+                vigil_session_meta m = { .user = "orphan" };
+                vigil_record_opts ro = { .output = true };
+                vigil_session *s = NULL;
+
+                if (vigil_store_open(&o, &st) < 0 || vigil_session_begin(st, &m, &ro, &s) < 0 ||
+                    vigil_session_output(s, 0, "partial\n", 8) < 0 || vigil_session_flush(s, true) < 0 ||
+                    write(pipefd[1], vigil_session_id(s), VIGIL_SESSION_ID_LEN) != VIGIL_SESSION_ID_LEN)
+                        _exit(1);
+                _exit(0); /* no end, no free: as if killed */
+        }
+        close(pipefd[1]);
+        assert_int_equal(read(pipefd[0], id, sizeof id), (ssize_t)sizeof id);
+        close(pipefd[0]);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_int_equal(status, 0);
+
+        assert_int_equal(vigil_store_open(&o, &st), 0);
+        assert_int_equal(vigil_session_info_get(st, id, &info), 0);
+        assert_false(info.sealed);
+        assert_false(vigil_session_writer_alive(&info));
+        vigil_session_info_clear(&info);
+        assert_int_equal(vigil_store_seal_orphans(st, NULL, NULL), 1);
+        assert_int_equal(vigil_store_seal_orphans(st, NULL, NULL), 0);
+        assert_int_equal(vigil_session_info_get(st, id, &info), 0);
+        assert_true(info.sealed && info.truncated);
+        assert_int_equal(info.how, VIGIL_END_LOST);
+        vigil_session_info_clear(&info);
+        {
+                vres v = { 0 };
+
+                assert_int_equal(vigil_store_verify(st, NULL, 0, vcb, &v), 0);
+                assert_int_equal(v.n_ok, 1);
+                assert_int_equal(v.n_bad, 0);
+        }
+        vigil_store_close(st);
+        snprintf(p, sizeof p, "%s/data.mdb", sdir);
+        assert_int_equal(unlink(p), 0);
+        snprintf(p, sizeof p, "%s/lock.mdb", sdir);
+        assert_int_equal(unlink(p), 0);
+        assert_int_equal(rmdir(sdir), 0);
+        assert_int_equal(unlink(key), 0);
+        assert_int_equal(rmdir(dir), 0);
+}
+
 static void test_decoder_garbage(void **state)
 {
         record_decoder dec;
@@ -546,7 +614,7 @@ int main(void)
                 cmocka_unit_test(test_time),           cmocka_unit_test(test_literals),
                 cmocka_unit_test(test_lines),          cmocka_unit_test(test_bloom),
                 cmocka_unit_test(test_binary),         cmocka_unit_test(test_store_roundtrip),
-                cmocka_unit_test(test_decoder_garbage),
+                cmocka_unit_test(test_seal_orphans),   cmocka_unit_test(test_decoder_garbage),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
