@@ -267,7 +267,6 @@ int stream_cut(stream *s, bool end_unit, vbuf *rec, vbuf *canon)
                 vbuf_varint(rec, s->frames.len);
                 vbuf_put(rec, s->frames.p, s->frames.len);
         }
-        s->unit_enc += data_enc.len;
         vbuf_varint(rec, s->data.len);
         vbuf_varint(rec, data_enc.len);
         vbuf_put(rec, data_enc.p, data_enc.len);

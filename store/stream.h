@@ -31,7 +31,6 @@ typedef struct stream {
         uint32_t unit;
         bool unit_started; /* a chunk of this unit was written */
         uint64_t unit_raw;
-        uint64_t unit_enc; /* compressed bytes of this unit so far */
         /* Adaptive level (level == 0): a unit after one that filled within
          * FAST_UNIT_USEC is compressed fast (bulk output must not slow the
          * terminal), any other tightly (interactive output has CPU to spare). */

@@ -147,15 +147,15 @@ static int queue_simple(vigil_session *s, vigil_record_type type, uint64_t t, co
         return r;
 }
 
-/* A unit's signature may cost at most 1/20 of its compressed output (and
- * 512 bytes in any case): search speed must not double the store's size. */
-static size_t signature_budget(const vigil_session *s, uint64_t enc)
+/* A unit's signature may cost 1/128 of the output it covers (8 KiB per MiB,
+ * 512 bytes at least): enough for ordinary text at <= 60% fill, while random
+ * data (base64, binary kept in full) goes unindexed instead of paying 64 KiB. */
+static size_t signature_budget(uint64_t raw)
 {
-        (void)s;
-        return enc / 20 > 512 ? (size_t)(enc / 20) : 512;
+        return raw / 128 > 512 ? (size_t)(raw / 128) : 512;
 }
 
-static int close_search_unit(vigil_session *s, uint64_t enc)
+static int close_search_unit(vigil_session *s, uint64_t raw)
 {
         uint8_t key[ID_LEN + 4];
         vbuf val = { 0 };
@@ -165,7 +165,7 @@ static int close_search_unit(vigil_session *s, uint64_t enc)
         if (s->seq > s->unit_first_seq) {
                 vbuf_be64(&val, s->unit_first_seq);
                 vbuf_be64(&val, s->seq - 1);
-                bloom_finish(&s->bl, signature_budget(s, enc), &val);
+                bloom_finish(&s->bl, signature_budget(raw), &val);
                 memcpy(key, s->id, ID_LEN);
                 be32_put(key + ID_LEN, s->search_unit);
                 r = val.oom ? -ENOMEM : queue_side(s, SIDE_SEARCH, key, sizeof key, val.p, val.len);
@@ -180,24 +180,21 @@ static int close_search_unit(vigil_session *s, uint64_t enc)
 static int cut_stream(vigil_session *s, stream *str, bool end_unit)
 {
         uint32_t unit_before = str->unit;
+        uint64_t raw = str->unit_raw;
         int r;
-        uint64_t enc;
 
         vbuf_reset(&s->scratch);
         vbuf_reset(&s->canon);
         r = stream_cut(str, end_unit, &s->scratch, &s->canon);
         if (r < 0)
                 return r;
-        enc = str->unit_enc;
-        if (str->unit != unit_before)
-                str->unit_enc = 0;
         if (r > 0) {
                 r = queue_record(s, &s->scratch, &s->canon);
                 if (r < 0)
                         return r;
         }
         if (str == &s->out && str->unit != unit_before)
-                return close_search_unit(s, enc);
+                return close_search_unit(s, raw);
         return 0;
 }
 
@@ -802,7 +799,7 @@ int vigil_session_end(vigil_session *s, uint64_t t_us, int wait_status, vigil_en
                 s->masks_dirty = false;
         }
         if (r >= 0)
-                r = close_search_unit(s, s->out.unit_enc + 4096);
+                r = close_search_unit(s, s->out.unit_raw);
         if (r < 0)
                 goto out;
         if (how == VIGIL_END_KILLED && wait_status < 0)
