@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 /* vigil search: candidate units from the trigram index, then PCRE2 over the
  * lines of those units only. */
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -34,6 +35,9 @@ typedef struct search_ctx {
         /* the line being matched */
         uint64_t frame_t, frame_off;
         int stop; /* a callback's non-zero result, or an error */
+        /* the longest literal every match contains (NULL: none) */
+        uint8_t *lit;
+        size_t lit_len;
         vigil_search_stats stats;
         line_norm ln;
         vbuf tmp;
@@ -143,6 +147,57 @@ static void command_hit(search_ctx *c, const vigil_record *rec)
         c->stop = c->cb(c->userdata, &h);
 }
 
+/* Text without any byte the line splitter treats specially but '\n': its
+ * lines are exactly its '\n'-separated pieces. */
+static bool plain_text(const uint8_t *p, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if ((p[i] < 0x20 && p[i] != '\n' && p[i] != '\t') || p[i] == 0x7f)
+                        return false;
+        return true;
+}
+
+static bool has_literal(const search_ctx *c, const uint8_t *p, size_t n)
+{
+        return n >= c->lit_len && memmem(p, n, c->lit, c->lit_len) != NULL;
+}
+
+/* Fast path for a frame of plain text: when the required literal occurs
+ * neither in the line carried over, nor in the frame, nor across their
+ * boundary, no line ending in this frame can match; only the carried line
+ * changes. Returns true when it handled the frame. */
+static bool skip_plain(search_ctx *c, const vigil_frame *f)
+{
+        vbuf *line = &c->ln.line;
+        const uint8_t *nl;
+        size_t tail;
+
+        if (!c->lit || c->ln.state != 0 || !plain_text(f->data, f->len))
+                return false;
+        if (has_literal(c, line->p, line->len) || has_literal(c, f->data, f->len))
+                return false;
+        if (line->len && c->lit_len > 1) {
+                uint8_t edge[2 * 256];
+                size_t a = line->len < c->lit_len - 1 ? line->len : c->lit_len - 1;
+                size_t b = f->len < c->lit_len - 1 ? f->len : c->lit_len - 1;
+
+                if (c->lit_len > 256)
+                        return false;
+                memcpy(edge, line->p + line->len - a, a);
+                memcpy(edge + a, f->data, b);
+                if (has_literal(c, edge, a + b))
+                        return false;
+        }
+        nl = memrchr(f->data, '\n', f->len);
+        tail = nl ? f->len - (size_t)(nl + 1 - f->data) : f->len;
+        if ((nl ? 0 : line->len) + tail >= LINE_MAX_LEN)
+                return false; /* the splitter would cut it: take the exact path */
+        if (nl)
+                vbuf_reset(line);
+        vbuf_put(line, f->data + f->len - tail, tail);
+        return !line->oom;
+}
+
 /* Scan records [first, last] (last = UINT64_MAX: to the end). */
 static int scan_range(search_ctx *c, uint64_t first, uint64_t last)
 {
@@ -177,6 +232,8 @@ static int scan_range(search_ctx *c, uint64_t first, uint64_t last)
 
                                 c->frame_t = f->t_us;
                                 c->frame_off = f->offset;
+                                if (f->kind == VIGIL_FRAME_TEXT && skip_plain(c, f))
+                                        continue;
                                 if (f->kind == VIGIL_FRAME_TEXT)
                                         line_norm_feed(&c->ln, f->data, f->len, out_line, c);
                                 else
@@ -320,6 +377,16 @@ static int build_hashes(search_ctx *c)
                         c->hashes_out[c->n_hashes] = trigram_hash(p[i], p[i + 1], p[i + 2], false);
                         c->hashes_cmd[c->n_hashes++] = trigram_hash(p[i], p[i + 1], p[i + 2], true);
                 }
+                if (len > c->lit_len && len <= 256) {
+                        free(c->lit);
+                        c->lit = malloc(len);
+                        if (!c->lit) {
+                                vbuf_free(&lits);
+                                return -ENOMEM;
+                        }
+                        memcpy(c->lit, p, len);
+                        c->lit_len = len;
+                }
         }
         vbuf_free(&lits);
         return 0;
@@ -362,6 +429,7 @@ out:
         vbuf_free(&c.tmp);
         free(c.hashes_out);
         free(c.hashes_cmd);
+        free(c.lit);
         pcre2_match_context_free(c.mctx);
         pcre2_match_data_free(c.md);
         pcre2_code_free(c.re);

@@ -139,8 +139,19 @@ void bloom_clear(bloom *b);
 void bloom_add_line(bloom *b, const uint8_t *line, size_t len, bool command);
 void bloom_line_cb(void *userdata, const uint8_t *line, size_t len); /* output lines */
 /* Fold to the stored form into @out: u8 log (0 = "matches everything") and the
- * bits. @max_bytes: above this size store "matches everything" (0 = no limit). */
+ * bits. @max_bytes: fold at least down to this size (0 = no limit); a result
+ * more than 60% full is stored as "matches everything". */
 void bloom_finish(const bloom *b, size_t max_bytes, vbuf *out);
+/* A unit's signature may cost 1/128 of the output it covers (8 KiB per MiB,
+ * 512 bytes at least): enough for ordinary text, while random data (base64,
+ * binary kept in full) goes unindexed instead of paying 64 KiB. */
+static inline size_t signature_budget(uint64_t raw)
+{
+        return raw / 128 > 512 ? (size_t)(raw / 128) : 512;
+}
+/* Whether a stored signature holds every trigram of @b (0), or not or is
+ * malformed (-1); "unindexed" always does. */
+int bloom_check_stored(const bloom *b, const uint8_t *sig, size_t len);
 /* Whether a stored signature says "unindexed" (always acceptable). */
 static inline bool bloom_stored_all(const uint8_t *sig, size_t len)
 {

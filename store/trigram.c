@@ -177,6 +177,21 @@ enum {
         BLOOM_EMPTY = 0xff, /* no trigram at all */
 };
 
+static void fold_once(uint8_t *work, size_t half)
+{
+        for (size_t i = 0; i < half; i++)
+                work[i] |= work[i + half];
+}
+
+static size_t fold_fill(const uint8_t *work, size_t half)
+{
+        size_t set = 0;
+
+        for (size_t i = 0; i < half; i++)
+                set += (size_t)__builtin_popcount(work[i] | work[i + half]);
+        return set;
+}
+
 void bloom_finish(const bloom *b, size_t max_bytes, vbuf *out)
 {
         size_t bytes = (1u << BLOOM_MAX_LOG) / 8;
@@ -193,28 +208,62 @@ void bloom_finish(const bloom *b, size_t max_bytes, vbuf *out)
                 return;
         }
         memcpy(work, b->bits, bytes);
-        /* Fold halves together while the result stays at most 60% full. */
+        /* Fold halves together while the result stays at most 30% full (each
+         * absent trigram of a query then rules a unit out 7 times in 10), and
+         * further while it is larger than the budget. */
         while (log > BLOOM_MIN_LOG) {
-                size_t half = bytes / 2, set = 0;
+                size_t half = bytes / 2;
 
-                for (size_t i = 0; i < half; i++)
-                        set += (size_t)__builtin_popcount(work[i] | work[i + half]);
-                if (set * 10 > half * 8 * 6)
+                if ((max_bytes == 0 || bytes <= max_bytes) && fold_fill(work, half) * 10 > half * 8 * 3)
                         break;
-                for (size_t i = 0; i < half; i++)
-                        work[i] |= work[i + half];
+                fold_once(work, half);
                 bytes = half;
                 log--;
         }
-        /* Too full even at the largest size (random data), or dearer than
-         * the caller's budget: mark the unit unindexed (search scans it). */
-        if ((max_bytes && bytes > max_bytes) || popcount_bytes(work, bytes) * 10 > bytes * 8 * 6)
+        /* Too full to rule much out (random data, or a budget too small for
+         * the text): mark the unit unindexed, which the search always reads. */
+        if (popcount_bytes(work, bytes) * 10 > bytes * 8 * 6)
                 vbuf_u8(out, BLOOM_ALL);
         else {
                 vbuf_u8(out, (uint8_t)log);
                 vbuf_put(out, work, bytes);
         }
         free(work);
+}
+
+int bloom_check_stored(const bloom *b, const uint8_t *sig, size_t len)
+{
+        size_t bytes = (1u << BLOOM_MAX_LOG) / 8;
+        unsigned log;
+        uint8_t *work;
+        int r = 0;
+
+        if (len < 1)
+                return -1;
+        if (sig[0] == BLOOM_ALL)
+                return len == 1 ? 0 : -1;
+        if (sig[0] == BLOOM_EMPTY)
+                return len == 1 && popcount_bytes(b->bits, bytes) == 0 ? 0 : -1;
+        log = sig[0];
+        if (log < BLOOM_MIN_LOG || log > BLOOM_MAX_LOG || len != 1 + ((size_t)1 << log) / 8)
+                return -1;
+        work = malloc(bytes);
+        if (!work)
+                return -ENOMEM;
+        memcpy(work, b->bits, bytes);
+        for (unsigned l = BLOOM_MAX_LOG; l > log; l--) {
+                fold_once(work, bytes / 2);
+                bytes /= 2;
+        }
+        /* Every trigram of the records must be there; extra bits only cost
+         * speed and are not a way to hide anything. */
+        for (size_t i = 0; i < bytes; i++)
+                if (work[i] & ~sig[1 + i]) {
+                        r = -1;
+                        break;
+                }
+        free(work);
+        return r;
 }
 
 bool bloom_stored_may_contain(const uint8_t *val, size_t len, const uint32_t *hashes, size_t n)

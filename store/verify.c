@@ -28,7 +28,7 @@ typedef struct derived {
         /* search index */
         unit_entry *units;
         size_t n_units, cur;
-        uint64_t tail_first;
+        uint64_t tail_first, tail_raw; /* first record and output bytes not in a unit yet */
         bloom bl;
         line_norm ln;
         vbuf tmp;
@@ -127,6 +127,8 @@ static void index_chunk(derived *d, const vigil_record *rec)
         for (size_t i = 0; i < rec->chunk.n_frames; i++) {
                 const vigil_frame *f = &rec->chunk.frames[i];
 
+                if (f->kind == VIGIL_FRAME_TEXT || f->kind == VIGIL_FRAME_BINARY)
+                        d->tail_raw += f->len;
                 if (f->kind == VIGIL_FRAME_TEXT)
                         line_norm_feed(&d->ln, f->data, f->len, bloom_line_cb, &d->bl);
                 else
@@ -134,25 +136,25 @@ static void index_chunk(derived *d, const vigil_record *rec)
         }
 }
 
-/* The unit that ends at @seq is complete: compare its signature. */
+/* The unit that ends at @seq is complete: its stored signature must hold
+ * every trigram of its records. */
 static int unit_check(derived *d, uint64_t seq)
 {
         unit_entry *u;
-        vbuf sig = { 0 };
-        int r = 0;
+        int r = 0, c;
 
         if (d->cur >= d->n_units || d->units[d->cur].last != seq)
                 return 0;
         u = &d->units[d->cur];
         line_norm_break(&d->ln, bloom_line_cb, &d->bl);
-        bloom_finish(&d->bl, 0, &sig);
-        if (sig.oom)
+        c = bloom_check_stored(&d->bl, u->sig, u->sig_len);
+        if (c == -ENOMEM)
                 r = -ENOMEM;
-        else if (!bloom_stored_all(u->sig, u->sig_len) && (sig.len != u->sig_len || memcmp(sig.p, u->sig, sig.len) != 0))
+        else if (c < 0)
                 r = bad(d, "search index: unit %zu does not match records %llu-%llu", d->cur,
                         (unsigned long long)u->first, (unsigned long long)u->last);
-        vbuf_free(&sig);
         bloom_clear(&d->bl);
+        d->tail_raw = 0;
         d->cur++;
         return r;
 }
@@ -464,7 +466,7 @@ static int seal_orphan(vigil_store *st, const uint8_t id[ID_LEN], derived *d, co
                 line_norm_break(&d->ln, bloom_line_cb, &d->bl);
                 vbuf_be64(&val, d->tail_first);
                 vbuf_be64(&val, n - 1);
-                bloom_finish(&d->bl, 0, &val);
+                bloom_finish(&d->bl, signature_budget(d->tail_raw), &val);
                 unit_key(ukey, id, (uint32_t)d->n_units);
                 uv = (MDB_val){ val.len, val.p };
                 rc = val.oom ? ENOMEM : mdb_put(txn, st->search, &uk, &uv, MDB_NOOVERWRITE);

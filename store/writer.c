@@ -147,14 +147,6 @@ static int queue_simple(vigil_session *s, vigil_record_type type, uint64_t t, co
         return r;
 }
 
-/* A unit's signature may cost 1/128 of the output it covers (8 KiB per MiB,
- * 512 bytes at least): enough for ordinary text at <= 60% fill, while random
- * data (base64, binary kept in full) goes unindexed instead of paying 64 KiB. */
-static size_t signature_budget(uint64_t raw)
-{
-        return raw / 128 > 512 ? (size_t)(raw / 128) : 512;
-}
-
 static int close_search_unit(vigil_session *s, uint64_t raw)
 {
         uint8_t key[ID_LEN + 4];

@@ -332,6 +332,26 @@ static void test_bloom(void **state)
                 fp += bloom_stored_may_contain(sig.p, sig.len, h, nh);
         }
         assert_true(fp < 20);
+        /* verify's check: the records' trigrams must all be in the stored form */
+        assert_int_equal(bloom_check_stored(&b, sig.p, sig.len), 0);
+        {
+                size_t k = 1;
+
+                while (k < sig.len && sig.p[k] == 0)
+                        k++;
+                assert_true(k < sig.len);
+                sig.p[k] &= (uint8_t)(sig.p[k] - 1); /* clear one set bit */
+                assert_int_equal(bloom_check_stored(&b, sig.p, sig.len), -1);
+        }
+        /* a budget folds it further */
+        {
+                vbuf small = { 0 };
+
+                bloom_finish(&b, 1024, &small);
+                assert_true(small.len == 1 || small.len <= 1025);
+                assert_int_equal(bloom_check_stored(&b, small.p, small.len), 0);
+                vbuf_free(&small);
+        }
         /* something absent is mostly ruled out: 6 trigrams at <= 60% fill */
         fp = 0;
         for (int i = 0; i < 200; i++) {
