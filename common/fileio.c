@@ -8,22 +8,10 @@
 #include "macro.h"
 #include "vigil-error.h"
 
-int read_file_bounded(const char *path, size_t max_size, char **ret_buf, size_t *ret_len)
+int read_fd_bounded(int fd, size_t max_size, char **ret_buf, size_t *ret_len)
 {
-        _cleanup_close_ int fd = -1;
         _cleanup_free_ char *buf = NULL;
         size_t len = 0, cap = 4096;
-        struct stat st;
-
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return negative_errno();
-        if (fstat(fd, &st) < 0)
-                return negative_errno();
-        if (S_ISDIR(st.st_mode))
-                return -EISDIR;
-        if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode))
-                return -EINVAL;
 
         buf = malloc(cap + 1);
         if (!buf)
@@ -58,4 +46,21 @@ int read_file_bounded(const char *path, size_t max_size, char **ret_buf, size_t 
         *ret_buf = TAKE_PTR(buf);
         *ret_len = len;
         return 0;
+}
+
+int read_file_bounded(const char *path, size_t max_size, char **ret_buf, size_t *ret_len)
+{
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return negative_errno();
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode))
+                return -EINVAL;
+        return read_fd_bounded(fd, max_size, ret_buf, ret_len);
 }

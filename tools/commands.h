@@ -5,3 +5,13 @@
 
 int cmd_doctor(int argc, char **argv, const vigil_globals *g);
 int cmd_policy(int argc, char **argv, const vigil_globals *g);
+int cmd_token(int argc, char **argv, const vigil_globals *g);
+int cmd_sessions(int argc, char **argv, const vigil_globals *g);
+int cmd_replay(int argc, char **argv, const vigil_globals *g);
+int cmd_search(int argc, char **argv, const vigil_globals *g);
+int cmd_export(int argc, char **argv, const vigil_globals *g);
+int cmd_audit(int argc, char **argv, const vigil_globals *g);
+int cmd_verify(int argc, char **argv, const vigil_globals *g);
+int cmd_watch(int argc, char **argv, const vigil_globals *g);
+int cmd_prune(int argc, char **argv, const vigil_globals *g);
+int cmd_store(int argc, char **argv, const vigil_globals *g);

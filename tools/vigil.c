@@ -14,6 +14,16 @@ static const vigil_command commands[] = {
         { "help", cmd_help, "show the commands, or one command's help" },
         { "doctor", cmd_doctor, "find what would let someone around vigil on this host" },
         { "policy", cmd_policy, "check a policy file, or test what it decides" },
+        { "token", cmd_token, "verify an OIDC token as a login would" },
+        { "sessions", cmd_sessions, "list recorded sessions" },
+        { "replay", cmd_replay, "play a session's output with its timing" },
+        { "search", cmd_search, "search what sessions showed and ran" },
+        { "export", cmd_export, "export a session as asciicast or JSON" },
+        { "audit", cmd_audit, "export command events as CSV or JSON" },
+        { "verify", cmd_verify, "check hash chains and seals; seal orphans" },
+        { "watch", cmd_watch, "follow a live session's output" },
+        { "prune", cmd_prune, "delete old sessions" },
+        { "store", cmd_store, "store maintenance (migrate)" },
 };
 
 static void print_usage(FILE *f)

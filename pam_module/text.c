@@ -1,0 +1,78 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "text.h"
+
+int pv_reason(char **ret, int r, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (!ret || *ret)
+                return r;
+        va_start(ap, fmt);
+        if (vasprintf(ret, fmt, ap) < 0)
+                *ret = NULL;
+        va_end(ap);
+        return r;
+}
+
+int pv_reason_wrap(char **ret, int r, const char *prefix)
+{
+        char *n;
+
+        if (!ret || !*ret)
+                return r;
+        if (asprintf(&n, "%s: %s", prefix, *ret) < 0)
+                return r;
+        free(*ret);
+        *ret = n;
+        return r;
+}
+
+char *pv_text_clean(const char *s, size_t max)
+{
+        static const char hex[] = "0123456789abcdef";
+        size_t n = 0;
+        char *out;
+
+        if (!s)
+                s = "";
+        /* Worst case: every byte becomes four, plus "..." and the NUL. */
+        out = malloc(4 * max + 4);
+        if (!out)
+                return NULL;
+        for (size_t i = 0; s[i]; i++) {
+                unsigned char c = (unsigned char)s[i];
+
+                if (i == max) {
+                        memcpy(out + n, "...", 3);
+                        n += 3;
+                        break;
+                }
+                if (c < 0x20 || c >= 0x7f || c == '\\') {
+                        out[n++] = '\\';
+                        out[n++] = 'x';
+                        out[n++] = hex[c >> 4];
+                        out[n++] = hex[c & 15];
+                } else
+                        out[n++] = (char)c;
+        }
+        out[n] = '\0';
+        return out;
+}
+
+bool pv_text_printable(const char *s, size_t max, bool space)
+{
+        size_t i;
+
+        if (!s || !*s)
+                return false;
+        for (i = 0; s[i]; i++) {
+                unsigned char c = (unsigned char)s[i];
+
+                if (i >= max || c > 0x7e || c < 0x20 || (c == 0x20 && !space))
+                        return false;
+        }
+        return true;
+}

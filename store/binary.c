@@ -1,0 +1,89 @@
+/* Telling binary output (scp payloads, cat of an image) from terminal text. */
+#include "store-internal.h"
+
+/* Length of a valid UTF-8 sequence starting at p (1..4), 0 when invalid, or
+ * -1 when it is cut off by the end of the buffer. */
+static int utf8_seq(const uint8_t *p, size_t len)
+{
+        uint8_t c = p[0];
+        int n;
+        uint32_t cp;
+
+        if (c < 0x80)
+                return 1;
+        if (c >= 0xc2 && c <= 0xdf)
+                n = 2, cp = c & 0x1f;
+        else if (c >= 0xe0 && c <= 0xef)
+                n = 3, cp = c & 0x0f;
+        else if (c >= 0xf0 && c <= 0xf4)
+                n = 4, cp = c & 0x07;
+        else
+                return 0;
+        for (int i = 1; i < n; i++) {
+                if ((size_t)i >= len)
+                        return -1;
+                if ((p[i] & 0xc0) != 0x80)
+                        return 0;
+                cp = cp << 6 | (p[i] & 0x3f);
+        }
+        if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+                return 0;
+        return n;
+}
+
+size_t vigil_utf8_complete_prefix(const uint8_t *s, size_t len)
+{
+        /* Only the last three bytes can start an unfinished sequence. */
+        size_t start = len > 3 ? len - 3 : 0;
+
+        for (size_t i = start; i < len; i++) {
+                if (s[i] >= 0xc2 && s[i] <= 0xf4 && utf8_seq(s + i, len - i) < 0) {
+                        /* Make sure it is not itself inside an earlier sequence. */
+                        return i;
+                }
+        }
+        return len;
+}
+
+/* A write is binary when it holds NUL bytes or when more than 1 in 16 of its
+ * bytes are neither printable, whitespace, escape/terminal controls, nor part
+ * of valid UTF-8. Once binary, a write must be clean to switch back, so a
+ * transfer's occasional text-like block stays with it. */
+bool looks_binary(const uint8_t *p, size_t len, bool was_binary)
+{
+        size_t bad = 0;
+
+        for (size_t i = 0; i < len;) {
+                uint8_t c = p[i];
+
+                if (c == 0)
+                        return true;
+                if (c < 0x20) {
+                        if (!(c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == 0x07 || c == 0x1b ||
+                              c == 0x0e || c == 0x0f || c == 0x0c || c == 0x0b))
+                                bad++;
+                        i++;
+                } else if (c < 0x7f) {
+                        i++;
+                } else if (c == 0x7f) {
+                        bad++;
+                        i++;
+                } else {
+                        int n = utf8_seq(p + i, len - i);
+
+                        if (n > 0)
+                                i += (size_t)n;
+                        else if (n < 0)
+                                break; /* cut off at the end: the next write completes it */
+                        else {
+                                /* A write may start inside a sequence the last one began. */
+                                if (!(i < 3 && (c & 0xc0) == 0x80))
+                                        bad++;
+                                i++;
+                        }
+                }
+        }
+        if (was_binary)
+                return bad > 0;
+        return bad * 16 > len || (len < 16 && bad > 1);
+}

@@ -1,0 +1,291 @@
+/* Lines as shown, and the trigram signatures of the search index.
+ *
+ * The writer and the search must cut output into lines identically, or the
+ * index would rule out a unit that does contain a match: both use
+ * line_norm_feed(), which drops terminal escape sequences and control bytes
+ * and ends a line at CR or LF. Each unit's signature has one bit per trigram
+ * hash (k = 1, a Bloom filter folded down to the smallest power of two that
+ * stays at most 60% full, so each of a query's trigrams halves the chance
+ * of a false candidate or better). The writer may store "unindexed" instead
+ * when the signature would cost too much against the compressed text; that is
+ * always sound (the search then reads the unit). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store-internal.h"
+
+enum {
+        N_TEXT,
+        N_ESC,    /* after ESC */
+        N_CSI,    /* ESC [ ... final byte */
+        N_STRING, /* OSC, DCS, SOS, PM, APC: up to BEL or ESC \ */
+        N_STRING_ESC,
+        N_ESC_INTER, /* ESC with intermediate bytes, up to a final byte */
+};
+
+static void emit(line_norm *n, line_fn fn, void *userdata)
+{
+        if (n->line.len)
+                fn(userdata, n->line.p, n->line.len);
+        vbuf_reset(&n->line);
+}
+
+void line_norm_break(line_norm *n, line_fn fn, void *userdata)
+{
+        emit(n, fn, userdata);
+        n->state = N_TEXT;
+}
+
+void line_norm_done(line_norm *n)
+{
+        vbuf_free(&n->line);
+        n->state = N_TEXT;
+}
+
+void line_norm_feed(line_norm *n, const uint8_t *p, size_t len, line_fn fn, void *userdata)
+{
+        for (size_t i = 0; i < len; i++) {
+                uint8_t c = p[i];
+
+                switch (n->state) {
+                case N_TEXT:
+                        if ((c >= 0x20 && c != 0x7f) || c == '\t') {
+                                /* the common case: a run of shown bytes, appended at once */
+                                size_t j = i + 1, room = LINE_MAX_LEN - n->line.len;
+
+                                while (j < len && j - i < room && ((p[j] >= 0x20 && p[j] != 0x7f) || p[j] == '\t'))
+                                        j++;
+                                vbuf_put(&n->line, p + i, j - i);
+                                if (n->line.len >= LINE_MAX_LEN)
+                                        emit(n, fn, userdata);
+                                i = j - 1;
+                        } else if (c == '\n' || c == '\r')
+                                emit(n, fn, userdata);
+                        else if (c == 0x1b)
+                                n->state = N_ESC;
+                        else if (c == '\b') {
+                                if (n->line.len)
+                                        n->line.len--;
+                        } else if ((c < 0x20 && c != '\t') || c == 0x7f)
+                                ; /* not shown */
+                        else {
+                                vbuf_u8(&n->line, c);
+                                if (n->line.len >= LINE_MAX_LEN)
+                                        emit(n, fn, userdata);
+                        }
+                        break;
+                case N_ESC:
+                        if (c == '[')
+                                n->state = N_CSI;
+                        else if (c == ']' || c == 'P' || c == 'X' || c == '^' || c == '_')
+                                n->state = N_STRING;
+                        else if (c >= 0x20 && c <= 0x2f)
+                                n->state = N_ESC_INTER;
+                        else
+                                n->state = N_TEXT;
+                        break;
+                case N_CSI:
+                        if (c >= 0x40 && c <= 0x7e)
+                                n->state = N_TEXT;
+                        else if (c == 0x1b)
+                                n->state = N_ESC;
+                        else if (c == '\n' || c == '\r') {
+                                /* A broken sequence must not swallow lines. */
+                                n->state = N_TEXT;
+                                emit(n, fn, userdata);
+                        }
+                        break;
+                case N_STRING:
+                        if (c == 0x07)
+                                n->state = N_TEXT;
+                        else if (c == 0x1b)
+                                n->state = N_STRING_ESC;
+                        else if (c == '\n' || c == '\r') {
+                                n->state = N_TEXT;
+                                emit(n, fn, userdata);
+                        }
+                        break;
+                case N_STRING_ESC:
+                        n->state = c == '\\' ? N_TEXT : N_STRING;
+                        break;
+                case N_ESC_INTER:
+                        if (c >= 0x30 && c <= 0x7e)
+                                n->state = N_TEXT;
+                        else if (!(c >= 0x20 && c <= 0x2f))
+                                n->state = N_TEXT;
+                        break;
+                default:
+                        n->state = N_TEXT;
+                }
+        }
+}
+
+uint32_t trigram_hash(uint8_t a, uint8_t b, uint8_t c, bool command)
+{
+        return trigram_hash_inline(a, b, c, command);
+}
+
+int bloom_init(bloom *b)
+{
+        b->bits = calloc(1, (1u << BLOOM_MAX_LOG) / 8);
+        b->raw = 0;
+        return b->bits ? 0 : -ENOMEM;
+}
+
+void bloom_done(bloom *b)
+{
+        free(b->bits);
+        b->bits = NULL;
+}
+
+void bloom_clear(bloom *b)
+{
+        memset(b->bits, 0, (1u << BLOOM_MAX_LOG) / 8);
+        b->raw = 0;
+}
+
+void bloom_add_line(bloom *b, const uint8_t *line, size_t len, bool command)
+{
+        const uint32_t mask = (1u << BLOOM_MAX_LOG) - 1;
+
+        b->raw += len;
+        if (len < 3)
+                return;
+        for (size_t i = 0; i + 2 < len; i++) {
+                uint32_t h = trigram_hash_inline(line[i], line[i + 1], line[i + 2], command) & mask;
+
+                b->bits[h >> 3] |= (uint8_t)(1u << (h & 7));
+        }
+}
+
+void bloom_line_cb(void *userdata, const uint8_t *line, size_t len)
+{
+        bloom_add_line(userdata, line, len, false);
+}
+
+static size_t popcount_bytes(const uint8_t *p, size_t n)
+{
+        size_t c = 0;
+
+        for (size_t i = 0; i < n; i++)
+                c += (size_t)__builtin_popcount(p[i]);
+        return c;
+}
+
+enum {
+        BLOOM_ALL = 0,     /* unindexed: every query may match */
+        BLOOM_EMPTY = 0xff, /* no trigram at all */
+};
+
+static void fold_once(uint8_t *work, size_t half)
+{
+        for (size_t i = 0; i < half; i++)
+                work[i] |= work[i + half];
+}
+
+static size_t fold_fill(const uint8_t *work, size_t half)
+{
+        size_t set = 0;
+
+        for (size_t i = 0; i < half; i++)
+                set += (size_t)__builtin_popcount(work[i] | work[i + half]);
+        return set;
+}
+
+void bloom_finish(const bloom *b, size_t max_bytes, vbuf *out)
+{
+        size_t bytes = (1u << BLOOM_MAX_LOG) / 8;
+        unsigned log = BLOOM_MAX_LOG;
+        uint8_t *work;
+
+        if (popcount_bytes(b->bits, bytes) == 0) {
+                vbuf_u8(out, BLOOM_EMPTY);
+                return;
+        }
+        work = malloc(bytes);
+        if (!work) {
+                out->oom = true;
+                return;
+        }
+        memcpy(work, b->bits, bytes);
+        /* Fold halves together while the result stays at most 30% full (each
+         * absent trigram of a query then rules a unit out 7 times in 10), and
+         * further while it is larger than the budget. */
+        while (log > BLOOM_MIN_LOG) {
+                size_t half = bytes / 2;
+
+                if ((max_bytes == 0 || bytes <= max_bytes) && fold_fill(work, half) * 10 > half * 8 * 3)
+                        break;
+                fold_once(work, half);
+                bytes = half;
+                log--;
+        }
+        /* Too full to rule much out (random data, or a budget too small for
+         * the text): mark the unit unindexed, which the search always reads. */
+        if (popcount_bytes(work, bytes) * 10 > bytes * 8 * 6)
+                vbuf_u8(out, BLOOM_ALL);
+        else {
+                vbuf_u8(out, (uint8_t)log);
+                vbuf_put(out, work, bytes);
+        }
+        free(work);
+}
+
+int bloom_check_stored(const bloom *b, const uint8_t *sig, size_t len)
+{
+        size_t bytes = (1u << BLOOM_MAX_LOG) / 8;
+        unsigned log;
+        uint8_t *work;
+        int r = 0;
+
+        if (len < 1)
+                return -1;
+        if (sig[0] == BLOOM_ALL)
+                return len == 1 ? 0 : -1;
+        if (sig[0] == BLOOM_EMPTY)
+                return len == 1 && popcount_bytes(b->bits, bytes) == 0 ? 0 : -1;
+        log = sig[0];
+        if (log < BLOOM_MIN_LOG || log > BLOOM_MAX_LOG || len != 1 + ((size_t)1 << log) / 8)
+                return -1;
+        work = malloc(bytes);
+        if (!work)
+                return -ENOMEM;
+        memcpy(work, b->bits, bytes);
+        for (unsigned l = BLOOM_MAX_LOG; l > log; l--) {
+                fold_once(work, bytes / 2);
+                bytes /= 2;
+        }
+        /* Every trigram of the records must be there; extra bits only cost
+         * speed and are not a way to hide anything. */
+        for (size_t i = 0; i < bytes; i++)
+                if (work[i] & ~sig[1 + i]) {
+                        r = -1;
+                        break;
+                }
+        free(work);
+        return r;
+}
+
+bool bloom_stored_may_contain(const uint8_t *val, size_t len, const uint32_t *hashes, size_t n)
+{
+        unsigned log;
+        uint32_t mask;
+
+        if (len < 1)
+                return true;
+        log = val[0];
+        if (log == BLOOM_ALL)
+                return true;
+        if (log == BLOOM_EMPTY)
+                return n == 0;
+        if (log < BLOOM_MIN_LOG || log > BLOOM_MAX_LOG || len != 1 + ((size_t)1 << log) / 8)
+                return true; /* damaged: never rule a unit out */
+        mask = (1u << log) - 1;
+        for (size_t i = 0; i < n; i++) {
+                uint32_t h = hashes[i] & mask;
+
+                if (!(val[1 + (h >> 3)] & (1u << (h & 7))))
+                        return false;
+        }
+        return true;
+}

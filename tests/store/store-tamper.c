@@ -1,0 +1,218 @@
+/* store-tamper: change a store behind vigil's back, the way an attacker with
+ * the files would, for the tamper-evidence tests.
+ *
+ * Usage: store-tamper DIR OP ARGS...
+ *   flip ID SEQ OFFSET          flip one bit of record SEQ's value at OFFSET (negative: from the end)
+ *   delete ID SEQ               delete record SEQ
+ *   swap ID SEQ1 SEQ2           exchange the values of two records
+ *   append ID                   copy the last record to a new last place
+ *   swap-sessions ID1 ID2 SEQ   exchange record SEQ of two sessions
+ *   format N                    set the store's format version
+ *   summary-user ID USER        rewrite the user in a session's summary
+ * IDs are full 36-character ids. Exit 0 when done, 1 otherwise. */
+#include <errno.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static MDB_env *env;
+static MDB_txn *txn;
+static MDB_dbi records;
+
+static int die(const char *what, int rc)
+{
+        fprintf(stderr, "store-tamper: %s: %s\n", what, mdb_strerror(rc));
+        if (txn)
+                mdb_txn_abort(txn);
+        return 1;
+}
+
+static int parse_id(const char *s, unsigned char id[16])
+{
+        int n = 0;
+
+        for (; *s && n < 32; s++) {
+                int x;
+
+                if (*s == '-')
+                        continue;
+                if (*s >= '0' && *s <= '9')
+                        x = *s - '0';
+                else if (*s >= 'a' && *s <= 'f')
+                        x = *s - 'a' + 10;
+                else
+                        return -1;
+                if (n % 2 == 0)
+                        id[n / 2] = (unsigned char)(x << 4);
+                else
+                        id[n / 2] |= (unsigned char)x;
+                n++;
+        }
+        return n == 32 ? 0 : -1;
+}
+
+static void key(unsigned char k[24], const unsigned char id[16], unsigned long long seq)
+{
+        memcpy(k, id, 16);
+        for (int i = 7; i >= 0; i--, seq >>= 8)
+                k[16 + i] = (unsigned char)seq;
+}
+
+static int get(const unsigned char id[16], unsigned long long seq, MDB_val *v)
+{
+        unsigned char k[24];
+        MDB_val kv = { 24, k };
+
+        key(k, id, seq);
+        return mdb_get(txn, records, &kv, v);
+}
+
+static int put(const unsigned char id[16], unsigned long long seq, const void *p, size_t n)
+{
+        unsigned char k[24];
+        MDB_val kv = { 24, k }, v = { n, (void *)p };
+
+        key(k, id, seq);
+        return mdb_put(txn, records, &kv, &v, 0);
+}
+
+static void *copy(MDB_val v)
+{
+        void *p = malloc(v.mv_size ? v.mv_size : 1);
+
+        if (p)
+                memcpy(p, v.mv_data, v.mv_size);
+        return p;
+}
+
+int main(int argc, char **argv)
+{
+        unsigned char id[16], id2[16];
+        const char *op;
+        MDB_val v, v2;
+        int rc;
+
+        if (argc < 3) {
+                fprintf(stderr, "usage: store-tamper DIR OP ARGS...\n");
+                return 2;
+        }
+        op = argv[2];
+        if ((rc = mdb_env_create(&env)) || (rc = mdb_env_set_maxdbs(env, 16)) ||
+            (rc = mdb_env_set_mapsize(env, 1ull << 40)) || (rc = mdb_env_open(env, argv[1], 0, 0600)))
+                return die("open", rc);
+        if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) || (rc = mdb_dbi_open(txn, "records", 0, &records)))
+                return die("begin", rc);
+        if (strcmp(op, "flip") == 0 && argc == 6) {
+                unsigned char *p;
+                long off = strtol(argv[5], NULL, 10);
+
+                if (parse_id(argv[3], id) || (rc = get(id, strtoull(argv[4], NULL, 10), &v)))
+                        return die("get", rc ? rc : MDB_NOTFOUND);
+                p = copy(v);
+                if (off < 0)
+                        off += (long)v.mv_size;
+                if (off < 0 || (size_t)off >= v.mv_size)
+                        return die("offset", EINVAL);
+                p[off] ^= 0x01;
+                rc = put(id, strtoull(argv[4], NULL, 10), p, v.mv_size);
+                free(p);
+        } else if (strcmp(op, "delete") == 0 && argc == 5) {
+                unsigned char k[24];
+                MDB_val kv = { 24, k };
+
+                if (parse_id(argv[3], id))
+                        return die("id", EINVAL);
+                key(k, id, strtoull(argv[4], NULL, 10));
+                rc = mdb_del(txn, records, &kv, NULL);
+        } else if (strcmp(op, "swap") == 0 && argc == 6) {
+                unsigned long long a = strtoull(argv[4], NULL, 10), b = strtoull(argv[5], NULL, 10);
+                void *pa, *pb;
+                size_t na, nb;
+
+                if (parse_id(argv[3], id) || (rc = get(id, a, &v)))
+                        return die("get", rc ? rc : EINVAL);
+                pa = copy(v);
+                na = v.mv_size;
+                if ((rc = get(id, b, &v2)))
+                        return die("get", rc);
+                pb = copy(v2);
+                nb = v2.mv_size;
+                rc = put(id, a, pb, nb);
+                if (!rc)
+                        rc = put(id, b, pa, na);
+                free(pa);
+                free(pb);
+        } else if (strcmp(op, "append") == 0 && argc == 4) {
+                unsigned long long n = 0;
+                void *p;
+
+                if (parse_id(argv[3], id))
+                        return die("id", EINVAL);
+                while (get(id, n, &v) == 0)
+                        n++;
+                if (n == 0 || (rc = get(id, n - 1, &v)))
+                        return die("get", rc ? rc : MDB_NOTFOUND);
+                p = copy(v);
+                rc = put(id, n, p, v.mv_size);
+                free(p);
+        } else if (strcmp(op, "swap-sessions") == 0 && argc == 6) {
+                unsigned long long s = strtoull(argv[5], NULL, 10);
+                void *pa, *pb;
+                size_t na, nb;
+
+                if (parse_id(argv[3], id) || parse_id(argv[4], id2) || (rc = get(id, s, &v)))
+                        return die("get", rc ? rc : EINVAL);
+                pa = copy(v);
+                na = v.mv_size;
+                if ((rc = get(id2, s, &v2)))
+                        return die("get", rc);
+                pb = copy(v2);
+                nb = v2.mv_size;
+                rc = put(id, s, pb, nb);
+                if (!rc)
+                        rc = put(id2, s, pa, na);
+                free(pa);
+                free(pb);
+        } else if (strcmp(op, "format") == 0 && argc == 4) {
+                MDB_dbi meta;
+                unsigned long n = strtoul(argv[3], NULL, 10);
+                unsigned char b[4] = { (unsigned char)(n >> 24), (unsigned char)(n >> 16), (unsigned char)(n >> 8),
+                                       (unsigned char)n };
+                MDB_val k = { 6, (void *)"format" }, val = { 4, b };
+
+                if ((rc = mdb_dbi_open(txn, "meta", 0, &meta)))
+                        return die("meta", rc);
+                rc = mdb_put(txn, meta, &k, &val, 0);
+        } else if (strcmp(op, "summary-user") == 0 && argc == 5) {
+                MDB_dbi sessions;
+                MDB_val k = { 16, id };
+                unsigned char *p;
+                size_t ul;
+
+                if (parse_id(argv[3], id) || (rc = mdb_dbi_open(txn, "sessions", 0, &sessions)) ||
+                    (rc = mdb_get(txn, sessions, &k, &v)))
+                        return die("get summary", rc ? rc : EINVAL);
+                /* version byte, then the user as varint(len + 1) and bytes: same length only */
+                p = copy(v);
+                ul = p[1] - 1u;
+                if (strlen(argv[4]) != ul)
+                        return die("new user must have the old one's length", EINVAL);
+                memcpy(p + 2, argv[4], ul);
+                v.mv_data = p;
+                rc = mdb_put(txn, sessions, &k, &v, 0);
+                free(p);
+        } else {
+                fprintf(stderr, "store-tamper: bad operation\n");
+                mdb_txn_abort(txn);
+                return 2;
+        }
+        if (rc)
+                return die(op, rc);
+        if ((rc = mdb_txn_commit(txn))) {
+                txn = NULL;
+                return die("commit", rc);
+        }
+        mdb_env_close(env);
+        return 0;
+}

@@ -1,0 +1,7 @@
+/* vigild: the privileged broker (docs/vigild.md). */
+#include "ops.h"
+
+int main(int argc, char **argv)
+{
+        return vigild_main(argc, argv, &vigild_ops_unavailable);
+}
