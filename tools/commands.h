@@ -4,3 +4,4 @@
 #include "cli.h"
 
 int cmd_policy(int argc, char **argv, const vigil_globals *g);
+int cmd_run(int argc, char **argv, const vigil_globals *g);

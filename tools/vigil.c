@@ -13,6 +13,7 @@ static int cmd_help(int argc, char **argv, const vigil_globals *g);
 static const vigil_command commands[] = {
         { "help", cmd_help, "show the commands, or one command's help" },
         { "policy", cmd_policy, "check a policy file, or test what it decides" },
+        { "run", cmd_run, "run a command as a supervised session" },
 };
 
 static void print_usage(FILE *f)
