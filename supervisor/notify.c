@@ -97,6 +97,39 @@ static void deny_message(session *s, const exec_input *in, const exec_plan *p)
                       msg ? msg : "");
 }
 
+static uint64_t argv_hash(const exec_input *in)
+{
+        uint64_t h = 1469598103934665603ull;
+
+        for (size_t i = 0; i < in->argv.n; i++)
+                for (const unsigned char *c = (const unsigned char *)in->argv.v[i];; c++) {
+                        h = (h ^ *c) * 1099511628211ull;
+                        if (!*c)
+                                break;
+                }
+        return h;
+}
+
+/* The same process asking again for the same file with the same argv
+ * right after a denial is the same request: a shell trying each $PATH entry
+ * (/bin and /usr/bin are one directory on merged-/usr systems), or a call
+ * restarted after a signal. It is denied again, silently. */
+static bool deny_repeated(session *s, const exec_input *in, const exec_plan *p)
+{
+        uint64_t now = now_monotonic_ns(), h = argv_hash(in);
+        dev_t dev = p->n > 0 ? p->steps[0].dev : 0;
+        ino_t ino = p->n > 0 ? p->steps[0].ino : 0;
+        bool same = s->last_deny.tgid == in->st.tgid && s->last_deny.dev == dev && s->last_deny.ino == ino &&
+                    s->last_deny.argv_hash == h && now - s->last_deny.mono_ns < 2000000000ull;
+
+        s->last_deny.tgid = in->st.tgid;
+        s->last_deny.dev = dev;
+        s->last_deny.ino = ino;
+        s->last_deny.argv_hash = h;
+        s->last_deny.mono_ns = now;
+        return same;
+}
+
 void notify_deny(session *s, uint64_t id, const exec_input *in, const exec_plan *p, uint64_t t_us)
 {
         cmd_event *e;
@@ -106,6 +139,8 @@ void notify_deny(session *s, uint64_t id, const exec_input *in, const exec_plan 
         if (r == -ENOENT)
                 /* interrupted before the answer: if it is retried, the retry
                  * is the request, and gets the message and the event */
+                return;
+        if (deny_repeated(s, in, p))
                 return;
         deny_message(s, in, p);
         e = notify_event_new(in, p, t_us, CMD_DENY);

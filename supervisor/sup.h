@@ -226,6 +226,12 @@ struct session {
         bool relay_started; /* the child may go on: from here on, the session runs */
         bool nofile_raised;
         struct rlimit nofile_saved;
+        struct {
+                pid_t tgid;
+                dev_t dev;
+                ino_t ino;
+                uint64_t argv_hash, mono_ns;
+        } last_deny;
         bool events_failed;
         char *error; /* the first fatal error, with context */
 };
