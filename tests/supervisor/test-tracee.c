@@ -140,7 +140,7 @@ static void test_argv(void **state)
         assert_int_equal(tracee_read_argv(child, 0, 100, 4096, &sv), 0);
         assert_int_equal(sv.n, 0);
         strv_clear(&sv);
-        /* bounds: arguments and bytes ("gcc\0-O2\0\0-o\0a out\0x.c\0" is 23 bytes) */
+        /* bounds: arguments and bytes ("gcc\0-O2\0\0-o\0a out\0x.c\0" is 22 bytes) */
         assert_int_equal(tracee_read_argv(child, (uintptr_t)v, 5, 4096, &sv), VIGIL_E_TOO_BIG);
         assert_int_equal(tracee_read_argv(child, (uintptr_t)v, 6, 22, &sv), 0);
         strv_clear(&sv);
