@@ -5,3 +5,4 @@
 
 int cmd_policy(int argc, char **argv, const vigil_globals *g);
 int cmd_token(int argc, char **argv, const vigil_globals *g);
+int cmd_run(int argc, char **argv, const vigil_globals *g);

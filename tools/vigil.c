@@ -14,6 +14,7 @@ static const vigil_command commands[] = {
         { "help", cmd_help, "show the commands, or one command's help" },
         { "policy", cmd_policy, "check a policy file, or test what it decides" },
         { "token", cmd_token, "verify an OIDC token as a login would" },
+        { "run", cmd_run, "run a command as a supervised session" },
 };
 
 static void print_usage(FILE *f)
