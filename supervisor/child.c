@@ -87,6 +87,44 @@ int child_env(const account *a, const char *term, char ***ret)
         return 0;
 }
 
+int child_env_merge(char ***env, char *const *extra)
+{
+        size_t n = 0, m = 0;
+        char **e = *env, **ne;
+
+        while (e[n])
+                n++;
+        while (extra && extra[m])
+                m++;
+        ne = realloc(e, (n + m + 1) * sizeof(char *));
+        if (!ne)
+                return -ENOMEM;
+        *env = ne;
+        for (size_t i = 0; i < m; i++) {
+                const char *eq = strchr(extra[i], '=');
+                size_t k, nl;
+                char *copy;
+
+                if (!eq || eq == extra[i])
+                        continue; /* not NAME=VALUE: nothing to set */
+                nl = (size_t)(eq - extra[i]) + 1;
+                copy = strdup(extra[i]);
+                if (!copy)
+                        return -ENOMEM;
+                for (k = 0; k < n; k++)
+                        if (strncmp(ne[k], extra[i], nl) == 0)
+                                break;
+                if (k < n)
+                        free(ne[k]);
+                else
+                        n++;
+                ne[k] = copy;
+                ne[n] = NULL;
+        }
+        ne[n] = NULL;
+        return 0;
+}
+
 static int exec_sh(const char *file, char *const *argv, char *const *env)
 {
         size_t n = 0;
@@ -210,9 +248,15 @@ _noreturn_ void child_run(session *s, int sock, pid_t supervisor)
         /* set after the uid change, which clears it */
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != supervisor)
                 _exit(125);
-        if (access(".", X_OK) < 0 && chdir(s->acct.home) < 0 && chdir("/") < 0)
+        /* as the account: a directory it could not reach itself is not entered */
+        if (s->cfg->cwd) {
+                if (chdir(s->cfg->cwd) < 0 && chdir(s->acct.home) < 0 && chdir("/") < 0)
+                        fail_late(negative_errno(), "chdir");
+        } else if (access(".", X_OK) < 0 && chdir(s->acct.home) < 0 && chdir("/") < 0)
                 fail_late(negative_errno(), "chdir");
         r = child_env(&s->acct, s->cfg->term, &env);
+        if (r >= 0 && s->cfg->env)
+                r = child_env_merge(&env, s->cfg->env);
         if (r < 0)
                 fail_late(r, "environment");
         /* only the terminal is inherited */

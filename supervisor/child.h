@@ -36,6 +36,14 @@ int child_env(const account *a, const char *term, char ***ret);
 void child_env_free(char **env);
 
 /**
+ * child_env_merge() - add @extra (NAME=VALUE strings, NULL-terminated; may be
+ * NULL) to @env from child_env(): a NAME already there is replaced, others
+ * are appended; entries without '=' are ignored.
+ * @return 0 or -ENOMEM (then *env is still a valid list for child_env_free()).
+ */
+int child_env_merge(char ***env, char *const *extra);
+
+/**
  * child_exec_search() - execve @argv[0], searched along @path when it has no
  * '/', like execvp(3): a file that is not executable is skipped, a file of
  * no known format runs with /bin/sh.

@@ -379,11 +379,15 @@ static void make_raw(session *s)
 {
         relay *io = &s->io;
         struct termios raw;
+        pid_t fg;
 
         if (io->tty_fd < 0 || io->mode != VIGIL_IO_PTY)
                 return;
-        /* Only in the foreground: a background vigil must not take the terminal. */
-        if (tcgetpgrp(io->tty_fd) != getpgrp())
+        /* Only in the foreground: a background vigil must not take the terminal.
+         * A terminal that is not the supervisor's controlling terminal at all
+         * (ENOTTY: one vigild handed over) is the session's to use. */
+        fg = tcgetpgrp(io->tty_fd);
+        if (fg >= 0 ? fg != getpgrp() : errno != ENOTTY)
                 return;
         if (!io->raw && tcgetattr(io->tty_fd, &io->saved) < 0)
                 return;

@@ -302,7 +302,8 @@ static int session_setup(session *s)
         sigset_t mask;
         int r;
 
-        if (!c->user || !c->policy || !c->argv || !c->argv[0] || !*c->argv[0]) {
+        if (!c->user || !c->policy || !c->argv || !c->argv[0] || !*c->argv[0] ||
+            (c->identity && (!c->identity->subject || (c->identity->n_groups && !c->identity->groups)))) {
                 s->error = strdup("bad session configuration");
                 return -EINVAL;
         }
@@ -315,8 +316,14 @@ static int session_setup(session *s)
         }
         s->penv.policy = c->policy;
         s->penv.user = s->acct.name;
-        s->penv.groups = (const char *const *)s->acct.group_names;
-        s->penv.n_groups = s->acct.n_group_names;
+        /* group= means the identity's groups: the token's when there is one */
+        if (c->identity) {
+                s->penv.groups = c->identity->groups;
+                s->penv.n_groups = c->identity->n_groups;
+        } else {
+                s->penv.groups = (const char *const *)s->acct.group_names;
+                s->penv.n_groups = s->acct.n_group_names;
+        }
         s->penv.names = &s->names;
         s->penv.binfmt_misc = access("/proc/sys/fs/binfmt_misc/register", F_OK) == 0;
         if (c->session_id)
@@ -373,6 +380,20 @@ static int session_setup(session *s)
                 session_fail(s, r, "event loop");
                 return r;
         }
+        r = deadline_start(s);
+        if (r == -ETIME) {
+                s->error = strdup("the session's deadline (the sign-in's expiry) has passed");
+                return r;
+        }
+        if (r < 0) {
+                session_fail(s, r, "deadline");
+                return r;
+        }
+        r = control_start(s);
+        if (r < 0) {
+                session_fail(s, r, "control socket '%s'", c->control_socket);
+                return r;
+        }
         /* orphans of the session come to the supervisor, which reaps them */
         if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
                 r = negative_errno();
@@ -416,6 +437,8 @@ static void session_teardown(session *s)
         watchdog_stop(s);
         while (waitpid(-1, NULL, WNOHANG | __WALL) > 0)
                 ;
+        control_stop(s);
+        deadline_stop(s);
         (void)session_cgroup_kill(&s->cg);
         session_cgroup_destroy(&s->cg);
         (void)prctl(PR_SET_CHILD_SUBREAPER, 0);
@@ -448,6 +471,8 @@ int vigil_session_run(const vigil_session_config *cfg, int *ret_status, char **r
                 .timerfd = -1,
                 .watchdog_fd = -1,
                 .watchdog_pidfd = -1,
+                .control_fd = -1,
+                .deadline_fd = -1,
         };
         struct sigaction ign = { .sa_handler = SIG_IGN }, old_pipe;
         sigset_t mask, old_mask;

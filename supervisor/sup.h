@@ -185,6 +185,24 @@ void session_event_begin(session *s, cmd_event *e);
 /* It ended (denied and killed ones at once); writes the --events line and frees @e. */
 void session_event_end(session *s, cmd_event *e);
 
+/* ---- vigild's hand-over: the control socket and the deadline (control.c) */
+
+#define CONTROL_MAX_CONNS 4u
+
+typedef struct control_conn {
+        int fd;
+        watch w;
+} control_conn;
+
+/* Bind cfg->control_socket and watch it. @return 0 or -errno. */
+int control_start(session *s);
+/* Close it and remove the socket file. */
+void control_stop(session *s);
+/* Arm the timer of cfg->deadline (warning, then the end). @return 0, or
+ * -ETIME when the deadline has already passed, or -errno. */
+int deadline_start(session *s);
+void deadline_stop(session *s);
+
 /* ---- the session ----------------------------------------------------- */
 
 struct session {
@@ -233,6 +251,15 @@ struct session {
                 uint64_t argv_hash, mono_ns;
         } last_deny;
         bool events_failed;
+
+        int control_fd; /* listening, or -1 */
+        watch control_w;
+        control_conn conns[CONTROL_MAX_CONNS];
+        bool control_bound; /* the socket file is ours to remove */
+        int deadline_fd;    /* timerfd (CLOCK_REALTIME), or -1 */
+        watch deadline_w;
+        bool deadline_warned;
+
         char *error; /* the first fatal error, with context */
 };
 

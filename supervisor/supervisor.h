@@ -46,6 +46,18 @@ typedef enum vigil_io_mode {
         VIGIL_IO_PIPES, /* stdin, stdout and stderr through three pipes, kept apart */
 } vigil_io_mode;
 
+/* Who the session is, when an identity provider said so (a verified OIDC
+ * token): kept with the session for the record, and the policy's group=
+ * then sees these groups instead of the account's local ones. Borrowed. */
+typedef struct vigil_session_identity {
+        const char *subject;       /* required */
+        const char *email;         /* may be NULL */
+        const char *jti;           /* may be NULL */
+        const char *const *groups; /* the token's groups */
+        size_t n_groups;
+        int64_t exp; /* seconds since the epoch */
+} vigil_session_identity;
+
 typedef struct vigil_session_config {
         const char *user;           /* local account to run as (required) */
         const vigil_policy *policy; /* borrowed; must outlive the call */
@@ -57,7 +69,28 @@ typedef struct vigil_session_config {
         const char *session_id;    /* NULL: a new UUIDv7 */
         unsigned pids_max;         /* 0: VIGIL_SESSION_PIDS_MAX */
         const char *term;          /* TERM for the session, or NULL for none */
+
+        /* Sessions handed over by vigild (logins, token sessions). All optional:
+         * a zeroed field means "not used". */
+        const vigil_session_identity *identity; /* NULL: no token; group= sees local groups */
+        const char *tty, *rhost;   /* where the login came from (for the record); may be NULL */
+        const char *cwd;           /* working directory, entered as the account; NULL, or one it
+                                    * cannot enter: the inherited one if it may, else its home */
+        char *const *env;          /* NULL, or NAME=VALUE strings added to the login-like
+                                    * environment; one naming a variable it sets replaces it */
+        int64_t deadline;          /* 0, or seconds since the epoch when the session ends (its
+                                    * user is warned a minute before); already past: no start */
+        const char *control_socket; /* NULL, or a path where the supervisor listens (root only)
+                                     * for the order to end the session, see below */
 } vigil_session_config;
+
+/* The control socket: a SOCK_SEQPACKET socket the supervisor binds at
+ * control_socket (mode 0600, removed when the session ends). A connection
+ * from uid 0 sends one message, "end" or "end\n<reason>": the session's
+ * terminal gets the line "vigil: this session was ended: <reason>" (none
+ * without a reason), every process of the session is killed, and the
+ * supervisor answers "ok". Anything else is answered "error" and ignored. */
+#define VIGIL_SESSION_CONTROL_MAX 2048u
 
 /**
  * vigil_session_run() - run a whole session and wait for it to end.
