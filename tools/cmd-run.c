@@ -12,11 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "commands.h"
 #include "config.h"
+#include "config/config.h"
+#include "identity.h"
 #include "policy.h"
+#include "run-vigild.h"
 #include "supervisor.h"
 #include "vigil-error.h"
 
@@ -24,13 +28,16 @@ enum { EXIT_RUN_FAILED = 125 };
 
 static const char usage_text[] =
         "Usage: vigil run [--user USER] [--policy FILE] [--store DIR] [--events FILE]\n"
-        "                 [--pty|--no-pty] -- CMD [ARG...]\n"
+        "                 [--token-file FILE] [--pty|--no-pty] -- CMD [ARG...]\n"
         "\n"
         "Run CMD as USER (default: the invoking user) under vigil's supervision: every\n"
         "program it executes is checked against the policy first, and its terminal is\n"
-        "relayed. Needs root.\n"
+        "relayed. Needs root, or a token: with --token-file, a user other than root\n"
+        "has vigild start the session (as that user only, with the host's policy).\n"
         "\n"
         "  --user USER     the account to run as (root only, for another account)\n"
+        "  --token-file F  an OIDC token for the account; the session carries its\n"
+        "                  identity (the policy's group= sees the token's groups)\n"
         "  --policy FILE   the policy (default " VIGIL_DEFAULT_POLICY ")\n"
         "  --store DIR     the session store (default " VIGIL_DEFAULT_STORE ")\n"
         "  --events FILE   also append every command event to FILE as a JSON line\n"
@@ -98,18 +105,46 @@ static int check_store(const char *dir)
         return 0;
 }
 
+/* Root with --token-file: the identity component's verification for the
+ * account the command will run as (spending a single_use token). */
+static int verify_token(const vigil_globals *g, const char *path, const char *user, vigil_config **ret_cfg,
+                        vigil_identity **ret)
+{
+        _cleanup_free_ char *err = NULL, *reason = NULL;
+        vigil_config *conf = NULL;
+        int r;
+
+        r = vigil_config_load(g->config, &conf, &err);
+        if (r < 0) {
+                (void)run_error("%s", err ? err : vigil_strerror(r));
+                return r;
+        }
+        r = vigil_verify_token_file(conf, NULL, path, user, ret, &reason);
+        if (r < 0) {
+                (void)run_error("token refused: %s", reason ? reason : vigil_strerror(r));
+                vigil_config_free(conf);
+                return r;
+        }
+        *ret_cfg = conf;
+        return 0;
+}
+
 int cmd_run(int argc, char **argv, const vigil_globals *g)
 {
         static const struct option opts[] = {
                 { "user", required_argument, NULL, 'u' },
                 { "events", required_argument, NULL, 'e' },
+                { "token-file", required_argument, NULL, 't' },
                 { "pty", no_argument, NULL, 'p' },
                 { "no-pty", no_argument, NULL, 'P' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
         vigil_session_config cfg = { .in_fd = 0, .out_fd = 1, .err_fd = 2, .events_fd = -1 };
-        const char *user = NULL, *events = NULL;
+        const char *user = NULL, *events = NULL, *token_file = NULL;
+        vigil_config *conf = NULL;
+        vigil_identity *ident = NULL;
+        vigil_session_identity sid = { 0 };
         struct passwd *pw;
         vigil_policy *policy;
         char *self = NULL, *err = NULL;
@@ -124,6 +159,9 @@ int cmd_run(int argc, char **argv, const vigil_globals *g)
                         break;
                 case 'e':
                         events = optarg;
+                        break;
+                case 't':
+                        token_file = optarg;
                         break;
                 case 'p':
                         mode = VIGIL_IO_PTY;
@@ -157,14 +195,47 @@ int cmd_run(int argc, char **argv, const vigil_globals *g)
                 return run_error("only root can run a session as another user");
         }
         free(self);
+        if (geteuid() != 0 && token_file) {
+                /* vigild runs it: the host's configuration decides the
+                 * policy and where the session is recorded */
+                if (g->policy_set || g->store_set || events)
+                        return run_error("--policy, --store and --events need root; through vigild the host's "
+                                         "configuration decides");
+                return run_through_vigild(token_file, argv + optind,
+                                          mode >= 0 ? mode == VIGIL_IO_PTY : isatty(STDIN_FILENO));
+        }
         if (geteuid() != 0)
-                return run_error("needs root (the supervisor loads a seccomp filter and traces execs)");
+                return run_error("needs root (the supervisor loads a seccomp filter and traces execs), or "
+                                 "--token-file");
         if (!getpwnam(user))
                 return run_error("unknown user '%s'", user);
 
-        policy = load_policy(g->policy);
-        if (!policy)
+        if (token_file) {
+                r = verify_token(g, token_file, user, &conf, &ident);
+                if (r < 0)
+                        return EXIT_RUN_FAILED;
+                sid = (vigil_session_identity){
+                        .subject = ident->sub,
+                        .email = ident->email,
+                        .jti = ident->jti,
+                        .groups = (const char *const *)ident->groups,
+                        .n_groups = ident->n_groups,
+                        .exp = ident->exp,
+                };
+                cfg.identity = &sid;
+                if (conf->session_max == VIGIL_CONF_LIMIT_TOKEN)
+                        cfg.deadline = ident->exp;
+                else if (conf->session_max > 0)
+                        cfg.deadline = (int64_t)time(NULL) + conf->session_max;
+        }
+
+        /* with a configuration loaded, its policy unless --policy says otherwise */
+        policy = load_policy(conf && !g->policy_set ? conf->policy : g->policy);
+        if (!policy) {
+                vigil_identity_free(ident);
+                vigil_config_free(conf);
                 return EXIT_RUN_FAILED;
+        }
         if (check_store(g->store) != 0)
                 goto out;
         if (events) {
@@ -191,5 +262,7 @@ out:
         if (cfg.events_fd >= 0)
                 (void)close(cfg.events_fd);
         vigil_policy_free(policy);
+        vigil_identity_free(ident);
+        vigil_config_free(conf);
         return status;
 }
