@@ -33,6 +33,8 @@ typedef struct cmd_event {
         bool exited; /* wait_status and duration_ms are known */
         int wait_status;
         uint64_t exit_mono_ns;
+        uint32_t store_no; /* its number in the store, when stored */
+        bool stored;
         struct cmd_event *next; /* the process's other open events */
 } cmd_event;
 

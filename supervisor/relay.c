@@ -2,7 +2,7 @@
  * pipeline:
  *
  *   session (pty leader, or stdout/stderr pipes)
- *     -> relay_output() -> [masking, issue 5] -> [recording, issue 4]
+ *     -> relay_output() -> masking -> recording (masking.c, record.c)
  *     -> sink: the outer terminal (a queue per channel, non-blocking)
  *
  * vigil's own lines (denied, killed) enter at the same head, so they are
@@ -188,7 +188,9 @@ void relay_message(session *s, const char *fmt, ...)
         if (s->io.mode == VIGIL_IO_PTY)
                 line[n++] = '\r';
         line[n++] = '\n';
+        s->mask.own_line = true;
         (void)relay_output(s, CH_ERR, line, (size_t)n);
+        s->mask.own_line = false;
 }
 
 void relay_pause_reading(session *s, bool pause)
@@ -241,6 +243,16 @@ void relay_session_readable(session *s, watch *w, uint32_t events)
         }
 }
 
+void relay_drain(session *s)
+{
+        relay *io = &s->io;
+
+        /* when paused the queues are full: what is unread stays after this point */
+        for (unsigned i = 0; i < (io->mode == VIGIL_IO_PTY ? 1u : 2u) && !io->read_paused; i++)
+                if (io->from_w[i].added)
+                        relay_session_readable(s, &io->from_w[i], EPOLLIN);
+}
+
 /* Input from the outer side toward the session. */
 static void input_readable(session *s, watch *w, uint32_t events)
 {
@@ -275,6 +287,8 @@ static void input_readable(session *s, watch *w, uint32_t events)
                 }
                 return;
         }
+        /* the echo to expect, and the input recording */
+        masking_input(s, buf, (size_t)n);
         if (outq_push(s, &io->to_child, buf, (size_t)n) < 0) {
                 io->to_child.dead = true;
                 return;
@@ -371,8 +385,8 @@ void relay_winch(session *s)
 
         if (s->io.mode != VIGIL_IO_PTY || s->io.tty_fd < 0)
                 return;
-        if (ioctl(s->io.tty_fd, TIOCGWINSZ, &ws) == 0)
-                (void)ioctl(s->io.leader, TIOCSWINSZ, &ws);
+        if (ioctl(s->io.tty_fd, TIOCGWINSZ, &ws) == 0 && ioctl(s->io.leader, TIOCSWINSZ, &ws) == 0)
+                record_resize(s, ws.ws_col, ws.ws_row);
 }
 
 static void make_raw(session *s)

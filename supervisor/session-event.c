@@ -1,6 +1,7 @@
-/* Where command events go. Today: the --events file, one JSON line each.
- * The store (issue 4) adds itself here: vigil_session_command() at begin,
- * vigil_session_command_exit() at end. */
+/* Where command events go: the store (record.c) at the exec and at the
+ * exit, and the --events file, one JSON line each, at the end. Before
+ * either is recorded the output the session wrote so far is read, so that
+ * the output positions the store keeps with the event are right. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,8 +12,9 @@
 
 void session_event_begin(session *s, cmd_event *e)
 {
-        (void)s;
-        (void)e;
+        masking_argv(s, e);
+        relay_drain(s);
+        record_command(s, e);
 }
 
 static int write_line(int fd, const char *text, size_t len)
@@ -39,6 +41,10 @@ void session_event_end(session *s, cmd_event *e)
         size_t len;
         int r;
 
+        if (e->stored && e->exited && e->exec_mono_ns) {
+                relay_drain(s);
+                record_command_exit(s, e);
+        }
         if (s->cfg->events_fd >= 0 && !s->events_failed) {
                 r = event_format_json(e, s->id, s->acct.name, &text, &len);
                 if (r >= 0)

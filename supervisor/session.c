@@ -68,10 +68,12 @@ static void arm_timer(session *s, unsigned ms)
 
 void session_end(session *s, const char *why)
 {
-        (void)why;
         if (s->ending)
                 return;
         s->ending = true;
+        /* for the record: vigil ended it, the command did not just exit */
+        if (why && !s->child_exited)
+                s->killed_by_vigil = true;
         s->end_deadline_ns = now_monotonic_ns() + END_GRACE_NS;
         /* all of it, at once: nothing left behind (nohup, setsid, double
          * forks, stopped jobs), and nothing that can fork its way out */
@@ -363,6 +365,9 @@ static int session_setup(session *s)
                 session_fail(s, r, "terminal");
                 return r;
         }
+        r = masking_setup(s);
+        if (r < 0)
+                return r;
         sigemptyset(&mask);
         for (size_t i = 0; i < ELEMENTSOF(handled_signals); i++)
                 sigaddset(&mask, handled_signals[i]);
@@ -407,6 +412,11 @@ static int session_setup(session *s)
         }
         if (s->watchdog_pidfd >= 0)
                 (void)loop_add(s, &s->watchdog_w, s->watchdog_pidfd, watchdog_died, EPOLLIN);
+        /* after the watchdog's fork and before the session's: only this
+         * process ever has the store open */
+        r = record_open(s);
+        if (r < 0)
+                return r;
         r = start_child(s);
         if (r < 0)
                 return r;
@@ -427,6 +437,9 @@ static void session_teardown(session *s)
         relay_done(s);
         tracer_detach_all(s);
         procs_finish_all(s);
+        /* the last events are in: the end and the seal */
+        record_close(s);
+        masking_done(s);
         if (s->child > 0 && !s->child_exited) {
                 (void)kill(s->child, SIGKILL);
                 (void)waitpid(s->child, NULL, 0);
@@ -505,13 +518,19 @@ int vigil_session_run(const vigil_session_config *cfg, int *ret_status, char **r
         }
 
         while (!end_done(&s)) {
-                r = loop_once(&s, relay_pump(&s) ? 0 : -1);
+                int timeout = record_timeout_ms(&s);
+
+                if (relay_pump(&s))
+                        timeout = 0;
+                r = loop_once(&s, timeout);
                 if (r < 0) {
                         session_fail(&s, r, "event loop");
                         break;
                 }
+                record_flush(&s, false);
         }
-        /* the last output, then the terminal as it was */
+        /* what the masker still holds, the last output, then the terminal as it was */
+        masking_finish(&s);
         relay_finish(&s, now_monotonic_ns() + END_GRACE_NS);
         relay_restore(&s);
 

@@ -13,8 +13,10 @@
 #include "cgroup.h"
 #include "event.h"
 #include "macro.h"
+#include "mask.h"
 #include "pidmap.h"
 #include "plan.h"
+#include "store.h"
 #include "supervisor.h"
 
 typedef struct session session;
@@ -101,6 +103,9 @@ int relay_child_setup(session *s);            /* in the child: the fds 0, 1, 2 *
 int relay_start(session *s);                  /* after the fork */
 int relay_output(session *s, unsigned ch, const void *buf, size_t n);
 void relay_message(session *s, const char *fmt, ...) _printf_(2, 3);
+/* Read what the session has written so far, without blocking (before a
+ * command's exec or exit is recorded, so that its output position is right). */
+void relay_drain(session *s);
 void relay_winch(session *s);
 /* Read input that cannot be polled (a regular file). @return true when more is left. */
 bool relay_pump(session *s);
@@ -185,6 +190,68 @@ void session_event_begin(session *s, cmd_event *e);
 /* It ended (denied and killed ones at once); writes the --events line and frees @e. */
 void session_event_end(session *s, cmd_event *e);
 
+/* ---- recording (record.c) and masking (masking.c) ---------------------- */
+
+typedef struct recorder {
+        vigil_store *st;
+        vigil_session *rs;  /* NULL when not recording */
+        bool off;           /* not recording (any more): failed, on_failure decided */
+        bool failing;       /* on_failure is being applied (its line passes the pipeline) */
+        unsigned cols, rows; /* the last size recorded */
+} recorder;
+
+/* Open the store, seal orphans, begin the session's record (after the
+ * terminal is set up, before the session's process is forked). On failure
+ * with on_failure=kill: s->error is set and the error returned (the session
+ * must not start); with continue: 0, the session runs unrecorded. */
+int record_open(session *s);
+/* The calls below apply on_failure themselves; they do nothing once off. */
+int record_output(session *s, const void *buf, size_t n);
+void record_input(session *s, const void *buf, size_t n);
+void record_resize(session *s, unsigned cols, unsigned rows);
+void record_command(session *s, cmd_event *e);      /* at exec (or denial) */
+void record_command_exit(session *s, cmd_event *e); /* at exit */
+void record_masked(session *s, const char *name, uint64_t n);
+/* ms until record_flush() has work (-1: none); the loop's timeout */
+int record_timeout_ms(const session *s);
+void record_flush(session *s, bool force);
+/* End and seal the record (how: exit, or killed when vigil ended it), close the store. */
+void record_close(session *s);
+/* One line to the administrator's log (cfg->log, or syslog authpriv). */
+void supervisor_log(session *s, int prio, const char *fmt, ...) _printf_(3, 4);
+
+typedef struct masker {
+        relay_stage filter;         /* the pipeline's head: mask, record, pass to the terminal */
+        vigil_mask_set *set;        /* NULL: the policy masks nothing */
+        vigil_mask_stream *out[2];  /* per output channel; pty mode: [0] only */
+        vigil_mask_stream *in;      /* input, when it is recorded */
+        vigil_mask_stream *argv;    /* command lines of events, one element at a time */
+        vigil_mask_buf rec, term, rec_in;
+        uint64_t *reported;         /* per rule: count already given to the store */
+        uint64_t errors_logged;
+        bool poisoned;              /* a stream failed: nothing passes any more */
+        bool own_line;              /* relay_message() is writing vigil's own line */
+} masker;
+
+/* Compile the policy's mask rules, make the streams and put the filter at
+ * the head of the pipeline (after relay_setup()). On failure s->error is set. */
+int masking_setup(session *s);
+/* Mask the command line of an event (what the store and --events keep;
+ * the policy judged the real one). On failure the session fails. */
+void masking_argv(session *s, cmd_event *e);
+/* A masked copy of @argv (the session's command, for its record). @return 0 or -errno. */
+int masking_copy_argv(session *s, char *const *argv, strv *ret);
+/* Input from the user: the echo to expect, and the input recording. */
+void masking_input(session *s, const void *buf, size_t n);
+/* The session's output ended: decide what the streams hold, pass it on. */
+void masking_finish(session *s);
+/* Give the store the counts since the last report (and log broken rules). */
+void masking_report(session *s);
+void masking_done(session *s);
+/* Whether argv is a file transfer's server end (scp -t/-f, sftp-server,
+ * rsync --server), directly or as SHELL -c 'LINE'. */
+bool transfer_command(char *const *argv);
+
 /* ---- vigild's hand-over: the control socket and the deadline (control.c) */
 
 #define CONTROL_MAX_CONNS 4u
@@ -259,6 +326,10 @@ struct session {
         int deadline_fd;    /* timerfd (CLOCK_REALTIME), or -1 */
         watch deadline_w;
         bool deadline_warned;
+
+        recorder rec;
+        masker mask;
+        bool killed_by_vigil; /* ended by vigil before the command exited */
 
         char *error; /* the first fatal error, with context */
 };

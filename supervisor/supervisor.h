@@ -66,7 +66,8 @@ typedef struct vigil_session_config {
         int in_fd, out_fd, err_fd; /* the outer streams (usually 0, 1, 2); not closed, and their
                                     * open file descriptions' flags are not changed */
         int events_fd;             /* -1, or where command events go as JSON lines (not closed) */
-        const char *session_id;    /* NULL: a new UUIDv7 */
+        const char *session_id;    /* NULL: a new UUIDv7; else a UUIDv7 in its text form (the
+                                    * store keys sessions by it) */
         unsigned pids_max;         /* 0: VIGIL_SESSION_PIDS_MAX */
         const char *term;          /* TERM for the session, or NULL for none */
 
@@ -82,7 +83,38 @@ typedef struct vigil_session_config {
                                     * user is warned a minute before); already past: no start */
         const char *control_socket; /* NULL, or a path where the supervisor listens (root only)
                                      * for the order to end the session, see below */
+
+        /* Recording and masking (see "Recording" below). */
+        const char *store_dir;  /* the session store (required: every session is recorded) */
+        const char *store_key;  /* the host key that seals sessions; NULL: the store's default */
+        const char *client;     /* "ADDR PORT" of the remote client for the record; NULL: from
+                                 * SSH_CONNECTION in env, else rhost */
+        /* Where the supervisor logs what an administrator must learn of (a
+         * recording that failed, a broken mask rule); NULL: syslog(3), facility
+         * authpriv. @prio is a syslog priority; @msg one line. */
+        void (*log)(void *userdata, int prio, const char *msg);
+        void *log_userdata;
 } vigil_session_config;
+
+/* Recording. The supervisor opens the store in its own process (LMDB: after
+ * the fork that made that process), seals the sessions of supervisors that
+ * died (vigil_store_seal_orphans()), and records the session: its metadata
+ * (account, token identity, host, tty, client, command, terminal size), the
+ * output as the terminal got it after masking, the input when the policy
+ * says `record input=yes` (masked with the same rules), window size changes,
+ * every command event (with the output position at its exec and its exit),
+ * the masking counts, and how it ended. When the store cannot be opened or
+ * written, the policy's `record on_failure=` decides: `kill` (the default)
+ * refuses to start the session (vigil_session_run() fails, nothing runs) or
+ * ends a running one, `continue` lets it go on unrecorded; either way one
+ * line tells the user and the failure is logged.
+ *
+ * Masking: the policy's mask statements are compiled once per session; every
+ * byte of output passes through the masker before it reaches the terminal
+ * or the store. The echo of what the user just typed goes to the terminal at
+ * once (the recording's copy stays masked). In pipe mode binary streams pass
+ * unchanged, and a file-transfer command (scp -t/-f, sftp-server, rsync
+ * --server) is not masked at all (docs/masking.md). */
 
 /* The control socket: a SOCK_SEQPACKET socket the supervisor binds at
  * control_socket (mode 0600, removed when the session ends). A connection

@@ -85,26 +85,6 @@ static vigil_policy *load_policy(const char *path)
         return r < 0 ? NULL : p;
 }
 
-/* Until the store exists (issue 4): the directory must be usable, that is
- * exist as a directory root can write, or be created 0700. */
-static int check_store(const char *dir)
-{
-        struct stat st;
-
-        if (stat(dir, &st) < 0) {
-                if (errno != ENOENT)
-                        return run_error("store '%s': %s", dir, strerror(errno));
-                if (mkdir(dir, 0700) < 0)
-                        return run_error("store '%s': cannot create it: %s", dir, strerror(errno));
-                return 0;
-        }
-        if (!S_ISDIR(st.st_mode))
-                return run_error("store '%s': not a directory", dir);
-        if (access(dir, W_OK | X_OK) < 0)
-                return run_error("store '%s': %s", dir, strerror(errno));
-        return 0;
-}
-
 /* Root with --token-file: the identity component's verification for the
  * account the command will run as (spending a single_use token). */
 static int verify_token(const vigil_globals *g, const char *path, const char *user, vigil_config **ret_cfg,
@@ -147,7 +127,8 @@ int cmd_run(int argc, char **argv, const vigil_globals *g)
         vigil_session_identity sid = { 0 };
         struct passwd *pw;
         vigil_policy *policy;
-        char *self = NULL, *err = NULL;
+        char *self = NULL, *err = NULL, *client = NULL;
+        const char *ssh;
         int mode = -1, c, r, status = EXIT_RUN_FAILED;
 
         opterr = 0;
@@ -236,8 +217,6 @@ int cmd_run(int argc, char **argv, const vigil_globals *g)
                 vigil_config_free(conf);
                 return EXIT_RUN_FAILED;
         }
-        if (check_store(g->store) != 0)
-                goto out;
         if (events) {
                 cfg.events_fd = open(events, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
                 if (cfg.events_fd < 0) {
@@ -251,6 +230,19 @@ int cmd_run(int argc, char **argv, const vigil_globals *g)
         cfg.argv = argv + optind;
         cfg.io = mode >= 0 ? (vigil_io_mode)mode : isatty(STDIN_FILENO) ? VIGIL_IO_PTY : VIGIL_IO_PIPES;
         cfg.term = getenv("TERM");
+        /* the session's record: the store (opened by the supervisor, which
+         * applies the policy's record on_failure= when it cannot be used) */
+        cfg.store_dir = g->store;
+        cfg.store_key = secure_getenv("VIGIL_HOST_KEY");
+        ssh = getenv("SSH_CONNECTION");
+        if (ssh) {
+                /* "ADDR PORT SERVER_ADDR SERVER_PORT": the client's part */
+                const char *sp = strchr(ssh, ' ');
+
+                sp = sp ? strchr(sp + 1, ' ') : NULL;
+                client = strndup(ssh, sp ? (size_t)(sp - ssh) : strlen(ssh));
+                cfg.client = client;
+        }
         fflush(stdout);
         r = vigil_session_run(&cfg, &status, &err);
         if (r < 0) {
@@ -259,6 +251,7 @@ int cmd_run(int argc, char **argv, const vigil_globals *g)
         }
         free(err);
 out:
+        free(client);
         if (cfg.events_fd >= 0)
                 (void)close(cfg.events_fd);
         vigil_policy_free(policy);

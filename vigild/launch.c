@@ -59,6 +59,7 @@ typedef struct plan {
         const vigild_start *st; /* borrowed from the request (S has its own copy of the memory) */
         char **argv, **env;
         char *policy;
+        char *store;
         char *shell;
         int64_t deadline;
         char record[4096], control[4096], events[4096];
@@ -89,6 +90,7 @@ static void plan_done(plan *p)
         strv_free(p->argv);
         strv_free(p->env);
         free(p->policy);
+        free(p->store);
         free(p->shell);
 }
 
@@ -151,8 +153,9 @@ static int plan_build(const vigil_config *cfg, const vigild_start *st, plan *p, 
         }
         p->st = st;
         p->policy = strdup(cfg->policy);
+        p->store = strdup(cfg->store);
         p->shell = strdup(cfg->shell);
-        if (!p->policy || !p->shell)
+        if (!p->policy || !p->store || !p->shell)
                 return -ENOMEM;
 
         /* What runs: a login gets the real shell (vigil.conf `shell`), as a
@@ -389,6 +392,10 @@ _noreturn_ static void supervisor_main(const plan *p, int ready, int end_w, cons
         sc.env = p->env;
         sc.deadline = p->deadline;
         sc.control_socket = p->control;
+        /* recorded in vigil.conf's store, sealed with the host key (the
+         * variable is for tests and unusual layouts, as for the vigil CLI) */
+        sc.store_dir = p->store;
+        sc.store_key = secure_getenv("VIGIL_HOST_KEY");
         r = vigil_session_run(&sc, &status, &err);
         if (r < 0) {
                 tell_user(p, fds, err ? err : vigil_strerror(r));
