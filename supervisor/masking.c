@@ -9,9 +9,11 @@
  * hold it (a digit could begin a card number). In PTY mode every channel
  * shares one stream (one terminal, vigil's own lines included); in pipe
  * mode stdout and stderr each have their own, which pass binary data
- * unchanged (VIGIL_MASK_SNIFF_BINARY), or everything for a file transfer
- * (VIGIL_MASK_PASSTHROUGH). The input, when recorded, has a stream of its
- * own and never a terminal copy.
+ * unchanged (VIGIL_MASK_SNIFF_BINARY). For a file transfer (scp -t/-f,
+ * sftp-server, rsync --server) the terminal copy is the bytes as they are
+ * (rewriting a transferred text file would corrupt it) and only the
+ * recording's copy goes through the stream. The input, when recorded, has a
+ * stream of its own and never a terminal copy.
  *
  * Fail closed: a stream that runs out of memory is poisoned; the session
  * ends and no byte of it passes unmasked. */
@@ -142,6 +144,18 @@ static int filter_write(session *s, relay_stage *st, unsigned ch, const void *bu
                 (void)record_output(s, buf, n);
                 return st->next->write(s, st->next, ch, buf, n);
         }
+        if (m->transfer) {
+                /* the transfer unchanged; the recording masked */
+                r = vigil_mask_stream_feed(ms, buf, n, &m->rec, NULL);
+                if (m->rec.len > 0)
+                        (void)record_output(s, m->rec.data, m->rec.len);
+                m->rec.len = 0;
+                if (r < 0) {
+                        mask_failed(s, r);
+                        return 0;
+                }
+                return st->next->write(s, st->next, ch, buf, n);
+        }
         r = vigil_mask_stream_feed(ms, buf, n, &m->rec, &m->term);
         if (r < 0) {
                 /* what the failed call appended is masked and may go on */
@@ -171,8 +185,10 @@ int masking_setup(session *s)
                         s->error = NULL;
                 return r;
         }
-        if (s->io.mode == VIGIL_IO_PIPES)
-                flags = transfer_command(c->argv) ? VIGIL_MASK_PASSTHROUGH : VIGIL_MASK_SNIFF_BINARY;
+        if (s->io.mode == VIGIL_IO_PIPES) {
+                flags = VIGIL_MASK_SNIFF_BINARY;
+                m->transfer = transfer_command(c->argv);
+        }
         for (unsigned i = 0; i < (s->io.mode == VIGIL_IO_PTY ? 1u : 2u); i++) {
                 r = vigil_mask_stream_new(m->set, flags, &m->out[i]);
                 if (r < 0)
@@ -303,7 +319,7 @@ void masking_finish(session *s)
         for (unsigned i = 0; i < 2; i++) {
                 if (!m->out[i])
                         continue;
-                r = vigil_mask_stream_flush(m->out[i], &m->rec, &m->term);
+                r = vigil_mask_stream_flush(m->out[i], &m->rec, m->transfer ? NULL : &m->term);
                 (void)pass_on(s, &m->filter, i == 1 ? CH_ERR : CH_OUT);
                 if (r < 0) {
                         mask_failed(s, r);

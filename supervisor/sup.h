@@ -229,6 +229,8 @@ typedef struct masker {
         vigil_mask_buf rec, term, rec_in;
         uint64_t *reported;         /* per rule: count already given to the store */
         uint64_t errors_logged;
+        bool transfer;              /* pipe mode, a file transfer: the terminal gets the bytes as
+                                     * they are, the streams make the recording's copy only */
         bool poisoned;              /* a stream failed: nothing passes any more */
         bool own_line;              /* relay_message() is writing vigil's own line */
 } masker;
