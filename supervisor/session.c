@@ -478,6 +478,8 @@ int vigil_session_run(const vigil_session_config *cfg, int *ret_status, char **r
         sigset_t mask, old_mask;
         int r;
 
+        for (unsigned i = 0; i < CONTROL_MAX_CONNS; i++)
+                s.conns[i].fd = -1;
         s.io.tty_fd = s.io.leader = s.io.in_fd = -1;
         s.io.out[0].fd = s.io.out[1].fd = s.io.to_child.fd = -1;
         s.io.from_child[0] = s.io.from_child[1] = -1;
