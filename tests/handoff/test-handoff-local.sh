@@ -245,7 +245,7 @@ step "(i) vigil run --token-file"
 "$tmp/bin/vigil" --config "$tmp/main.conf" run --token-file "$tmp/good" --user "$user" --no-pty -- \
     stat -c %n /etc/hostname >"$tmp/i1.out" 2>"$tmp/i1.err" || fail "(i) root with a token: $(cat "$tmp/i1.err")"
 pv_has "$tmp/i1.out" "/etc/hostname"
-"$tmp/bin/vigil" --config "$tmp/main.conf" run --user "$user" --no-pty -- stat -c %n /etc/hostname \
+"$tmp/bin/vigil" --policy "$tmp/policy" run --user "$user" --no-pty -- stat -c %n /etc/hostname \
     >"$tmp/i2.out" 2>"$tmp/i2.err"
 [ $? -eq 126 ] || fail "(i) without the token the local groups should not allow stat"
 "$tmp/bin/vigil" --config "$tmp/main.conf" run --token-file "$tmp/ci" --user "$user" --no-pty -- true \
