@@ -72,17 +72,3 @@ helper() {
     cp "$HELPERS/$1" "$TMPD/$1" && chmod 755 "$TMPD/$1" || fail "copy helper $1"
     echo "$TMPD/$1"
 }
-
-# session_pids USER: "CURRENT MAX" of the pids cgroup of USER's running session
-session_pids() {
-    for d in /sys/fs/cgroup/vigil/*/ /sys/fs/cgroup/unified/vigil/*/ /sys/fs/cgroup/pids/vigil/*/; do
-        [ -f "$d/pids.current" ] || continue
-        for p in $(head -n 5 "$d/cgroup.procs" 2>/dev/null); do
-            if [ "$(stat -c %U "/proc/$p" 2>/dev/null)" = "$1" ]; then
-                echo "$(cat "$d/pids.current") $(cat "$d/pids.max")"
-                return 0
-            fi
-        done
-    done
-    echo "0 0"
-}
