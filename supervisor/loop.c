@@ -30,22 +30,28 @@ void loop_del(session *s, watch *w)
                 return;
         (void)epoll_ctl(s->epfd, EPOLL_CTL_DEL, w->fd, NULL);
         w->added = false;
+        /* The watch may be freed right after: drop it from the batch being
+         * dispatched, so that no event is delivered to freed memory. */
+        for (int i = s->batch_next; i < s->batch_n; i++)
+                if (s->batch[i].data.ptr == w)
+                        s->batch[i].data.ptr = NULL;
 }
 
 int loop_once(session *s, int timeout_ms)
 {
-        struct epoll_event evs[64];
         int n;
 
-        n = epoll_wait(s->epfd, evs, (int)ELEMENTSOF(evs), timeout_ms);
+        n = epoll_wait(s->epfd, s->batch, (int)ELEMENTSOF(s->batch), timeout_ms);
         if (n < 0)
                 return errno == EINTR ? 0 : negative_errno();
-        /* A handler may remove other watches: each is checked before it runs. */
-        for (int i = 0; i < n; i++) {
-                watch *w = evs[i].data.ptr;
+        s->batch_n = n;
+        for (s->batch_next = 0; s->batch_next < s->batch_n;) {
+                struct epoll_event ev = s->batch[s->batch_next++];
+                watch *w = ev.data.ptr;
 
-                if (w->added)
-                        w->fn(s, w, evs[i].events);
+                if (w && w->added)
+                        w->fn(s, w, ev.events);
         }
+        s->batch_n = s->batch_next = 0;
         return 0;
 }

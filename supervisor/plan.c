@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "macro.h"
@@ -104,6 +105,37 @@ static int script_argv(const char *interp, const char *arg, const char *name, co
         return 0;
 }
 
+/* Whether the process may execute @f, as the kernel checks it before it
+ * looks at the file's format: a noexec mount, then the mode bits for the
+ * filesystem uid and groups (root needs one x bit). 1 yes, 0 no, -1 when
+ * it cannot be told from the mode (an ACL, too many groups): the kernel
+ * then decides. */
+static int may_exec(const tracee_status *st, const exec_file *f)
+{
+        mode_t m = f->st.st_mode;
+        struct statvfs vfs;
+        char path[64];
+        bool member;
+
+        if (fstatvfs(f->fd, &vfs) == 0 && (vfs.f_flag & ST_NOEXEC))
+                return 0;
+        (void)snprintf(path, sizeof(path), "/proc/self/fd/%d", f->fd);
+        if (getxattr(path, "system.posix_acl_access", NULL, 0) > 0)
+                return -1;
+        if (st->fsuid == 0)
+                return (m & (S_IXUSR | S_IXGRP | S_IXOTH)) ? 1 : 0;
+        if (st->fsuid == f->st.st_uid)
+                return (m & S_IXUSR) ? 1 : 0;
+        member = st->fsgid == f->st.st_gid;
+        for (size_t i = 0; i < st->n_groups && !member; i++)
+                member = st->groups[i] == f->st.st_gid;
+        if (member)
+                return (m & S_IXGRP) ? 1 : 0;
+        if (st->groups_overflow)
+                return -1;
+        return (m & S_IXOTH) ? 1 : 0;
+}
+
 static bool is_elf(const char *buf, size_t len)
 {
         return len >= 4 && memcmp(buf, "\177ELF", 4) == 0;
@@ -128,7 +160,7 @@ static int plan_chain(const plan_env *env, const exec_ctx *ctx, const exec_input
 {
         exec_file f = { .fd = -1 };
         _cleanup_free_ char *name = NULL;
-        int r;
+        int r, x;
 
         r = exec_resolve(ctx, in->dirfd, in->path, in->at_flags, &f);
         if (r == -EXDEV)
@@ -136,6 +168,12 @@ static int plan_chain(const plan_env *env, const exec_ctx *ctx, const exec_input
         if (r < 0) {
                 p->error = r;
                 return 0;
+        }
+        x = may_exec(&in->st, &f);
+        if (x == 0) {
+                p->error = -EACCES;
+                r = 0;
+                goto out;
         }
         r = exec_filename(in->dirfd, in->path, &name);
         if (r < 0)
@@ -166,7 +204,7 @@ static int plan_chain(const plan_env *env, const exec_ctx *ctx, const exec_input
                 if (r < 0)
                         goto out;
                 if (r == 0) {
-                        if (!is_elf(hdr, len) && !env->binfmt_misc) {
+                        if (!is_elf(hdr, len) && !env->binfmt_misc && x == 1) {
                                 /* no format takes it: the shell runs it itself */
                                 p->error = -ENOEXEC;
                                 r = 0;
@@ -186,6 +224,13 @@ static int plan_chain(const plan_env *env, const exec_ctx *ctx, const exec_input
                 }
                 if (r < 0) {
                         p->error = r;
+                        r = 0;
+                        goto out;
+                }
+                x = may_exec(&in->st, &nf);
+                if (x == 0) {
+                        exec_file_done(&nf);
+                        p->error = -EACCES;
                         r = 0;
                         goto out;
                 }

@@ -33,6 +33,7 @@
 
 static void outq_writable(session *s, watch *w, uint32_t events);
 static void make_raw(session *s);
+static void close_child_input(session *s);
 
 static outq *outq_of(watch *w)
 {
@@ -139,6 +140,8 @@ static void outq_writable(session *s, watch *w, uint32_t events)
         if (q == &s->io.to_child) {
                 if (q->len < QUEUE_LOW && s->io.in_w.added && !s->io.in_eof)
                         (void)loop_mod(s, &s->io.in_w, EPOLLIN);
+                if (s->io.in_eof)
+                        close_child_input(s);
                 return;
         }
         if (r < 0)
@@ -146,6 +149,20 @@ static void outq_writable(session *s, watch *w, uint32_t events)
         if (s->io.read_paused && !any_queue_high(s) && s->io.out[CH_OUT].len < QUEUE_LOW &&
             s->io.out[CH_ERR].len < QUEUE_LOW)
                 relay_pause_reading(s, false);
+}
+
+/* After the outer input ended and everything was passed on: EOF for the
+ * command (pipes; a pty gets an EOF character instead). */
+static void close_child_input(session *s)
+{
+        outq *q = &s->io.to_child;
+
+        if (s->io.mode != VIGIL_IO_PIPES || q->fd < 0 || (q->len > 0 && !q->dead))
+                return;
+        loop_del(s, &q->w);
+        q->armed = false;
+        (void)close(q->fd);
+        q->fd = -1;
 }
 
 static int sink_write(session *s, relay_stage *st, unsigned ch, const void *buf, size_t n)
@@ -268,13 +285,9 @@ static void input_readable(session *s, watch *w, uint32_t events)
         if (n <= 0) {
                 io->in_eof = true;
                 loop_del(s, &io->in_w);
-                if (io->mode == VIGIL_IO_PIPES) {
-                        if (io->to_child.len == 0 && io->to_child.fd >= 0) {
-                                loop_del(s, &io->to_child.w);
-                                (void)close(io->to_child.fd);
-                                io->to_child.fd = -1;
-                        }
-                } else if (io->in_tty) {
+                if (io->mode == VIGIL_IO_PIPES)
+                        close_child_input(s);
+                else if (io->in_tty) {
                         /* the user's terminal is gone */
                         if (s->child > 0 && !s->child_exited)
                                 (void)kill(-s->child, SIGHUP);
@@ -290,6 +303,7 @@ static void input_readable(session *s, watch *w, uint32_t events)
         /* the echo to expect, and the input recording */
         masking_input(s, buf, (size_t)n);
         if (outq_push(s, &io->to_child, buf, (size_t)n) < 0) {
+                /* the command closed its input: discard the rest */
                 io->to_child.dead = true;
                 return;
         }

@@ -35,6 +35,8 @@
 /* How long the end of a session may take: killing what is left, reading the
  * last output, writing it out. */
 #define END_GRACE_NS (5ull * 1000000000ull)
+/* After SIGTERM or SIGHUP, how long the command has to end by itself. */
+#define TERM_GRACE_NS (2ull * 1000000000ull)
 /* Without a pids controller: how often the supervisor counts the session's tasks. */
 #define COUNT_INTERVAL_MS 100
 
@@ -133,9 +135,19 @@ static void signal_readable(session *s, watch *w, uint32_t events)
                         break;
                 case SIGINT:
                 case SIGQUIT:
+                        forward_signal(s, (int)si.ssi_signo);
+                        break;
                 case SIGTERM:
                 case SIGHUP:
+                        /* the command gets it first (a shell saves its
+                         * history on SIGHUP); one that ignores it (an
+                         * interactive shell ignores SIGTERM) is ended after a grace */
                         forward_signal(s, (int)si.ssi_signo);
+                        forward_signal(s, SIGCONT);
+                        if (!s->term_deadline_ns) {
+                                s->term_deadline_ns = now_monotonic_ns() + TERM_GRACE_NS;
+                                arm_timer(s, 100);
+                        }
                         break;
                 case SIGTSTP:
                         stop_self(s);
@@ -160,6 +172,8 @@ static void timer_readable(session *s, watch *w, uint32_t events)
         (void)events;
         if (read(s->timerfd, &ticks, sizeof(ticks)) < 0 && errno == EAGAIN)
                 return;
+        if (!s->ending && s->term_deadline_ns && now_monotonic_ns() > s->term_deadline_ns)
+                session_end(s, "terminated");
         if (s->ending || s->cg.bounded)
                 return;
         /* no pids controller on this host: the supervisor counts */
@@ -491,6 +505,8 @@ int vigil_session_run(const vigil_session_config *cfg, int *ret_status, char **r
         sigset_t mask, old_mask;
         int r;
 
+        for (unsigned i = 0; i < CONTROL_MAX_CONNS; i++)
+                s.conns[i].fd = -1;
         s.io.tty_fd = s.io.leader = s.io.in_fd = -1;
         s.io.out[0].fd = s.io.out[1].fd = s.io.to_child.fd = -1;
         s.io.from_child[0] = s.io.from_child[1] = -1;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <linux/filter.h>
+#include <sys/epoll.h>
 #include <linux/seccomp.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -282,6 +283,8 @@ struct session {
         plan_env penv;
 
         int epfd;
+        struct epoll_event batch[64]; /* the events being dispatched (loop.c) */
+        int batch_n, batch_next;
         int sigfd;
         watch sig_w;
         int listener;
@@ -300,6 +303,7 @@ struct session {
         int child_status;
         bool ending;
         uint64_t end_deadline_ns;
+        uint64_t term_deadline_ns; /* SIGTERM/SIGHUP received: end by then */
 
         pid_t watchdog;
         int watchdog_fd;

@@ -247,7 +247,7 @@ int tracee_read_status(pid_t tid, tracee_status *ret)
         if (r < 0)
                 return r;
         for (char *line = buf, *end; line && *line; line = end ? end + 1 : NULL) {
-                unsigned long a, b, c;
+                unsigned long a, b, c, d;
 
                 end = strchr(line, '\n');
                 if (end)
@@ -258,20 +258,37 @@ int tracee_read_status(pid_t tid, tracee_status *ret)
                 } else if (sscanf(line, "PPid:\t%lu", &a) == 1) {
                         st.ppid = (pid_t)a;
                         seen |= 2;
-                } else if (sscanf(line, "Uid:\t%lu\t%lu\t%lu", &a, &b, &c) == 3) {
+                } else if (sscanf(line, "Uid:\t%lu\t%lu\t%lu\t%lu", &a, &b, &c, &d) == 4) {
                         st.ruid = (uid_t)a;
                         st.euid = (uid_t)b;
+                        st.fsuid = (uid_t)d;
                         seen |= 4;
-                } else if (sscanf(line, "Gid:\t%lu\t%lu\t%lu", &a, &b, &c) == 3) {
+                } else if (sscanf(line, "Gid:\t%lu\t%lu\t%lu\t%lu", &a, &b, &c, &d) == 4) {
                         st.rgid = (gid_t)a;
                         st.egid = (gid_t)b;
+                        st.fsgid = (gid_t)d;
                         seen |= 8;
+                } else if (strncmp(line, "Groups:", 7) == 0) {
+                        char *p = line + 7, *e;
+
+                        for (;;) {
+                                unsigned long g = strtoul(p, &e, 10);
+
+                                if (e == p)
+                                        break;
+                                if (st.n_groups < TRACEE_MAX_GROUPS)
+                                        st.groups[st.n_groups++] = (gid_t)g;
+                                else
+                                        st.groups_overflow = true;
+                                p = e;
+                        }
+                        seen |= 32;
                 } else if (sscanf(line, "NoNewPrivs:\t%lu", &a) == 1) {
                         st.no_new_privs = a != 0;
                         seen |= 16;
                 }
         }
-        if (seen != 31)
+        if (seen != 63)
                 return VIGIL_E_PARSE;
         *ret = st;
         return 0;

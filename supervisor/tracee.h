@@ -50,10 +50,15 @@ int tracee_read_string(pid_t pid, uint64_t addr, size_t max, char **ret);
  */
 int tracee_read_argv(pid_t pid, uint64_t addr, size_t max_args, size_t max_bytes, strv *ret);
 
+#define TRACEE_MAX_GROUPS 64u
+
 typedef struct tracee_status {
         pid_t tgid, ppid;
-        uid_t ruid, euid;
-        gid_t rgid, egid;
+        uid_t ruid, euid, fsuid;
+        gid_t rgid, egid, fsgid;
+        gid_t groups[TRACEE_MAX_GROUPS];
+        size_t n_groups;
+        bool groups_overflow; /* more than TRACEE_MAX_GROUPS: groups[] is incomplete */
         bool no_new_privs;
 } tracee_status;
 

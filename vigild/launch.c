@@ -37,6 +37,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -315,6 +316,8 @@ _noreturn_ static void supervisor_main(const plan *p, int ready, int end_w, cons
                 say(ready, "error setsid: %s", strerror(errno));
                 _exit(0);
         }
+        /* in ps: a session's supervisor, not vigild */
+        (void)prctl(PR_SET_NAME, "vigil-session");
         /* A login's terminal becomes the supervisor's controlling terminal,
          * taken from vigil-shell's session (which only waits): the
          * supervisor is then its foreground, so the window size changes

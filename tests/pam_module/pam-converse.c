@@ -187,7 +187,7 @@ static const char *pam_name(int r)
                 N(PAM_AUTHINFO_UNAVAIL), N(PAM_USER_UNKNOWN), N(PAM_MAXTRIES),
                 N(PAM_NEW_AUTHTOK_REQD), N(PAM_ACCT_EXPIRED), N(PAM_CRED_ERR),
                 N(PAM_CONV_ERR),         N(PAM_IGNORE),       N(PAM_ABORT),
-                N(PAM_MODULE_UNKNOWN),   N(PAM_INCOMPLETE),
+                N(PAM_MODULE_UNKNOWN),   N(PAM_INCOMPLETE),   N(PAM_SESSION_ERR),
 #undef N
         };
         for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)

@@ -167,7 +167,7 @@ static void test_display(void **state)
 {
         const char *a1[] = { "ls", "-la", "/tmp/x_y.z" };
         const char *a2[] = { "echo", "it's", "a b", "" };
-        const char *a3[] = { "printf", "\x1b]0;pwned\x07", "\xc2\x9b" "31m", "ok\xc3\xa9", "\xff" };
+        const char *a3[] = { "printf", "\x1b]0;pwned\x07", "\xc2\x9b\x33\x31m", "ok\xc3\xa9", "\xff" };
         char big[3000];
         char *got = NULL;
 
