@@ -231,8 +231,9 @@ int cmd_run(int argc, char **argv, const vigil_globals *g)
         cfg.io = mode >= 0 ? (vigil_io_mode)mode : isatty(STDIN_FILENO) ? VIGIL_IO_PTY : VIGIL_IO_PIPES;
         cfg.term = getenv("TERM");
         /* the session's record: the store (opened by the supervisor, which
-         * applies the policy's record on_failure= when it cannot be used) */
-        cfg.store_dir = g->store;
+         * applies the policy's record on_failure= when it cannot be used);
+         * with a configuration loaded, its store unless --store says otherwise */
+        cfg.store_dir = conf && !g->store_set ? conf->store : g->store;
         cfg.store_key = secure_getenv("VIGIL_HOST_KEY");
         ssh = getenv("SSH_CONNECTION");
         if (ssh) {

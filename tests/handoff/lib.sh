@@ -3,6 +3,8 @@
 # every account can execute them, logins through the real libpam, and the
 # clean-up of sessions a failed test leaves running.
 . "${VIGIL_SOURCE_ROOT:?}/tests/pam_module/lib.sh"
+# sessions vigild starts are sealed with a key of the test's own
+export VIGIL_HOST_KEY="$tmp/host.key"
 
 VIGILD_PID=
 

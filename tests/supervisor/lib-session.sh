@@ -32,6 +32,8 @@ trap 'exit 1' INT TERM HUP
 useradd -m -d "$TMPD/home" -s /bin/sh "$TU" || fail "useradd $TU"
 mkdir -p "$TMPD/w" && chown "$TU" "$TMPD/w"
 STORE="$TMPD/store"
+# sessions are sealed with a key of the test's own, not the host's
+export VIGIL_HOST_KEY="$TMPD/host.key"
 EV="$TMPD/events.json"
 
 # policy FILE TEXT: write a policy file
