@@ -114,7 +114,9 @@ typedef struct vigil_session_config {
  * or the store. The echo of what the user just typed goes to the terminal at
  * once (the recording's copy stays masked). In pipe mode binary streams pass
  * unchanged, and a file-transfer command (scp -t/-f, sftp-server, rsync
- * --server) is not masked at all (docs/masking.md). */
+ * --server) reaches the terminal unchanged while its recording is masked
+ * (docs/masking.md). Command lines kept in events and in the session's
+ * metadata are masked too. */
 
 /* The control socket: a SOCK_SEQPACKET socket the supervisor binds at
  * control_socket (mode 0600, removed when the session ends). A connection
