@@ -185,17 +185,22 @@ int masking_setup(session *s)
                         s->error = NULL;
                 return r;
         }
+        /* Pipe mode: binary output must reach the terminal unchanged. A
+         * transfer's terminal copy is never masked; its streams make the
+         * recording's copy only, and mask all of it (a NUL in the protocol
+         * must not let the next file's text into the recording). */
         if (s->io.mode == VIGIL_IO_PIPES) {
-                flags = VIGIL_MASK_SNIFF_BINARY;
                 m->transfer = transfer_command(c->argv);
+                flags = m->transfer ? 0 : VIGIL_MASK_SNIFF_BINARY;
         }
         for (unsigned i = 0; i < (s->io.mode == VIGIL_IO_PTY ? 1u : 2u); i++) {
                 r = vigil_mask_stream_new(m->set, flags, &m->out[i]);
                 if (r < 0)
                         goto fail;
         }
+        /* the input's copy is only ever recorded: all of it masked */
         if (vigil_policy_record(c->policy)->input) {
-                r = vigil_mask_stream_new(m->set, flags, &m->in);
+                r = vigil_mask_stream_new(m->set, 0, &m->in);
                 if (r < 0)
                         goto fail;
         }

@@ -3,9 +3,11 @@
  * The store is opened in the supervisor's own process, after the watchdog
  * is forked and before the session's first process is: that process never
  * touches it (it execs the command), so LMDB's rule (use an environment
- * only in the process that opened it) holds. Every call here is one short
- * store call; the store batches and commits when its batch is full or when
- * the loop calls record_flush() after record_timeout_ms().
+ * only in the process that opened it) holds. The first record is written
+ * here, at once (a store that does not work stops the session before it
+ * starts); from then on every store call is made by the recording's thread
+ * (record-worker.c), which the functions here feed, with the time each
+ * thing happened. The thread also makes the commits when they are due.
  *
  * A store error is never ignored: the policy's `record on_failure=` decides.
  * kill (the default): the session ends (exit 125), with one line on the
@@ -24,6 +26,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "record-worker.h"
 #include "sup.h"
 #include "util.h"
 #include "vigil-error.h"
@@ -73,43 +76,77 @@ static char *client_address(const vigil_session_config *c)
         return c->rhost ? strdup(c->rhost) : NULL;
 }
 
-/* The store failed: apply on_failure, once. */
-static void record_failed(session *s, int r, const char *what)
+/* The store failed: apply on_failure, once. @detail says what and why. */
+static void record_failed(session *s, const char *detail)
 {
         recorder *rc = &s->rec;
-        const char *detail = rc->st ? vigil_store_errmsg(rc->st) : "";
 
         if (rc->off || rc->failing)
                 return;
         rc->failing = true;
-        if (!detail || !*detail)
-                detail = vigil_strerror(r);
+        /* the thread is idle after an error: stop it, and keep the store as
+         * it is (what was committed stays, unsealed) */
+        rc->q = recq_free(rc->q);
+        loop_del(s, &rc->efd_w);
+        rc->off = true;
         if (kill_on_failure(s)) {
-                supervisor_log(s, LOG_ERR, "recording failed (%s: %s); the session is ended (record on_failure=kill)",
-                               what, detail);
-                /* the line goes through the pipeline like any other: stop
-                 * recording first so that it does not fail again */
-                rc->off = true;
-                if (!s->error && asprintf(&s->error, "recording: %s: %s", what, detail) < 0)
+                supervisor_log(s, LOG_ERR, "recording failed (%s); the session is ended (record on_failure=kill)",
+                               detail);
+                if (!s->error && asprintf(&s->error, "recording: %s", detail) < 0)
                         s->error = NULL;
                 relay_message(s, "vigil: recording failed (%s); ending the session", detail);
                 session_end(s, "recording");
         } else {
                 supervisor_log(s, LOG_WARNING,
-                               "recording failed (%s: %s); the session goes on unrecorded (record on_failure=continue)",
-                               what, detail);
-                rc->off = true;
+                               "recording failed (%s); the session goes on unrecorded (record on_failure=continue)",
+                               detail);
                 relay_message(s, "vigil: recording failed (%s); this session goes on unrecorded", detail);
         }
         /* Dropped, not ended: the store keeps it unsealed, and it is sealed
          * as truncated once this process is gone. */
         rc->rs = vigil_session_free(rc->rs);
         rc->failing = false;
+        /* the backlog is gone with it */
+        relay_resume(s);
+}
+
+/* A queueing call failed: the thread's error, or memory. */
+static void queue_failed(session *s, int r, const char *what)
+{
+        const char *msg = NULL;
+        char buf[600];
+
+        if (r == -ENOMEM || !s->rec.q || recq_poll(s->rec.q, &msg) >= 0 || !msg) {
+                (void)snprintf(buf, sizeof(buf), "%s: %s", what, vigil_strerror(r));
+                msg = buf;
+        }
+        record_failed(s, msg);
+}
+
+/* The thread's eventfd: its backlog drained, or it failed. */
+static void worker_wakeup(session *s, watch *w, uint32_t events)
+{
+        const char *msg = NULL;
+        int r;
+
+        (void)w;
+        (void)events;
+        r = recq_poll(s->rec.q, &msg);
+        if (r < 0) {
+                record_failed(s, msg ? msg : vigil_strerror(r));
+                return;
+        }
+        relay_resume(s);
 }
 
 static bool recording(const session *s)
 {
-        return s->rec.rs && !s->rec.off;
+        return s->rec.q && !s->rec.off;
+}
+
+bool record_backlogged(const session *s)
+{
+        return recording(s) && recq_backlogged(s->rec.q);
 }
 
 int record_open(session *s)
@@ -128,7 +165,7 @@ int record_open(session *s)
         struct winsize ws = { 0 };
         strv argv = { 0 };
         vigil_session_meta meta;
-        int r, n;
+        int r, n, efd;
 
         rc->cols = rc->rows = 0;
         if (!c->store_dir || !*c->store_dir) {
@@ -198,6 +235,16 @@ int record_open(session *s)
         }
         rc->cols = ws.ws_col;
         rc->rows = ws.ws_row;
+        r = recq_new(rc->st, rc->rs, &rc->q, &efd);
+        if (r >= 0)
+                r = loop_add(s, &rc->efd_w, efd, worker_wakeup, EPOLLIN);
+        if (r < 0) {
+                (void)snprintf(why, sizeof(why), "recording thread: %s", vigil_strerror(r));
+                msg = why;
+                rc->q = recq_free(rc->q);
+                rc->rs = vigil_session_free(rc->rs);
+                goto fail_open;
+        }
         return 0;
 
 fail_open:
@@ -216,16 +263,32 @@ fail_open:
         return 0;
 }
 
+void record_start(session *s)
+{
+        int r;
+
+        if (!recording(s))
+                return;
+        r = recq_start(s->rec.q);
+        if (r < 0)
+                queue_failed(s, r, "recording thread");
+}
+
 int record_output(session *s, const void *buf, size_t n)
 {
         int r;
 
         if (!recording(s) || n == 0)
                 return 0;
-        r = vigil_session_output(s->rec.rs, 0, buf, n);
-        if (r < 0)
-                record_failed(s, r, "output");
-        return r;
+        r = recq_output(s->rec.q, now_realtime_us(), buf, n);
+        if (r < 0) {
+                queue_failed(s, r, "output");
+                return r;
+        }
+        /* the store is behind: let the session wait, not the memory grow */
+        if (recq_backlogged(s->rec.q))
+                relay_pause_reading(s, true);
+        return 0;
 }
 
 void record_input(session *s, const void *buf, size_t n)
@@ -234,9 +297,9 @@ void record_input(session *s, const void *buf, size_t n)
 
         if (!recording(s) || n == 0)
                 return;
-        r = vigil_session_input(s->rec.rs, 0, buf, n);
+        r = recq_input(s->rec.q, now_realtime_us(), buf, n);
         if (r < 0)
-                record_failed(s, r, "input");
+                queue_failed(s, r, "input");
 }
 
 void record_resize(session *s, unsigned cols, unsigned rows)
@@ -247,9 +310,9 @@ void record_resize(session *s, unsigned cols, unsigned rows)
                 return;
         s->rec.cols = cols;
         s->rec.rows = rows;
-        r = vigil_session_resize(s->rec.rs, 0, (uint16_t)cols, (uint16_t)rows);
+        r = recq_resize(s->rec.q, now_realtime_us(), cols, rows);
         if (r < 0)
-                record_failed(s, r, "resize");
+                queue_failed(s, r, "resize");
 }
 
 static vigil_decision_kind decision_of(cmd_decision d)
@@ -286,11 +349,12 @@ void record_command(session *s, cmd_event *e)
                 .decision = decision_of(e->decision),
                 .rule = e->rule ? e->rule : "default",
         };
-        r = vigil_session_command(s->rec.rs, &ci, &e->store_no);
+        r = recq_command(s->rec.q, &ci, s->rec.next_no);
         if (r < 0) {
-                record_failed(s, r, "command");
+                queue_failed(s, r, "command");
                 return;
         }
+        e->store_no = s->rec.next_no++;
         e->stored = true;
 }
 
@@ -301,12 +365,10 @@ void record_command_exit(session *s, cmd_event *e)
         /* a denied command never ran; an exit nobody saw is left open */
         if (!recording(s) || !e->stored || !e->exec_mono_ns || !e->exited)
                 return;
-        r = vigil_session_command_exit(s->rec.rs, e->store_no, 0, e->wait_status,
-                                       e->decision == CMD_KILLED ? (int)VIGIL_DEC_KILLED : -1);
-        if (r == -ENOENT)
-                return; /* recorded as denied: nothing to end */
+        r = recq_command_exit(s->rec.q, e->store_no, now_realtime_us(), e->wait_status,
+                              e->decision == CMD_KILLED ? (int)VIGIL_DEC_KILLED : -1);
         if (r < 0)
-                record_failed(s, r, "command exit");
+                queue_failed(s, r, "command exit");
 }
 
 void record_masked(session *s, const char *name, uint64_t n)
@@ -315,33 +377,21 @@ void record_masked(session *s, const char *name, uint64_t n)
 
         if (!recording(s) || n == 0)
                 return;
-        r = vigil_session_masked(s->rec.rs, name, n);
+        r = recq_masked(s->rec.q, name, n);
         if (r < 0)
-                record_failed(s, r, "masking counts");
+                queue_failed(s, r, "masking counts");
 }
 
-int record_timeout_ms(const session *s)
+void record_tick(session *s)
 {
-        return recording(s) ? vigil_session_flush_timeout_ms(s->rec.rs) : -1;
-}
-
-void record_flush(session *s, bool force)
-{
-        int r;
-
-        if (!recording(s))
-                return;
-        masking_report(s);
-        if (!recording(s))
-                return;
-        r = vigil_session_flush(s->rec.rs, force);
-        if (r < 0)
-                record_failed(s, r, "commit");
+        if (recording(s))
+                masking_report(s);
 }
 
 void record_close(session *s)
 {
         recorder *rc = &s->rec;
+        const char *msg = NULL;
         vigil_end_how how;
         int r, status;
 
@@ -350,15 +400,17 @@ void record_close(session *s)
                 if (recording(s)) {
                         status = s->child_exited ? s->child_status : -1;
                         how = s->child_exited && !s->killed_by_vigil ? VIGIL_END_EXIT : VIGIL_END_KILLED;
-                        r = vigil_session_end(rc->rs, 0, status, how);
+                        r = recq_finish(rc->q, now_realtime_us(), status, how, &msg);
                         if (r < 0)
                                 /* the session is over: on_failure has nothing left to
                                  * decide, but the administrator must learn of it */
-                                supervisor_log(s, LOG_ERR, "recording the end of the session failed: %s; it stays "
+                                supervisor_log(s, LOG_ERR, "recording the session failed at its end (%s); it stays "
                                                "unsealed until sealed as truncated",
-                                               vigil_store_errmsg(rc->st));
+                                               msg ? msg : vigil_strerror(r));
                 }
         }
+        rc->q = recq_free(rc->q);
+        loop_del(s, &rc->efd_w);
         rc->rs = vigil_session_free(rc->rs);
         rc->st = vigil_store_close(rc->st);
 }

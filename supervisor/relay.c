@@ -146,8 +146,13 @@ static void outq_writable(session *s, watch *w, uint32_t events)
         }
         if (r < 0)
                 outer_gone(s, q == &s->io.out[CH_ERR] ? CH_ERR : CH_OUT);
+        relay_resume(s);
+}
+
+void relay_resume(session *s)
+{
         if (s->io.read_paused && !any_queue_high(s) && s->io.out[CH_OUT].len < QUEUE_LOW &&
-            s->io.out[CH_ERR].len < QUEUE_LOW)
+            s->io.out[CH_ERR].len < QUEUE_LOW && !record_backlogged(s))
                 relay_pause_reading(s, false);
 }
 

@@ -434,6 +434,8 @@ static int session_setup(session *s)
         r = start_child(s);
         if (r < 0)
                 return r;
+        /* the last fork is behind: the recording's thread may start */
+        record_start(s);
         /* a pidfd per running command */
         if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
                 s->nofile_saved = rl;
@@ -534,16 +536,12 @@ int vigil_session_run(const vigil_session_config *cfg, int *ret_status, char **r
         }
 
         while (!end_done(&s)) {
-                int timeout = record_timeout_ms(&s);
-
-                if (relay_pump(&s))
-                        timeout = 0;
-                r = loop_once(&s, timeout);
+                r = loop_once(&s, relay_pump(&s) ? 0 : -1);
                 if (r < 0) {
                         session_fail(&s, r, "event loop");
                         break;
                 }
-                record_flush(&s, false);
+                record_tick(&s);
         }
         /* what the masker still holds, the last output, then the terminal as it was */
         masking_finish(&s);

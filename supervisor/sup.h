@@ -127,6 +127,9 @@ int pipes_child_setup(session *s);
 int pipes_start(session *s);
 void relay_session_readable(session *s, watch *w, uint32_t events);
 void relay_pause_reading(session *s, bool pause);
+/* Read the session again if nothing holds it back any more (the outer
+ * terminal's queues, the recording's backlog). */
+void relay_resume(session *s);
 
 /* ---- tracing (notify.c, tracer.c, verify.c) -------------------------- */
 
@@ -193,11 +196,16 @@ void session_event_end(session *s, cmd_event *e);
 
 /* ---- recording (record.c) and masking (masking.c) ---------------------- */
 
+typedef struct recq recq;
+
 typedef struct recorder {
         vigil_store *st;
-        vigil_session *rs;  /* NULL when not recording */
-        bool off;           /* not recording (any more): failed, on_failure decided */
-        bool failing;       /* on_failure is being applied (its line passes the pipeline) */
+        vigil_session *rs;   /* the store's session; the thread's while it runs */
+        recq *q;             /* what the thread is to record (record-worker.h) */
+        watch efd_w;         /* the thread's eventfd: backlog drained, or an error */
+        uint32_t next_no;    /* the number the store gives the next command */
+        bool off;            /* not recording (any more): failed, on_failure decided */
+        bool failing;        /* on_failure is being applied (its line passes the pipeline) */
         unsigned cols, rows; /* the last size recorded */
 } recorder;
 
@@ -206,17 +214,22 @@ typedef struct recorder {
  * with on_failure=kill: s->error is set and the error returned (the session
  * must not start); with continue: 0, the session runs unrecorded. */
 int record_open(session *s);
-/* The calls below apply on_failure themselves; they do nothing once off. */
+/* Start the recording's thread (after the last fork: the session's process). */
+void record_start(session *s);
+/* The calls below queue for the thread, with the current time, and apply
+ * on_failure themselves; they do nothing once off. */
 int record_output(session *s, const void *buf, size_t n);
 void record_input(session *s, const void *buf, size_t n);
 void record_resize(session *s, unsigned cols, unsigned rows);
 void record_command(session *s, cmd_event *e);      /* at exec (or denial) */
 void record_command_exit(session *s, cmd_event *e); /* at exit */
 void record_masked(session *s, const char *name, uint64_t n);
-/* ms until record_flush() has work (-1: none); the loop's timeout */
-int record_timeout_ms(const session *s);
-void record_flush(session *s, bool force);
-/* End and seal the record (how: exit, or killed when vigil ended it), close the store. */
+/* Each turn of the loop: the masking counts, when they changed. */
+void record_tick(session *s);
+/* Whether the store is behind (the relay then stops reading the session). */
+bool record_backlogged(const session *s);
+/* End and seal the record (how: exit, or killed when vigil ended it), stop
+ * the thread, close the store. */
 void record_close(session *s);
 /* One line to the administrator's log (cfg->log, or syslog authpriv). */
 void supervisor_log(session *s, int prio, const char *fmt, ...) _printf_(3, 4);

@@ -107,8 +107,18 @@ printf '\0\0\0\0' | vrun "$P" -- scp -f "$WORK/s/t.txt" >"$WORK/o8" 2>&1
 grep -qF "pay 4111 1111 1111 1111 now" "$WORK/o8" || fail "scp -f: the transfer was changed: $(cat -A "$WORK/o8")"
 grep -q "^C0644 28 t.txt" "$WORK/o8" || fail "scp -f: no file header: $(cat -A "$WORK/o8")"
 v replay --instant "$(last_id)" >"$WORK/r8"
+v export "$(last_id)" --format json >"$WORK/j8"
 no_secret "$WORK/r8" "4111 1111 1111 1111"
-grep -qF "[MASKED:credit-card]" "$WORK/r8" || fail "scp -f: the recording is not masked: $(cat -A "$WORK/r8")"
+no_secret "$WORK/j8" "4111 1111 1111 1111"
+# masked text, or (the file and scp's NUL in one write) a digest of the masked bytes
+grep -qF "[MASKED:credit-card]" "$WORK/r8" || grep -q "binary output not recorded" "$WORK/r8" ||
+    fail "scp -f: the recording: $(cat -A "$WORK/r8")"
+# two files: the NUL after the first must not let the second into the recording
+cp "$WORK/s/t.txt" "$WORK/s/u.txt"
+printf '\0\0\0\0\0\0\0\0' | vrun "$P" -- scp -f "$WORK/s/t.txt" "$WORK/s/u.txt" >"$WORK/o9" 2>&1
+[ "$(grep -c "pay 4111 1111 1111 1111 now" "$WORK/o9")" -eq 2 ] || fail "scp -f, two files: $(cat -A "$WORK/o9")"
+v export "$(last_id)" --format json >"$WORK/j9"
+no_secret "$WORK/j9" "4111 1111 1111 1111"
 
 v verify >"$WORK/verify" 2>&1 || fail "verify: $(cat "$WORK/verify")"
 ok
