@@ -78,7 +78,9 @@ typedef struct vigil_strv {
         X(policy, PATH, "/etc/vigil/policy.conf", NULL)                                                     \
         X(store, PATH, "/var/lib/vigil", NULL)                                                              \
         X(login_timeout, DURATION, "90s", NULL)                                                             \
-        X(shell, PATH, "/bin/bash", NULL)
+        X(shell, PATH, "/bin/bash", NULL)                                                                   \
+        X(auditors, LIST, NULL, NULL)                                                                       \
+        X(responders, LIST, NULL, NULL)
 
 typedef enum vigil_conf_key {
 #define VIGIL_CONF_KEY_ENUM_(name, type, def, choices) VIGIL_CONF_KEY_##name,

@@ -39,6 +39,8 @@ int pv_args_parse(int argc, const char **argv, pv_args *ret, const char **ret_ba
                         r = path_arg(arg, 7, &a.config, &why);
                 else if (strncmp(arg, "vigild_socket=", 14) == 0)
                         r = path_arg(arg, 14, &a.vigild_socket, &why);
+                else if (strncmp(arg, "vigil_shell=", 12) == 0)
+                        r = path_arg(arg, 12, &a.vigil_shell, &why);
                 else if (strcmp(arg, "sudo") == 0) {
                         if (seen_sudo) {
                                 why = "given twice";
@@ -67,6 +69,8 @@ int pv_args_parse(int argc, const char **argv, pv_args *ret, const char **ret_ba
                 a.config = VIGIL_DEFAULT_CONFIG;
         if (!a.vigild_socket)
                 a.vigild_socket = VIGILD_SOCKET_PATH;
+        if (!a.vigil_shell)
+                a.vigil_shell = VIGIL_SBINDIR "/vigil-shell";
         *ret = a;
         return 0;
 }

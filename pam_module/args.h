@@ -3,6 +3,8 @@
  *
  *   config=PATH         vigil.conf to use (absolute; default VIGIL_DEFAULT_CONFIG)
  *   vigild_socket=PATH  vigild's socket (absolute; default VIGILD_SOCKET_PATH)
+ *   vigil_shell=PATH    the login shell every account must have for a session
+ *                       (absolute; default VIGIL_SBINDIR/vigil-shell)
  *   sudo                escalation stack: the sign-in must carry sudo_group,
  *                       and no login reference is left for a session phase
  *   debug               log each step (LOG_DEBUG)
@@ -21,6 +23,7 @@ typedef enum pv_mode {
 typedef struct pv_args {
         const char *config;        /* borrowed from argv */
         const char *vigild_socket; /* borrowed from argv */
+        const char *vigil_shell;   /* borrowed from argv, or the built-in default */
         pv_mode mode;
         bool debug;
 } pv_args;

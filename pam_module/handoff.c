@@ -164,3 +164,89 @@ int pv_handoff_lookup(const char *socket, const char *ref, const char *user, vig
         *ret = id;
         return 0;
 }
+
+/* The protocol's tty and host kinds, so that an odd PAM_TTY or PAM_RHOST
+ * (set by the application) leaves the field out instead of failing the login. */
+static bool tty_ok(const char *s)
+{
+        size_t n = s ? strlen(s) : 0;
+
+        if (n == 0 || n > 64)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
+                      strchr("/_.:-", s[i])))
+                        return false;
+        return true;
+}
+
+static bool host_ok(const char *s)
+{
+        size_t n = s ? strlen(s) : 0;
+
+        if (n == 0 || n > 255)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (s[i] <= 0x20 || s[i] >= 0x7f)
+                        return false;
+        return true;
+}
+
+int pv_handoff_open(const char *socket, const char *ref, const char *user, const char *service, const char *tty,
+                    const char *rhost, pv_opened *ret, char **ret_reason)
+{
+        _cleanup_(vigild_reply_freep) vigild_reply *rep = NULL;
+        const vmsg_field *sref, *handle;
+        vmsg_builder b = { 0 };
+        int64_t exp = 0;
+        int r;
+
+        if (!ref_valid(ref))
+                return pv_reason(ret_reason, VIGIL_E_DENIED, "%s is not %d hex digits", PV_REF_ENV,
+                                 PV_REF_LEN);
+        r = vmsg_builder_init(&b, VT_PAM_OPEN, 1);
+        if (r < 0)
+                return r;
+        (void)vmsg_add_str(&b, VF_REF, ref);
+        (void)vmsg_add_str(&b, VF_USER, user);
+        if (service)
+                (void)vmsg_add_str(&b, VF_SERVICE, service);
+        if (tty_ok(tty))
+                (void)vmsg_add_str(&b, VF_TTY, tty);
+        if (host_ok(rhost))
+                (void)vmsg_add_str(&b, VF_RHOST, rhost);
+        r = call(socket, &b, &rep, ret_reason);
+        vmsg_builder_done(&b);
+        if (r < 0)
+                return r;
+        sref = vmsg_get(&rep->msg, VF_REF);
+        handle = vmsg_get(&rep->msg, VF_HANDLE);
+        if (!sref || sref->len != PV_REF_LEN || !handle || handle->len != PV_REF_LEN ||
+            vmsg_get_i64(&rep->msg, VF_EXP, &exp) < 0)
+                return pv_reason(ret_reason, -EPROTO, "vigild's pam.open reply lacks a reference or handle");
+        memcpy(ret->ref, sref->val, PV_REF_LEN);
+        ret->ref[PV_REF_LEN] = '\0';
+        memcpy(ret->handle, handle->val, PV_REF_LEN);
+        ret->handle[PV_REF_LEN] = '\0';
+        ret->exp = exp;
+        explicit_bzero((void *)sref->val, sref->len);
+        return 0;
+}
+
+int pv_handoff_close(const char *socket, const char *handle, char **ret_reason)
+{
+        _cleanup_(vigild_reply_freep) vigild_reply *rep = NULL;
+        vmsg_builder b = { 0 };
+        int r;
+
+        if (!ref_valid(handle))
+                return pv_reason(ret_reason, VIGIL_E_DENIED, "the session handle is not %d hex digits",
+                                 PV_REF_LEN);
+        r = vmsg_builder_init(&b, VT_PAM_CLOSE, 1);
+        if (r < 0)
+                return r;
+        (void)vmsg_add_str(&b, VF_HANDLE, handle);
+        r = call(socket, &b, &rep, ret_reason);
+        vmsg_builder_done(&b);
+        return r;
+}

@@ -14,6 +14,9 @@
 #include "identity.h"
 
 #define PV_REF_ENV "VIGIL_LOGIN_REF"
+#define PV_SESSION_REF_ENV "VIGIL_SESSION_REF"
+/* For vigil-shell, when vigild is not at its default socket. */
+#define PV_SOCKET_ENV "VIGILD_SOCKET"
 #define PV_REF_LEN 64 /* hex digits */
 #define PV_VIGILD_CONNECT_MS 2000
 #define PV_VIGILD_CALL_MS 5000
@@ -47,3 +50,31 @@ int pv_handoff_register(const char *socket, const char *user, const char *servic
  */
 int pv_handoff_lookup(const char *socket, const char *ref, const char *user, vigil_identity **ret,
                       char **ret_reason);
+
+/* What pam.open answers: the session reference for vigil-shell, the handle
+ * for pam.close, and when the sign-in expires. */
+typedef struct pv_opened {
+        char ref[PV_REF_LEN + 1];    /* a secret: the caller wipes it */
+        char handle[PV_REF_LEN + 1]; /* not a secret (it only ends a login) */
+        int64_t exp;
+} pv_opened;
+
+/**
+ * pv_handoff_open() - use up login reference @ref for @user's session
+ * (vigild's pam.open): vigild keeps tty and client address with the
+ * identity and returns a session reference bound to the account.
+ * @param[in]  tty, rhost  PAM_TTY and PAM_RHOST, or NULL (sent only when they
+ *                         fit the protocol's kinds).
+ * @param[out] ret         filled on success; untouched on failure.
+ * @return as pv_handoff_lookup().
+ */
+int pv_handoff_open(const char *socket, const char *ref, const char *user, const char *service, const char *tty,
+                    const char *rhost, pv_opened *ret, char **ret_reason);
+
+/**
+ * pv_handoff_close() - vigild's pam.close for @handle: the session reference
+ * is dropped if vigil-shell never used it, and a session started from it is
+ * told to end.
+ * @return 0; VIGIL_E_DENIED (unknown handle); otherwise as pv_handoff_register().
+ */
+int pv_handoff_close(const char *socket, const char *handle, char **ret_reason);

@@ -6,7 +6,7 @@
 
 #include "store-internal.h"
 
-int session_id_new(uint64_t start_us, uint8_t ret[ID_LEN])
+int store_session_id_new(uint64_t start_us, uint8_t ret[ID_LEN])
 {
         uint64_t ms = start_us / 1000;
         uint8_t rnd[10];
@@ -52,6 +52,35 @@ void vigil_session_id_format(const uint8_t id[VIGIL_SESSION_ID_LEN], char buf[VI
                 buf[o++] = hex[id[i] & 15];
         }
         buf[o] = 0;
+}
+
+int vigil_session_id_parse(const char *text, uint8_t ret[VIGIL_SESSION_ID_LEN])
+{
+        uint8_t id[ID_LEN];
+        size_t o = 0;
+
+        if (!text || strlen(text) != VIGIL_SESSION_ID_STRLEN)
+                return -EINVAL;
+        for (size_t i = 0; i < VIGIL_SESSION_ID_STRLEN; i++) {
+                unsigned char c = (unsigned char)text[i];
+                int x;
+
+                if (i == 8 || i == 13 || i == 18 || i == 23) {
+                        if (c != '-')
+                                return -EINVAL;
+                        continue;
+                }
+                if (!isxdigit(c))
+                        return -EINVAL;
+                x = isdigit(c) ? c - '0' : tolower(c) - 'a' + 10;
+                if (o % 2 == 0)
+                        id[o / 2] = (uint8_t)(x << 4);
+                else
+                        id[o / 2] |= (uint8_t)x;
+                o++;
+        }
+        memcpy(ret, id, ID_LEN);
+        return 0;
 }
 
 int vigil_store_find_session(vigil_store *st, const char *prefix, uint8_t ret_id[VIGIL_SESSION_ID_LEN])

@@ -38,7 +38,7 @@ void store_set_errmsg(vigil_store *st, const char *fmt, ...) _printf_(2, 3);
 int store_txn_begin(vigil_store *st, bool write, MDB_txn **ret);
 
 /* ---- ids (id.c) ---- */
-int session_id_new(uint64_t start_us, uint8_t ret[ID_LEN]);
+int store_session_id_new(uint64_t start_us, uint8_t ret[ID_LEN]);
 uint64_t session_id_ms(const uint8_t id[ID_LEN]);
 
 /* ---- writer identity (owner.c) ---- */

@@ -125,6 +125,14 @@ int vigil_store_migrate(const char *dir, uint32_t *ret_from);
 void vigil_session_id_format(const uint8_t id[VIGIL_SESSION_ID_LEN], char buf[VIGIL_SESSION_ID_STRLEN + 1]);
 
 /**
+ * vigil_session_id_parse() - the 16 bytes of a full id in its text form
+ * (36 characters: 8-4-4-4-12 hexadecimal digits, either case).
+ * @param[out] ret  untouched on failure.
+ * @return 0, or -EINVAL for anything else (a prefix, missing dashes, other characters).
+ */
+int vigil_session_id_parse(const char *text, uint8_t ret[VIGIL_SESSION_ID_LEN]);
+
+/**
  * vigil_store_find_session() - resolve a full id or a unique prefix of one
  * (dashes optional, case ignored).
  * @param[out] ret_id  the session's id.
@@ -150,6 +158,9 @@ typedef struct vigil_session_meta {
         size_t argc;
         uint64_t start_us; /* wall clock, µs since the epoch; 0 = now */
         uint16_t cols, rows;
+        const uint8_t *id; /* NULL: a new UUIDv7; else VIGIL_SESSION_ID_LEN bytes, the id the
+                            * supervisor already gave the session (events, cgroup), a UUIDv7
+                            * whose time is not after start_us (ids sort by start) */
 } vigil_session_meta;
 
 /* How a session ended. */
@@ -201,7 +212,9 @@ typedef struct vigil_command_info {
  * @param[in]  opts  the policy's record options (copied): input, output, binary, max_output.
  *                   on_failure is not used by the store; the caller applies it.
  * @param[out] ret   the session (free with vigil_session_free() after vigil_session_end()).
- * @return 0 or an error (see the top of this file).
+ * @return 0 or an error (see the top of this file); -EINVAL for a missing user or an
+ *         id that is not a UUIDv7 starting at or before start_us; a session that
+ *         already exists with @meta->id fails (MDB_KEYEXIST: nothing is written).
  */
 int vigil_session_begin(vigil_store *st, const vigil_session_meta *meta, const vigil_record_opts *opts,
                         vigil_session **ret);

@@ -400,9 +400,19 @@ int vigil_session_begin(vigil_store *st, const vigil_session_meta *meta, const v
                 store_set_errmsg(st, "cannot read this process's identity from /proc");
                 goto fail;
         }
-        r = session_id_new(s->start_us, s->id);
-        if (r < 0)
-                goto fail;
+        if (meta->id) {
+                /* The caller's id (a UUIDv7 it made): ids must sort by start. */
+                if ((meta->id[6] & 0xf0) != 0x70 || (meta->id[8] & 0xc0) != 0x80 ||
+                    session_id_ms(meta->id) > s->start_us / 1000) {
+                        r = -EINVAL;
+                        goto fail;
+                }
+                memcpy(s->id, meta->id, ID_LEN);
+        } else {
+                r = store_session_id_new(s->start_us, s->id);
+                if (r < 0)
+                        goto fail;
+        }
         memcpy(s->info.id, s->id, ID_LEN);
         r = stream_init(&s->out, VIGIL_REC_OUTPUT, opts->output, opts->binary == VIGIL_RECORD_BINARY_FULL,
                         opts->max_output, st->zstd_level);

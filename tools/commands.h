@@ -15,3 +15,4 @@ int cmd_verify(int argc, char **argv, const vigil_globals *g);
 int cmd_watch(int argc, char **argv, const vigil_globals *g);
 int cmd_prune(int argc, char **argv, const vigil_globals *g);
 int cmd_store(int argc, char **argv, const vigil_globals *g);
+int cmd_run(int argc, char **argv, const vigil_globals *g);

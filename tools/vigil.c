@@ -24,6 +24,7 @@ static const vigil_command commands[] = {
         { "watch", cmd_watch, "follow a live session's output" },
         { "prune", cmd_prune, "delete old sessions" },
         { "store", cmd_store, "store maintenance (migrate)" },
+        { "run", cmd_run, "run a command as a supervised session" },
 };
 
 static void print_usage(FILE *f)

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "access.h"
-#include "fileio.h"
 #include "macro.h"
 #include "ops.h"
 #include "validate.h"
@@ -182,106 +181,73 @@ vigild_access *access_free(vigild_access *a)
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(vigild_access *, access_free)
 
-int access_parse_conf(const char *text, size_t len, const char *name, vigild_access **ret, char *err,
-                      size_t errlen)
+/* One LIST key's words, joined with commas: the value principal_list_parse() reads. */
+static int list_from_config(const vigil_config *cfg, vigil_conf_key k, const vigil_strv *words,
+                            principal_list *ret, char *err, size_t errlen)
+{
+        _cleanup_free_ char *joined = NULL;
+        size_t len = 0, at = 0;
+        char why[160];
+        int r;
+
+        if (words->n == 0)
+                return 0;
+        for (size_t i = 0; i < words->n; i++)
+                len += strlen(words->v[i]) + 1;
+        joined = malloc(len);
+        if (!joined)
+                return -ENOMEM;
+        for (size_t i = 0; i < words->n; i++) {
+                size_t n = strlen(words->v[i]);
+
+                memcpy(joined + at, words->v[i], n);
+                at += n;
+                joined[at++] = ',';
+        }
+        r = principal_list_parse(joined, at - 1, ret, why, sizeof why);
+        if (r < 0)
+                snprintf(err, errlen, "%s:%u: %s: %s", cfg->path, cfg->line[k], vigil_config_key_name(k), why);
+        return r;
+}
+
+int access_parse_config(const vigil_config *cfg, vigild_access **ret, char *err, size_t errlen)
 {
         _cleanup_(access_freep) vigild_access *a = calloc(1, sizeof *a);
-        bool seen_aud = false, seen_resp = false;
-        unsigned line = 0;
-        size_t i = 0;
+        int r;
 
         if (!a)
                 return -ENOMEM;
-        if (memchr(text, '\0', len)) {
-                snprintf(err, errlen, "%s: contains a NUL byte", name);
-                return VIGIL_E_PARSE;
-        }
-        while (i < len) {
-                const char *l = text + i, *eq, *k_end, *v;
-                size_t llen, vlen;
-                const char *nl = memchr(l, '\n', len - i);
-                principal_list *target = NULL;
-                char why[160];
-                int r;
-
-                llen = nl ? (size_t)(nl - l) : len - i;
-                i += llen + (nl ? 1 : 0);
-                line++;
-                while (llen && (is_space(*l) || *l == '\r')) {
-                        l++;
-                        llen--;
-                }
-                while (llen && (is_space(l[llen - 1]) || l[llen - 1] == '\r'))
-                        llen--;
-                if (llen == 0 || l[0] == '#')
-                        continue;
-                eq = memchr(l, '=', llen);
-                if (!eq) {
-                        snprintf(err, errlen, "%s:%u: expected 'key = value'", name, line);
-                        return VIGIL_E_PARSE;
-                }
-                k_end = eq;
-                while (k_end > l && is_space(k_end[-1]))
-                        k_end--;
-                v = eq + 1;
-                while (v < l + llen && is_space(*v))
-                        v++;
-                vlen = (size_t)(l + llen - v);
-                if ((size_t)(k_end - l) == 8 && memcmp(l, "auditors", 8) == 0) {
-                        if (seen_aud) {
-                                snprintf(err, errlen, "%s:%u: 'auditors' is set twice", name, line);
-                                return VIGIL_E_PARSE;
-                        }
-                        seen_aud = true;
-                        target = &a->auditors;
-                } else if ((size_t)(k_end - l) == 10 && memcmp(l, "responders", 10) == 0) {
-                        if (seen_resp) {
-                                snprintf(err, errlen, "%s:%u: 'responders' is set twice", name, line);
-                                return VIGIL_E_PARSE;
-                        }
-                        seen_resp = true;
-                        target = &a->responders;
-                }
-                if (!target)
-                        continue; /* another component's key */
-                r = principal_list_parse(v, vlen, target, why, sizeof why);
-                if (r < 0) {
-                        snprintf(err, errlen, "%s:%u: %.*s: %s", name, line, (int)(k_end - l), l, why);
-                        return r;
-                }
-        }
+        r = list_from_config(cfg, VIGIL_CONF_KEY_auditors, &cfg->auditors, &a->auditors, err, errlen);
+        if (r == 0)
+                r = list_from_config(cfg, VIGIL_CONF_KEY_responders, &cfg->responders, &a->responders, err,
+                                     errlen);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(a);
         return 0;
 }
 
-int access_load(const char *path, bool must_exist, vigild_access **ret, char *err, size_t errlen)
+int access_from_config(const vigil_config *cfg, vigild_access **ret, char *err, size_t errlen)
 {
-        _cleanup_free_ char *text = NULL;
         _cleanup_(access_freep) vigild_access *a = NULL;
-        size_t len = 0;
         char why[200];
         int r;
 
-        r = read_file_bounded(path, ACCESS_MAX_CONF, &text, &len);
-        if (r == -ENOENT && !must_exist) {
+        if (!cfg) {
                 a = calloc(1, sizeof *a);
                 if (!a)
                         return -ENOMEM;
                 *ret = TAKE_PTR(a);
                 return 0;
         }
-        if (r < 0) {
-                snprintf(err, errlen, "%s: %s", path, vigil_strerror(r));
-                return r;
-        }
-        r = access_parse_conf(text, len, path, &a, err, errlen);
+        r = access_parse_config(cfg, &a, err, errlen);
         if (r < 0)
                 return r;
         r = principal_list_resolve(&a->auditors, why, sizeof why);
         if (r == 0)
                 r = principal_list_resolve(&a->responders, why, sizeof why);
         if (r < 0) {
-                snprintf(err, errlen, "%s: %s", path, why);
+                snprintf(err, errlen, "%s: %s", cfg->path, why);
                 return r;
         }
         *ret = TAKE_PTR(a);

@@ -7,20 +7,19 @@
  *                or supplementary groups as the kernel reported them for the
  *                connecting process)
  *
- * Until the config component (issue 6) lands, vigild reads these two keys
- * itself (access_load) and leaves every other key to that component; the
- * lead replaces access_load's file reading with the config API and keeps
- * principal_list_parse() for the values. */
+ * vigil.conf is read by the config component (config/config.h, where both
+ * keys are LISTs); this file turns the values into principal lists and
+ * matches callers against them. */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "config/config.h"
 #include "request.h"
 
 #define ACCESS_MAX_PRINCIPALS 64u
-#define ACCESS_MAX_CONF (1u << 20)
 
 typedef struct vigild_identity vigild_identity;
 
@@ -71,21 +70,20 @@ bool principal_list_match(const principal_list *l, const vigild_caller *c,
 bool principal_list_wants_identity(const principal_list *l);
 
 /**
- * access_parse_conf() - take `auditors` and `responders` from vigil.conf text.
- * Lines are `key = value`, blank, or comments starting with '#'. Other keys
- * are left to their components. Pure (no NSS).
- * @param[in]  name  file name for messages ("FILE:LINE: ...").
- * @param[out] ret   free with access_free(); untouched on failure.
- * @return 0, VIGIL_E_PARSE (err says FILE:LINE: what), -ENOMEM.
+ * access_parse_config() - the `auditors` and `responders` lists of a loaded
+ * vigil.conf (config/config.h, LIST values: words separated by blanks or
+ * commas, each word one entry). Pure (no NSS).
+ * @param[out] ret  free with access_free(); untouched on failure.
+ * @param[out] err  @errlen bytes: "FILE:LINE: auditors: what" on failure.
+ * @return 0, VIGIL_E_PARSE, VIGIL_E_TOO_BIG, -ENOMEM.
  */
-int access_parse_conf(const char *text, size_t len, const char *name, vigild_access **ret, char *err,
-                      size_t errlen);
+int access_parse_config(const vigil_config *cfg, vigild_access **ret, char *err, size_t errlen);
 
 /**
- * access_load() - read @path, parse it, resolve local names.
- * @param[in] must_exist  false: a missing file means no auditors or responders.
+ * access_from_config() - access_parse_config(), then resolve local names.
+ * @param[in] cfg  the configuration, or NULL for none (no auditors, no responders).
  * @return 0 or a negative code with err filled.
  */
-int access_load(const char *path, bool must_exist, vigild_access **ret, char *err, size_t errlen);
+int access_from_config(const vigil_config *cfg, vigild_access **ret, char *err, size_t errlen);
 
 vigild_access *access_free(vigild_access *a);

@@ -26,6 +26,8 @@ static void usage(FILE *f)
               "  --socket PATH              listen here (default " VIGILD_SOCKET_PATH ")\n"
               "  --config FILE              vigil.conf for auditors/responders "
               "(default " VIGIL_DEFAULT_CONFIG ")\n"
+              "  --events-dir DIR           also write each session's command events to\n"
+              "                             DIR/SESSION.jsonl (until the store records them)\n"
               "  --log-file FILE            log to FILE instead of syslog/stderr\n"
               "  --log-stderr               log to stderr even when syslog is there\n"
               "  --request-timeout MS       per request and idle connection (default 10000)\n"
@@ -37,6 +39,17 @@ static void usage(FILE *f)
               "  --max-refs N               pending login references (default 1024)\n"
               "  --version, --help\n",
               f);
+}
+
+static char *dirname_dup(const char *path)
+{
+        const char *slash = strrchr(path, '/');
+
+        if (!slash)
+                return strdup(".");
+        if (slash == path)
+                return strdup("/");
+        return strndup(path, (size_t)(slash - path));
 }
 
 static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *ret)
@@ -73,29 +86,77 @@ static int sanitize_stdio(void)
         return 0;
 }
 
+/* vigil.conf through the config component, and the auditors and responders
+ * in it. Without --config a missing default file is no error: vigild then
+ * has no configuration, and the requests that need one (session.start) are
+ * refused. */
+static int load_config(const vigild_server *s, vigil_config **ret_cfg, vigild_access **ret_access, char *err,
+                       size_t errlen)
+{
+        _cleanup_free_ char *why = NULL;
+        vigil_config *cfg = NULL;
+        int r;
+
+        r = vigil_config_load(s->config_path, &cfg, &why);
+        if (r == -ENOENT && !s->config_required)
+                cfg = NULL;
+        else if (r < 0) {
+                snprintf(err, errlen, "%s", why ? why : vigil_strerror(r));
+                return r;
+        }
+        r = access_from_config(cfg, ret_access, err, errlen);
+        if (r < 0) {
+                vigil_config_free(cfg);
+                return r;
+        }
+        *ret_cfg = cfg;
+        return 0;
+}
+
 void server_reload(vigild_server *s)
 {
         vigild_access *a = NULL;
+        vigil_config *cfg = NULL;
         char err[512];
-        int r = access_load(s->config_path, s->config_required, &a, err, sizeof err);
+        int r = load_config(s, &cfg, &a, err, sizeof err);
 
         if (r < 0) {
-                /* Fail closed: a broken configuration grants nothing. */
-                vlog(LOG_ERR, "reload: %s; no auditors or responders until it is fixed", err);
+                /* Fail closed: a broken configuration grants nothing and
+                 * starts no session. */
+                vlog(LOG_ERR, "reload: %s; no auditors or responders and no sessions until it is fixed", err);
                 a = calloc(1, sizeof *a);
                 if (!a)
                         return;
+                cfg = NULL;
         } else
-                vlog(LOG_NOTICE, "reload: %zu auditor and %zu responder entries", a->auditors.n,
-                     a->responders.n);
+                vlog(LOG_NOTICE, "reload: %zu auditor and %zu responder entries%s", a->auditors.n,
+                     a->responders.n, cfg ? "" : " (no configuration file)");
         access_free(s->access);
         s->access = a;
+        vigil_config_free(s->config);
+        s->config = cfg;
+}
+
+const vigil_config *vigild_server_config(const vigild_server *s)
+{
+        return s->config;
+}
+
+const char *vigild_server_run_dir(const vigild_server *s)
+{
+        return s->run_dir;
+}
+
+const char *vigild_server_events_dir(const vigild_server *s)
+{
+        return s->events_dir;
 }
 
 enum {
         OPT_SOCKET = 0x100,
         OPT_CONFIG,
         OPT_LOG_FILE,
+        OPT_EVENTS_DIR,
         OPT_LOG_STDERR,
         OPT_REQUEST_TIMEOUT,
         OPT_REF_TTL,
@@ -113,6 +174,7 @@ int vigild_main(int argc, char **argv, const vigild_ops *ops)
                 { "socket", required_argument, NULL, OPT_SOCKET },
                 { "config", required_argument, NULL, OPT_CONFIG },
                 { "log-file", required_argument, NULL, OPT_LOG_FILE },
+                { "events-dir", required_argument, NULL, OPT_EVENTS_DIR },
                 { "log-stderr", no_argument, NULL, OPT_LOG_STDERR },
                 { "request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT },
                 { "ref-ttl", required_argument, NULL, OPT_REF_TTL },
@@ -150,6 +212,13 @@ int vigild_main(int argc, char **argv, const vigild_ops *ops)
                         break;
                 case OPT_LOG_FILE:
                         log_file = optarg;
+                        break;
+                case OPT_EVENTS_DIR:
+                        if (optarg[0] != '/') {
+                                fprintf(stderr, "vigild: --events-dir needs an absolute path\n");
+                                return 2;
+                        }
+                        s.events_dir = optarg;
                         break;
                 case OPT_LOG_STDERR:
                         log_stderr = true;
@@ -215,9 +284,14 @@ int vigild_main(int argc, char **argv, const vigild_ops *ops)
                 fprintf(stderr, "vigild: cannot open log file '%s': %s\n", log_file, vigil_strerror(r));
                 return 1;
         }
-        r = access_load(s.config_path, s.config_required, &s.access, err, sizeof err);
+        r = load_config(&s, &s.config, &s.access, err, sizeof err);
         if (r < 0) {
                 vlog(LOG_ERR, "%s", err);
+                goto out;
+        }
+        s.run_dir = dirname_dup(socket_path);
+        if (!s.run_dir) {
+                vlog(LOG_ERR, "setup failed: %s", strerror(ENOMEM));
                 goto out;
         }
 
@@ -282,6 +356,8 @@ out:
         free(s.rxbuf);
         free(s.rxmsg);
         access_free(s.access);
+        vigil_config_free(s.config);
+        free(s.run_dir);
         if (sock.owned)
                 (void)unlink(socket_path);
         if (sock.fd >= 0)

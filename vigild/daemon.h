@@ -88,6 +88,9 @@ struct vigild_server {
         vigild_access *access;
         const char *config_path;
         bool config_required;
+        vigil_config *config; /* NULL: none loaded (no file, or a reload failed) */
+        char *run_dir;        /* the socket's directory */
+        const char *events_dir;
         ref_store refs;
         int epoll_fd;
         int listen_fd;
@@ -117,7 +120,8 @@ bool vigild_req_delegated(const vigild_req *r);
 bool vigild_req_pending(const vigild_req *r);
 /* ---- daemon.c ---- */
 
-/* SIGHUP: read vigil.conf's auditors/responders again (none on failure). */
+/* SIGHUP: read vigil.conf again (none, hence no auditors, responders or
+ * sessions, on failure). */
 void server_reload(vigild_server *s);
 
 /* ---- dispatch.c ---- */

@@ -5,10 +5,11 @@
  * limits and timeouts, and the one-time login references; it calls these
  * functions only for a request that passed all of that.
  *
- * This build links ops-unavailable.c: every operation below answers "not
- * available in this build" and the requests that need one are refused with
- * VS_UNAVAILABLE. The lead replaces it with an implementation on the real
- * components (one file, e.g. vigild/ops-vigil.c), passing it to vigild_main().
+ * The vigild binary runs with vigild_ops_vigil (ops-vigil.c and the files
+ * it names): sessions through the supervisor, tokens through identity. The
+ * store and approvals operations are not there yet, and the requests that
+ * need them are refused with VS_UNAVAILABLE. vigild_ops_unavailable has no
+ * operation at all.
  *
  * Contract for every request operation (those taking a vigild_req *):
  * - return 0 when the request was taken: it is answered (now or later) with
@@ -166,8 +167,23 @@ typedef struct vigild_ops {
         int (*may_watch)(const vigild_approver *a, const char *session);
 } vigild_ops;
 
-/** This build's operations: each one answers "not available in this build". */
+/** Operations that answer "not available in this build" (for tests of vigild alone). */
 extern const vigild_ops vigild_ops_unavailable;
+
+/** The real backends: the supervisor and identity components (ops-vigil.c). */
+extern const vigild_ops vigild_ops_vigil;
+
+/* ---- what a backend may ask of the server (from the event loop only) ---- */
+
+typedef struct vigil_config vigil_config;
+
+/** The vigil.conf in force; NULL when none is loaded (no file, or a reload
+ * failed). Replaced on SIGHUP: do not keep the pointer past the call. */
+const vigil_config *vigild_server_config(const vigild_server *s);
+/** The directory of vigild's socket (per-session files go below it). */
+const char *vigild_server_run_dir(const vigild_server *s);
+/** --events-dir, or NULL. */
+const char *vigild_server_events_dir(const vigild_server *s);
 
 /**
  * vigild_main() - the daemon: parse @argv, set up, run the loop until SIGTERM.

@@ -58,12 +58,15 @@ seeds = {
     "bad-magic": (0, b"HTTP/1.1 200 OK\r\n"),
     "bad-overrun": (0, msg(67, [])[:12] + struct.pack("<HI", 48, 100) + b"abc"),
 }
+BASE = "issuer = https://idp.example\naudience = vigil\n"
 conf = {
-    "basic": "# vigil.conf\nissuer = https://idp.example\nauditors = group:sec-audit, local:wheel\nresponders = local:oncall\n",
-    "empty-values": "auditors =\nresponders =   \n",
-    "crlf": "auditors = group:a\r\nresponders = group:b\r\n",
-    "bad": "auditors = wheel\n",
-    "dup": "auditors = group:a\nauditors = group:b\n",
+    "basic": "# vigil.conf\n" + BASE + "auditors = group:sec-audit, local:wheel\nresponders = local:oncall\n",
+    "lists": BASE + "auditors = group:a group:b,local:c\nresponders = group:oncall\n",
+    "crlf": BASE.replace("\n", "\r\n") + "auditors = group:a\r\nresponders = group:b\r\n",
+    "bad": BASE + "auditors = wheel\n",
+    "dup": BASE + "auditors = group:a\nauditors = group:b\n",
+    "value": "group:sec-audit, local:wheel",
+    "value-bad": "group:, local:",
 }
 
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "corpus")

@@ -3,7 +3,8 @@
  * checks the module behaves as a guest in the process: nothing on stdout or
  * stderr, signal dispositions unchanged, no fd left open.
  *
- *   pam-converse --confdir DIR --service NAME --user USER [--ops auth,account,setcred]
+ *   pam-converse --confdir DIR --service NAME --user USER
+ *                [--ops auth,account,setcred,open_session,env,close_session]
  *                [--first ANSWER] [--token-file F] [--part-size N]
  *                [--approve CMD] [--putenv NAME=VALUE] [--silent]
  *
@@ -15,7 +16,9 @@
  *
  * Output (stdout, after PAM is done): the transcript ("prompt-on: ...",
  * "info: ...", "error: ...", "answer: ..."), then "auth: PAM_X", "account:
- * PAM_X", "env: NAME=VALUE" for each PAM environment entry, "auth-ms: N",
+ * PAM_X" (one line per op; the op "env" prints "env-now: NAME=VALUE" for the
+ * PAM environment at that point), "env: NAME=VALUE" for each PAM
+ * environment entry at the end, "auth-ms: N",
  * and "hygiene: ok". Exit 0 when all of that could be done; 3 when the
  * module broke a hygiene rule (what it did is printed); 2 on bad usage. */
 #include <dirent.h>
@@ -184,7 +187,7 @@ static const char *pam_name(int r)
                 N(PAM_AUTHINFO_UNAVAIL), N(PAM_USER_UNKNOWN), N(PAM_MAXTRIES),
                 N(PAM_NEW_AUTHTOK_REQD), N(PAM_ACCT_EXPIRED), N(PAM_CRED_ERR),
                 N(PAM_CONV_ERR),         N(PAM_IGNORE),       N(PAM_ABORT),
-                N(PAM_MODULE_UNKNOWN),   N(PAM_INCOMPLETE),
+                N(PAM_MODULE_UNKNOWN),   N(PAM_INCOMPLETE),   N(PAM_SESSION_ERR),
 #undef N
         };
         for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -253,7 +256,8 @@ static void noop_handler(int sig)
 static void usage(void)
 {
         (void)fputs(
-                "usage: pam-converse --confdir DIR --service NAME --user USER [--ops auth,account,setcred]\n"
+                "usage: pam-converse --confdir DIR --service NAME --user USER\n"
+                "       [--ops auth,account,setcred,open_session,env,close_session]\n"
                 "       [--first ANSWER] [--token-file F] [--part-size N] [--approve CMD]\n"
                 "       [--putenv NAME=VALUE] [--silent]\n",
                 stderr);
@@ -377,7 +381,21 @@ int main(int argc, char **argv)
                         r = pam_acct_mgmt(pamh, flags);
                 else if (strcmp(op, "setcred") == 0)
                         r = pam_setcred(pamh, PAM_ESTABLISH_CRED | flags);
-                else {
+                else if (strcmp(op, "open_session") == 0)
+                        r = pam_open_session(pamh, flags);
+                else if (strcmp(op, "close_session") == 0)
+                        r = pam_close_session(pamh, flags);
+                else if (strcmp(op, "env") == 0) {
+                        /* the PAM environment at this point ("env-now: ...") */
+                        char **now = pam_getenvlist(pamh);
+
+                        for (size_t i = 0; now && now[i]; i++) {
+                                say(&s, "env-now: %s", now[i]);
+                                free(now[i]);
+                        }
+                        free(now);
+                        continue;
+                } else {
                         say(&s, "unknown op '%s'", op);
                         bad = true;
                         break;

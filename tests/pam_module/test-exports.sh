@@ -9,7 +9,7 @@ fail() {
 }
 so=${PAM_VIGIL_SO:?}
 got=$(nm -D --defined-only "$so" | awk '{print $3}' | sort | tr '\n' ' ')
-want="pam_sm_acct_mgmt pam_sm_authenticate pam_sm_setcred "
+want="pam_sm_acct_mgmt pam_sm_authenticate pam_sm_close_session pam_sm_open_session pam_sm_setcred "
 [ "$got" = "$want" ] || fail "exported: '$got', expected '$want'"
 
 if [ -n "${PV_SANITIZED:-}" ]; then

@@ -104,9 +104,24 @@ void tdaemon_init(tdaemon *d, const char *exe, const char *const *args)
 
 void tdaemon_write_conf(tdaemon *d, const char *text)
 {
-        FILE *f = fopen(d->conf, "we");
+        char path[400];
+        FILE *f;
 
+        /* What vigil.conf must have (config component), and keys that keep
+         * the real backends off the network and the host's files: an empty
+         * key set (every token fails at once) and a policy that is not
+         * there (every session fails to start). TDAEMON_CONF_LINES lines. */
+        snprintf(path, sizeof path, "%s/jwks.json", d->dir);
+        f = fopen(path, "we");
         H_CHECK(f);
+        fputs("{\"keys\":[]}\n", f);
+        H_CHECK(fclose(f) == 0);
+        f = fopen(d->conf, "we");
+        H_CHECK(f);
+        fprintf(f,
+                "issuer = https://idp.example\naudience = vigil\njwks_file = %s/jwks.json\n"
+                "store = %s/store\npolicy = %s/no-such-policy\n",
+                d->dir, d->dir, d->dir);
         fputs(text, f);
         H_CHECK(fclose(f) == 0);
 }

@@ -35,8 +35,11 @@ typedef struct tdaemon {
 /* Make a private directory (root-owned, 0755 so test users can reach the
  * socket) and remember @exe and the extra @args (NULL-terminated). */
 void tdaemon_init(tdaemon *d, const char *exe, const char *const *args);
-/* Write vigil.conf for the daemon (before start or before a SIGHUP). */
+/* Write vigil.conf for the daemon (before start or before a SIGHUP): the
+ * keys every vigil.conf needs (issuer, audience, an empty jwks_file, store,
+ * a policy path with no file), TDAEMON_CONF_LINES lines, then @text. */
 void tdaemon_write_conf(tdaemon *d, const char *text);
+#define TDAEMON_CONF_LINES 5
 /* Start it and wait until it answers a ping (5 s at most). Returns 0 or -1. */
 int tdaemon_start(tdaemon *d);
 /* Run it expecting it to exit on its own (a start that must fail): returns

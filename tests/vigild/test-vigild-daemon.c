@@ -1,5 +1,7 @@
-/* Integration tests against the real vigild binary of this build (whose
- * backends are "not available"): every request type allowed and refused for
+/* Integration tests against the real vigild binary of this build (its
+ * session and identity backends are real, its store and approvals ones "not
+ * available"; a session that starts is tests/handoff's): every request type
+ * allowed and refused for
  * root and for real unprivileged test users, the one-time references,
  * malformed and oversized messages, caps, stalling clients, 200 clients at
  * once, and a SIGKILL with restart. Needs root (test users, the daemon). */
@@ -63,7 +65,7 @@ static int setup(void **state)
                 &D, vigild_exe,
                 (const char *const[]){ "--request-timeout", "1500", "--max-clients-per-uid", "6", NULL });
         snprintf(conf, sizeof conf,
-                 "# test\nissuer = https://idp.example\nauditors = local:%s\nresponders = local:%s\n",
+                 "# test\nauditors = local:%s\nresponders = local:%s\n",
                  U.g_aud, U.g_resp);
         tdaemon_write_conf(&D, conf);
         if (tdaemon_start(&D) < 0)
@@ -167,11 +169,13 @@ static void test_reference_flow(void **state)
         EXPECT(tcall_as(&D, U.plain, VT_SESSION_START_REF, F(TS(VF_REF, reg.ref)), stdio3, 3), VS_NOTFOUND,
                "unknown, expired or used reference");
 
-        /* session.start: the reference is accepted once, by its account; this
-         * build has no supervisor, so the accepted one ends in "unavailable" */
+        /* session.start: the reference is accepted once, by its account; the
+         * supervisor process then finds no policy (the test's vigil.conf
+         * names none that exists), so no session runs (fail closed) */
         EXPECT(tcall_as(&D, U.plain, VT_SESSION_START_REF, F(TS(VF_REF, sref), TS(VF_ARGV, "-bash")), stdio3,
                         3),
-               VS_UNAVAILABLE, "session.start: not available in this build (no supervisor backend)");
+               VS_FAILED, "session.start: cannot start the session: policy '");
+        assert_true(tdaemon_log_has(&D, "session.start: no session for '"));
         EXPECT(tcall_as(&D, U.plain, VT_SESSION_START_REF, F(TS(VF_REF, sref)), stdio3, 3), VS_NOTFOUND,
                "unknown, expired or used reference");
         /* pam.close drops nothing now (used), but knows nothing started either */
@@ -270,7 +274,7 @@ static void test_session_start_fds(void **state)
                         F(TS(VF_REF, open_.ref), TB(VF_PTY, 1), TU(VF_ROWS, 40), TU(VF_COLS, 120),
                           TS(VF_TERM, "xterm-256color"), TS(VF_ENV, "LANG=C.UTF-8"), TS(VF_CWD, "/tmp")),
                         &slave, 1),
-               VS_UNAVAILABLE, "no supervisor backend");
+               VS_FAILED, "cannot start the session: policy");
         close(master);
         close(slave);
         close(dirfd);
@@ -284,8 +288,8 @@ static void test_session_start_token(void **state)
                         F(TS(VF_TOKEN, "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln"),
                           TS(VF_ARGV, "/bin/true")),
                         stdio3, 3),
-               VS_UNAVAILABLE,
-               "session.start: not available in this build (no identity verification backend)");
+               VS_REFUSED, "session.start: token refused");
+        assert_true(tdaemon_log_has(&D, "token of uid="));
         /* root uses `vigil run` directly, never a token session through vigild */
         EXPECT(tcall(&D, VT_SESSION_START_TOKEN, F(TS(VF_TOKEN, "a.b.c"), TS(VF_ARGV, "/bin/true")), stdio3,
                      3),
@@ -347,11 +351,11 @@ static void test_sessions_rights(void **state)
                "session.replay: not permitted");
         EXPECT(tcall_as(&D, U.plain, VT_SESSION_REPLAY, F(TS(VF_SESSION, "s1")), NULL, 0), VS_REFUSED, "");
         /* session.kill: root, responders */
-        EXPECT(tcall(&D, VT_SESSION_KILL, F(TS(VF_SESSION, "s1")), NULL, 0), VS_UNAVAILABLE,
-               "no supervisor");
+        EXPECT(tcall(&D, VT_SESSION_KILL, F(TS(VF_SESSION, "s1")), NULL, 0), VS_NOTFOUND,
+               "session.kill: no running session with this id");
         EXPECT(tcall_as(&D, U.responder, VT_SESSION_KILL,
                         F(TS(VF_SESSION, "s1"), TS(VF_REASON, "incident 42")), NULL, 0),
-               VS_UNAVAILABLE, "");
+               VS_NOTFOUND, "");
         EXPECT(tcall_as(&D, U.auditor, VT_SESSION_KILL, F(TS(VF_SESSION, "s1")), NULL, 0), VS_REFUSED,
                "session.kill: not permitted");
         EXPECT(tcall_as(&D, U.plain, VT_SESSION_KILL, F(TS(VF_SESSION, "s1")), NULL, 0), VS_REFUSED, "");
@@ -733,7 +737,10 @@ static void test_daemon_setup_rules(void **state)
         /* a broken configuration: no start */
         tdaemon_write_conf(&d2, "auditors = wheel\n");
         assert_int_equal(tdaemon_run_once(&d2), 1);
-        assert_true(tdaemon_log_has(&d2, "vigil.conf:1: auditors: each entry is group:NAME or local:NAME"));
+        assert_true(tdaemon_log_has(&d2, "vigil.conf:6: auditors: each entry is group:NAME or local:NAME"));
+        tdaemon_write_conf(&d2, "auditor = group:x\n");
+        assert_int_equal(tdaemon_run_once(&d2), 1);
+        assert_true(tdaemon_log_has(&d2, "vigil.conf:6: unknown key 'auditor'"));
         tdaemon_write_conf(&d2, "responders = local:no-such-group-vigild\n");
         assert_int_equal(tdaemon_run_once(&d2), 1);
         assert_true(
@@ -769,7 +776,7 @@ static void test_reload(void **state)
                 poll(NULL, 0, 20);
         }
         EXPECT(r, VS_REFUSED, "");
-        assert_true(tdaemon_log_has(&D, "no auditors or responders until it is fixed"));
+        assert_true(tdaemon_log_has(&D, "no auditors or responders and no sessions until it is fixed"));
         /* and back */
         snprintf(conf, sizeof conf, "auditors = local:%s\nresponders = local:%s\n", U.g_aud, U.g_resp);
         tdaemon_write_conf(&D, conf);

@@ -388,6 +388,23 @@ static void test_builder(void **state)
         vmsg_builder_done(&b);
 }
 
+/* access_parse_config() on @text after the keys vigil.conf requires (two lines). */
+static int access_conf(const char *text, size_t len, vigild_access **ret, char *err)
+{
+        char buf[1024];
+        vigil_config *cfg = NULL;
+        int n, r;
+
+        n = snprintf(buf, sizeof buf, "issuer = https://idp.example\naudience = vigil\n%.*s", (int)len, text);
+        assert_true(n > 0 && (size_t)n < sizeof buf);
+        r = vigil_config_parse(buf, (size_t)n, "f", &cfg, NULL);
+        if (r < 0)
+                return r;
+        r = access_parse_config(cfg, ret, err, 200);
+        vigil_config_free(cfg);
+        return r;
+}
+
 static void test_access_lists(void **state)
 {
         principal_list l;
@@ -425,20 +442,22 @@ static void test_access_lists(void **state)
         assert_true(principal_list_parse(P("local:a b"), &l, err, sizeof err) < 0);
         assert_true(principal_list_parse(P("group:a\x01"), &l, err, sizeof err) < 0);
 
-        assert_int_equal(
-                access_parse_conf(P("# c\nissuer = https://x\n auditors = local:root\nresponders=\n"), "f",
-                                  &a, err, sizeof err),
-                0);
-        assert_int_equal(a->auditors.n, 1);
-        assert_int_equal(a->responders.n, 0);
+        /* from vigil.conf, through the config component (LIST values) */
+        assert_int_equal(access_conf(P("# c\n auditors = local:root, group:Ops\nresponders=group:a group:b\n"),
+                                     &a, err),
+                         0);
+        assert_int_equal(a->auditors.n, 2);
+        assert_int_equal(a->auditors.items[1].kind, PRINCIPAL_IDP_GROUP);
+        assert_string_equal(a->auditors.items[1].name, "Ops");
+        assert_int_equal(a->responders.n, 2);
         a = access_free(a);
-        assert_true(access_parse_conf(P("auditors = local:root\nauditors = local:root\n"), "f", &a, err,
-                                      sizeof err) < 0);
-        assert_string_equal(err, "f:2: 'auditors' is set twice");
-        assert_true(access_parse_conf(P("x\n"), "f", &a, err, sizeof err) < 0);
-        assert_string_equal(err, "f:1: expected 'key = value'");
-        assert_true(access_parse_conf(P("auditors = ops\n"), "f", &a, err, sizeof err) < 0);
-        assert_non_null(strstr(err, "f:1: auditors: each entry"));
+        assert_int_equal(access_conf(P(""), &a, err), 0);
+        assert_int_equal(a->auditors.n + a->responders.n, 0);
+        a = access_free(a);
+        assert_int_equal(access_conf(P("\nauditors = ops\n"), &a, err), VIGIL_E_PARSE);
+        assert_string_equal(err, "f:4: auditors: each entry is group:NAME or local:NAME");
+        assert_int_equal(access_conf(P("responders = group:a,local:-x\n"), &a, err), VIGIL_E_PARSE);
+        assert_string_equal(err, "f:3: responders: 'local:' needs an account or group name");
 }
 
 static const vigild_identity ident = { .subject = (char *)"subj",

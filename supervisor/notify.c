@@ -1,0 +1,303 @@
+/* The notification loop's handler: one execve/execveat waiting in the
+ * kernel. Read what it asks for, judge it (plan.c), and answer:
+ *   - what the kernel would refuse anyway (nothing there, not executable):
+ *     that error, at once, and no event (a PATH search is not a command);
+ *   - deny (and hold, until approvals exist): EPERM, one line on the
+ *     terminal, an event;
+ *   - allow/audit: PTRACE_SEIZE the thread with only PTRACE_O_TRACEEXEC,
+ *     then CONTINUE. The exec event (tracer.c) checks that what runs is what
+ *     was judged. That is one extra stop per exec, and none per fork or exit.
+ * Nothing here blocks on one notification: an answer is a function call
+ * (notify_deny/notify_allow) that the approvals issue can make later. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+
+#include "display.h"
+#include "sup.h"
+#include "util.h"
+#include "vigil-error.h"
+
+void pending_free(pending *pe)
+{
+        if (!pe)
+                return;
+        exec_plan_done(&pe->plan);
+        exec_input_done(&pe->in);
+        free(pe);
+}
+
+static int respond(session *s, uint64_t id, int error, bool cont)
+{
+        memset(s->resp, 0, s->resp_size);
+        s->resp->id = id;
+        if (cont)
+                s->resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+        else
+                s->resp->error = error;
+        return RET_NERRNO(ioctl(s->listener, SECCOMP_IOCTL_NOTIF_SEND, s->resp));
+}
+
+static bool id_valid(session *s, uint64_t id)
+{
+        return ioctl(s->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
+}
+
+/* The event every command gets, from what was asked for. */
+cmd_event *notify_event_new(const exec_input *in, const exec_plan *p, uint64_t t_us, cmd_decision d)
+{
+        cmd_event *e = calloc(1, sizeof(*e));
+        const char *exe = p->n > 0 ? p->steps[0].exe : NULL;
+
+        if (!e)
+                return NULL;
+        e->time_us = t_us;
+        e->pid = in->st.tgid;
+        e->ppid = in->st.ppid;
+        e->decision = d;
+        e->runas = strdup(p->runas ? p->runas : "?");
+        e->cwd = strdup(p->cwd ? p->cwd : "?");
+        e->exe = exe ? strdup(exe) : NULL;
+        e->rule = plan_rule(p);
+        if (!e->runas || !e->cwd || (exe && !e->exe) || !e->rule ||
+            (in->argv.n > 0 ? strv_copy((const char *const *)in->argv.v, in->argv.n, &e->argv)
+                            : strv_push(&e->argv, in->path)) < 0)
+                return cmd_event_free(e);
+        return e;
+}
+
+/* "(FILE:LINE: message)" or "(default)" or "(reason)". */
+static void deny_message(session *s, const exec_input *in, const exec_plan *p)
+{
+        _cleanup_free_ char *cmd = NULL, *rule = NULL;
+        const vigil_decision *d = p->n > 0 ? &p->steps[p->deciding].d : NULL;
+        const char *msg = NULL;
+
+        if (in->argv.n > 0)
+                (void)display_cmdline((const char *const *)in->argv.v, in->argv.n, &cmd);
+        else
+                (void)display_cmdline((const char *const *)&in->path, 1, &cmd);
+        if (p->reason) {
+                relay_message(s, "vigil: denied: %s (%s)", cmd ? cmd : "?", p->reason);
+                return;
+        }
+        rule = plan_rule(p);
+        if (d && d->action == VIGIL_ACTION_HOLD)
+                msg = "approval not available yet";
+        else if (d)
+                msg = d->message;
+        relay_message(s, "vigil: denied: %s (%s%s%s)", cmd ? cmd : "?", rule ? rule : "default", msg ? ": " : "",
+                      msg ? msg : "");
+}
+
+static uint64_t argv_hash(const exec_input *in)
+{
+        uint64_t h = 1469598103934665603ull;
+
+        for (size_t i = 0; i < in->argv.n; i++)
+                for (const unsigned char *c = (const unsigned char *)in->argv.v[i];; c++) {
+                        h = (h ^ *c) * 1099511628211ull;
+                        if (!*c)
+                                break;
+                }
+        return h;
+}
+
+/* The same process asking again for the same file with the same argv
+ * right after a denial is the same request: a shell trying each $PATH entry
+ * (/bin and /usr/bin are one directory on merged-/usr systems), or a call
+ * restarted after a signal. It is denied again, silently. */
+static bool deny_repeated(session *s, const exec_input *in, const exec_plan *p)
+{
+        uint64_t now = now_monotonic_ns(), h = argv_hash(in);
+        dev_t dev = p->n > 0 ? p->steps[0].dev : 0;
+        ino_t ino = p->n > 0 ? p->steps[0].ino : 0;
+        bool same = s->last_deny.tgid == in->st.tgid && s->last_deny.dev == dev && s->last_deny.ino == ino &&
+                    s->last_deny.argv_hash == h && now - s->last_deny.mono_ns < 2000000000ull;
+
+        s->last_deny.tgid = in->st.tgid;
+        s->last_deny.dev = dev;
+        s->last_deny.ino = ino;
+        s->last_deny.argv_hash = h;
+        s->last_deny.mono_ns = now;
+        return same;
+}
+
+void notify_deny(session *s, uint64_t id, const exec_input *in, const exec_plan *p, uint64_t t_us)
+{
+        cmd_event *e;
+        int r;
+
+        r = respond(s, id, -EPERM, false);
+        if (r == -ENOENT)
+                /* interrupted before the answer: if it is retried, the retry
+                 * is the request, and gets the message and the event */
+                return;
+        if (deny_repeated(s, in, p))
+                return;
+        deny_message(s, in, p);
+        e = notify_event_new(in, p, t_us, CMD_DENY);
+        if (!e) {
+                session_fail(s, -ENOMEM, "event");
+                return;
+        }
+        session_event_begin(s, e);
+        session_event_end(s, e);
+}
+
+/* Fail closed with a reason of vigil's own. */
+static void deny_reason(session *s, uint64_t id, const exec_input *in, exec_plan *p, uint64_t t_us,
+                        const char *reason)
+{
+        free(p->reason);
+        p->reason = strdup(reason);
+        notify_deny(s, id, in, p, t_us);
+}
+
+void notify_allow(session *s, uint64_t id, exec_input *in, exec_plan *p, uint64_t t_us)
+{
+        task *t = pidmap_get(&s->tasks, in->tid);
+        pending *pe;
+        int r;
+
+        if (!t) {
+                if (ptrace(PTRACE_SEIZE, in->tid, 0, PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL) < 0) {
+                        if (errno == ESRCH)
+                                (void)respond(s, id, -EPERM, false);
+                        else
+                                deny_reason(s, id, in, p, t_us,
+                                            "it is traced by another process, so its exec cannot be checked");
+                        return;
+                }
+                t = calloc(1, sizeof(*t));
+                if (!t || pidmap_put(&s->tasks, in->tid, t) < 0) {
+                        free(t);
+                        (void)ptrace(PTRACE_DETACH, in->tid, 0, 0);
+                        deny_reason(s, id, in, p, t_us, "out of memory");
+                        return;
+                }
+                t->tid = in->tid;
+        }
+        pe = calloc(1, sizeof(*pe));
+        if (!pe) {
+                deny_reason(s, id, in, p, t_us, "out of memory");
+                return;
+        }
+        pe->id = id;
+        pe->t_us = t_us;
+        pe->plan = *p;
+        memset(p, 0, sizeof(*p));
+        /* the event shows what was asked for: keep the argv as passed */
+        pe->in = *in;
+        memset(in, 0, sizeof(*in));
+        pending_free(t->pe);
+        t->pe = pe;
+        t->state = TASK_AWAIT_EXEC;
+        r = respond(s, id, 0, true);
+        if (r < 0) {
+                /* killed while waiting; its exit reaches the tracer */
+                pending_free(t->pe);
+                t->pe = NULL;
+                t->state = TASK_IDLE;
+        }
+}
+
+static void handle(session *s, const struct seccomp_notif *req)
+{
+        exec_input in = { .tid = (pid_t)req->pid, .dirfd = AT_FDCWD };
+        exec_ctx ctx = { .rootfd = -1, .cwdfd = -1 };
+        exec_plan plan = { 0 };
+        uint64_t t_us = now_realtime_us(), path_addr, argv_addr;
+        int r;
+
+        if (req->data.arch != AUDIT_ARCH_X86_64) {
+                (void)respond(s, req->id, -ENOSYS, false);
+                return;
+        }
+        if (req->data.nr == __NR_execve) {
+                path_addr = req->data.args[0];
+                argv_addr = req->data.args[1];
+        } else if (req->data.nr == __NR_execveat) {
+                in.dirfd = (int)req->data.args[0];
+                path_addr = req->data.args[1];
+                argv_addr = req->data.args[2];
+                in.at_flags = (int)req->data.args[4];
+        } else {
+                (void)respond(s, req->id, -ENOSYS, false);
+                return;
+        }
+
+        r = tracee_read_status(in.tid, &in.st);
+        if (r < 0) {
+                (void)respond(s, req->id, -EPERM, false); /* gone, or /proc unreadable: fail closed */
+                return;
+        }
+        r = tracee_read_string(in.tid, path_addr, PATH_MAX - 1, &in.path);
+        if (r < 0) {
+                (void)respond(s, req->id, r == VIGIL_E_TOO_BIG ? -ENAMETOOLONG : r == -EFAULT ? -EFAULT : -EPERM,
+                              false);
+                goto out;
+        }
+        r = tracee_read_argv(in.tid, argv_addr, VIGIL_SESSION_MAX_ARGS, VIGIL_SESSION_MAX_ARGV_BYTES, &in.argv);
+        if (r == -EFAULT) {
+                (void)respond(s, req->id, -EFAULT, false);
+                goto out;
+        }
+        r = r >= 0 ? exec_ctx_open(in.tid, in.st.tgid, &ctx) : r;
+        if (r == VIGIL_E_TOO_BIG || (r >= 0 && (r = plan_build(&s->penv, &ctx, &in, &plan)) < 0)) {
+                if (!id_valid(s, req->id))
+                        goto out;
+                plan.cwd = ctx.cwd ? strdup(ctx.cwd) : NULL;
+                deny_reason(s, req->id, &in, &plan, t_us,
+                            r == VIGIL_E_TOO_BIG ? "the command line is too long to check" : "out of memory");
+                goto out;
+        }
+        if (r < 0) {
+                (void)respond(s, req->id, -EPERM, false);
+                goto out;
+        }
+        /* Everything read above is the waiting thread's only if its
+         * notification is still pending now (else its pid may be reused). */
+        if (!id_valid(s, req->id))
+                goto out;
+        if (plan.error) {
+                (void)respond(s, req->id, plan.error, false);
+                goto out;
+        }
+        if (plan.reason || plan.action == VIGIL_ACTION_DENY || plan.action == VIGIL_ACTION_HOLD)
+                notify_deny(s, req->id, &in, &plan, t_us);
+        else
+                notify_allow(s, req->id, &in, &plan, t_us);
+out:
+        exec_plan_done(&plan);
+        exec_ctx_done(&ctx);
+        exec_input_done(&in);
+}
+
+void notify_readable(session *s, watch *w, uint32_t events)
+{
+        (void)w;
+        if (events & EPOLLIN) {
+                memset(s->req, 0, s->req_size);
+                if (ioctl(s->listener, SECCOMP_IOCTL_NOTIF_RECV, s->req) < 0) {
+                        if (errno != ENOENT && errno != EINTR)
+                                session_fail(s, negative_errno(), "seccomp: receive");
+                        return;
+                }
+                handle(s, s->req);
+                return;
+        }
+        if (events & (EPOLLHUP | EPOLLERR)) {
+                /* no process with the filter is left */
+                loop_del(s, &s->notify_w);
+                (void)close(s->listener);
+                s->listener = -1;
+        }
+}

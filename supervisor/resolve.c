@@ -1,0 +1,434 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "resolve.h"
+
+static int openat2_(int dirfd, const char *path, int flags, uint64_t resolve)
+{
+        struct open_how how = { .flags = (uint64_t)flags, .resolve = resolve };
+
+        return RET_NERRNO(syscall(SYS_openat2, dirfd, path, &how, sizeof(how)));
+}
+
+/* Mount id and inode of a directory, to tell whether a process's root is ours. */
+static int dir_identity(int dirfd, const char *path, uint64_t *ret_mnt, uint64_t *ret_dev, uint64_t *ret_ino)
+{
+        struct statx sx;
+
+        if (statx(dirfd, path, AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_INO | STATX_MNT_ID, &sx) < 0)
+                return negative_errno();
+        if (!(sx.stx_mask & STATX_MNT_ID))
+                return -EOPNOTSUPP;
+        *ret_mnt = sx.stx_mnt_id;
+        *ret_dev = ((uint64_t)sx.stx_dev_major << 32) | sx.stx_dev_minor;
+        *ret_ino = sx.stx_ino;
+        return 0;
+}
+
+static int same_ns(pid_t tid, const char *ns)
+{
+        char path[64];
+        struct stat a, b;
+
+        (void)snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)tid, ns);
+        if (stat(path, &a) < 0)
+                return negative_errno();
+        (void)snprintf(path, sizeof(path), "/proc/self/ns/%s", ns);
+        if (stat(path, &b) < 0)
+                return negative_errno();
+        return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+int exec_ctx_open(pid_t tid, pid_t tgid, exec_ctx *ret)
+{
+        exec_ctx c = { .tid = tid, .tgid = tgid, .rootfd = -1, .cwdfd = -1 };
+        uint64_t m1, d1, i1, m2, d2, i2;
+        char path[64], buf[PATH_MAX + 1];
+        ssize_t n;
+        int r;
+
+        (void)snprintf(path, sizeof(path), "/proc/%d/root", (int)tid);
+        c.rootfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (c.rootfd < 0)
+                return negative_errno();
+        (void)snprintf(path, sizeof(path), "/proc/%d/cwd", (int)tid);
+        c.cwdfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (c.cwdfd < 0) {
+                r = negative_errno();
+                goto fail;
+        }
+        n = readlink(path, buf, sizeof(buf));
+        if (n < 0 || (size_t)n >= sizeof(buf)) {
+                r = n < 0 ? negative_errno() : -ENAMETOOLONG;
+                goto fail;
+        }
+        buf[n] = '\0';
+        c.cwd = strdup(buf);
+        if (!c.cwd) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        r = dir_identity(c.rootfd, "", &m1, &d1, &i1);
+        if (r >= 0)
+                r = dir_identity(AT_FDCWD, "/", &m2, &d2, &i2);
+        if (r < 0)
+                goto fail;
+        r = same_ns(tid, "mnt");
+        if (r < 0)
+                goto fail;
+        c.same_root = r > 0 && m1 == m2 && d1 == d2 && i1 == i2;
+        *ret = c;
+        return 0;
+fail:
+        exec_ctx_done(&c);
+        return r;
+}
+
+void exec_ctx_done(exec_ctx *c)
+{
+        if (c->rootfd >= 0)
+                (void)close(c->rootfd);
+        if (c->cwdfd >= 0)
+                (void)close(c->cwdfd);
+        free(c->cwd);
+        c->rootfd = c->cwdfd = -1;
+        c->cwd = NULL;
+}
+
+void exec_file_done(exec_file *f)
+{
+        if (f->fd >= 0)
+                (void)close(f->fd);
+        f->fd = -1;
+        free(f->path);
+        f->path = NULL;
+}
+
+/* The supervisor's /proc/self is not the process's: paths that go through
+ * it name the process's own files (fexecve, re-exec of /proc/self/exe), so
+ * they are rewritten to its pid before resolving. Returns 1 and a new path
+ * when rewritten, 0 when the path does not start with such a prefix. */
+static int rewrite_self(const exec_ctx *c, const char *path, char **ret)
+{
+        static const struct {
+                const char *prefix;
+                bool task;
+        } map[] = {
+                { "/proc/self/", false },
+                { "/proc/thread-self/", true },
+                { "/dev/fd/", true },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(map); i++) {
+                size_t n = strlen(map[i].prefix);
+                int k;
+
+                if (strncmp(path, map[i].prefix, n) != 0)
+                        continue;
+                if (strcmp(map[i].prefix, "/dev/fd/") == 0)
+                        k = asprintf(ret, "/proc/%d/fd/%s", (int)c->tid, path + n);
+                else if (map[i].task)
+                        k = asprintf(ret, "/proc/%d/task/%d/%s", (int)c->tgid, (int)c->tid, path + n);
+                else
+                        k = asprintf(ret, "/proc/%d/%s", (int)c->tgid, path + n);
+                return k < 0 ? -ENOMEM : 1;
+        }
+        return 0;
+}
+
+static int open_remote_fd(const exec_ctx *c, int fd, int flags)
+{
+        char path[64];
+        int r;
+
+        if (fd < 0)
+                return -EBADF;
+        (void)snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)c->tid, fd);
+        r = RET_NERRNO(open(path, flags | O_PATH | O_CLOEXEC));
+        return r == -ENOENT ? -EBADF : r;
+}
+
+static int file_path(int fd, const struct stat *st, char **ret, bool *ret_fileless)
+{
+        char path[64], buf[PATH_MAX + 1];
+        static const char deleted[] = " (deleted)";
+        ssize_t n;
+
+        (void)snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        n = readlink(path, buf, sizeof(buf));
+        if (n < 0)
+                return negative_errno();
+        if ((size_t)n >= sizeof(buf))
+                return -ENAMETOOLONG;
+        buf[n] = '\0';
+        /* No path to the file: a memfd ("/memfd:x (deleted)"), an unlinked
+         * file, an anonymous inode. Such a file never matches exe=. */
+        if (st->st_nlink == 0 || buf[0] != '/' ||
+            ((size_t)n >= sizeof(deleted) - 1 && strcmp(buf + n - (sizeof(deleted) - 1), deleted) == 0)) {
+                *ret = NULL;
+                *ret_fileless = true;
+                return 0;
+        }
+        *ret = strdup(buf);
+        *ret_fileless = false;
+        return *ret ? 0 : -ENOMEM;
+}
+
+int exec_resolve(const exec_ctx *c, int dirfd, const char *path, int at_flags, exec_file *ret)
+{
+        _cleanup_free_ char *rewritten = NULL;
+        _cleanup_close_ int base = -1;
+        exec_file f = { .fd = -1 };
+        int oflags = O_PATH | O_CLOEXEC | ((at_flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0);
+        uint64_t resolve = RESOLVE_NO_MAGICLINKS;
+        int r, start;
+
+        if (path[0] == '\0') {
+                if (!(at_flags & AT_EMPTY_PATH))
+                        return -ENOENT;
+                r = dirfd == AT_FDCWD ? RET_NERRNO(fcntl(c->cwdfd, F_DUPFD_CLOEXEC, 3))
+                                      : open_remote_fd(c, dirfd, 0);
+                if (r < 0)
+                        return r;
+                f.fd = r;
+        } else {
+                if (path[0] == '/') {
+                        r = rewrite_self(c, path, &rewritten);
+                        if (r < 0)
+                                return r;
+                        if (r > 0) {
+                                if (!c->same_root)
+                                        return -EXDEV;
+                                path = rewritten;
+                                resolve = 0; /* the magic links now name the process's own files */
+                        }
+                        if (c->same_root)
+                                start = AT_FDCWD;
+                        else {
+                                start = c->rootfd;
+                                resolve |= RESOLVE_IN_ROOT;
+                        }
+                } else {
+                        /* Relative to a directory: with the supervisor's root
+                         * only, since an absolute symlink met on the way must
+                         * lead into the process's root, which openat2 cannot
+                         * combine with a starting directory. */
+                        if (!c->same_root)
+                                return -EXDEV;
+                        if (dirfd == AT_FDCWD)
+                                start = c->cwdfd;
+                        else {
+                                base = open_remote_fd(c, dirfd, O_DIRECTORY);
+                                if (base < 0)
+                                        return base;
+                                start = base;
+                        }
+                }
+                r = openat2_(start, path, oflags, resolve);
+                if (r == -ELOOP && (resolve & RESOLVE_NO_MAGICLINKS)) {
+                        /* A real symlink loop, or a /proc magic link other than
+                         * the ones rewritten, which would name the supervisor's
+                         * own files: only the second opens without the flag. */
+                        int k = openat2_(start, path, oflags, resolve & ~(uint64_t)RESOLVE_NO_MAGICLINKS);
+
+                        if (k >= 0) {
+                                (void)close(k);
+                                return -EXDEV;
+                        }
+                }
+                if (r < 0)
+                        return r;
+                f.fd = r;
+        }
+        if (fstat(f.fd, &f.st) < 0) {
+                r = negative_errno();
+                goto fail;
+        }
+        if (S_ISLNK(f.st.st_mode)) {
+                r = -ELOOP;
+                goto fail;
+        }
+        if (!S_ISREG(f.st.st_mode)) {
+                r = -EACCES;
+                goto fail;
+        }
+        r = file_path(f.fd, &f.st, &f.path, &f.fileless);
+        if (r < 0)
+                goto fail;
+        *ret = f;
+        return 0;
+fail:
+        exec_file_done(&f);
+        return r;
+}
+
+int exec_header(const exec_file *f, char buf[static EXEC_HEADER_SIZE], size_t *ret_len)
+{
+        _cleanup_close_ int fd = -1;
+        char path[64];
+        size_t len = 0;
+
+        /* O_NOATIME: judging a program should not look like reading it. */
+        (void)snprintf(path, sizeof(path), "/proc/self/fd/%d", f->fd);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOATIME);
+        if (fd < 0 && errno == EPERM)
+                fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return negative_errno();
+        while (len < EXEC_HEADER_SIZE) {
+                ssize_t n = pread(fd, buf + len, EXEC_HEADER_SIZE - len, (off_t)len);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (n == 0)
+                        break;
+                len += (size_t)n;
+        }
+        *ret_len = len;
+        return 0;
+}
+
+static bool spacetab(char c)
+{
+        return c == ' ' || c == '\t';
+}
+
+static const char *next_non_spacetab(const char *p, const char *end)
+{
+        for (; p < end; p++)
+                if (!spacetab(*p))
+                        return p;
+        return NULL;
+}
+
+static const char *next_terminator(const char *p, const char *end)
+{
+        for (; p < end; p++)
+                if (spacetab(*p) || *p == '\0')
+                        return p;
+        return NULL;
+}
+
+int shebang_parse(const char *in, size_t len, char **ret_interp, char **ret_arg)
+{
+        char buf[EXEC_HEADER_SIZE] = { 0 };
+        const char *buf_end = buf + sizeof(buf) - 1, *i_end, *i_name, *i_sep, *i_arg = NULL;
+        char *interp, *arg = NULL;
+
+        if (len > sizeof(buf))
+                len = sizeof(buf);
+        memcpy(buf, in, len);
+        if (len < 2 || buf[0] != '#' || buf[1] != '!')
+                return 0;
+        /* The same steps as fs/binfmt_script.c, on the same zero-padded buffer. */
+        i_end = memchr(buf, '\n', sizeof(buf));
+        if (!i_end) {
+                i_end = next_non_spacetab(buf + 2, buf_end);
+                if (!i_end)
+                        return -ENOEXEC;
+                if (!next_terminator(i_end, buf_end))
+                        return -ENOEXEC; /* the interpreter's name may be cut off */
+                i_end = buf_end;
+        }
+        while (i_end > buf + 2 && spacetab(i_end[-1]))
+                i_end--;
+        i_name = next_non_spacetab(buf + 2, i_end);
+        if (!i_name || i_name == i_end)
+                return -ENOEXEC;
+        i_sep = next_terminator(i_name, i_end);
+        if (i_sep && *i_sep != '\0')
+                i_arg = next_non_spacetab(i_sep, i_end);
+        interp = strndup(i_name, (size_t)((i_sep ? i_sep : i_end) - i_name));
+        if (!interp)
+                return -ENOMEM;
+        if (i_arg) {
+                arg = strndup(i_arg, (size_t)(i_end - i_arg));
+                if (!arg) {
+                        free(interp);
+                        return -ENOMEM;
+                }
+        }
+        *ret_interp = interp;
+        *ret_arg = arg;
+        return 1;
+}
+
+int exec_filename(int dirfd, const char *path, char **ret)
+{
+        int k;
+
+        if (dirfd == AT_FDCWD || path[0] == '/')
+                k = asprintf(ret, "%s", path);
+        else if (path[0] == '\0')
+                k = asprintf(ret, "/dev/fd/%d", dirfd);
+        else
+                k = asprintf(ret, "/dev/fd/%d/%s", dirfd, path);
+        return k < 0 ? -ENOMEM : 0;
+}
+
+bool exec_path_is_loader(const char *path)
+{
+        static const char *const names[] = { "ld-linux*.so*", "ld-*.so*", "ld.so*", "ld64.so*", "ld-musl-*" };
+        const char *base = strrchr(path, '/');
+
+        base = base ? base + 1 : path;
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if (fnmatch(names[i], base, 0) == 0)
+                        return true;
+        return false;
+}
+
+int ldso_find_prog(const strv *argv, size_t *ret_index, const char **ret_argv0)
+{
+        /* glibc 2.36 rtld.c: options are taken while argv[1] is one of them. */
+        static const char *const with_arg[] = { "--library-path",        "--inhibit-rpath", "--audit",
+                                                "--preload",             "--argv0",         "--glibc-hwcaps-prepend",
+                                                "--glibc-hwcaps-mask" };
+        static const char *const flags[] = { "--list", "--verify", "--inhibit-cache" };
+        static const char *const no_prog[] = { "--help", "--version", "--list-tunables", "--list-diagnostics" };
+        const char *argv0 = NULL;
+        size_t i = 1;
+
+        while (i < argv->n) {
+                const char *a = argv->v[i];
+                bool taken = false;
+
+                for (size_t k = 0; k < ELEMENTSOF(no_prog); k++)
+                        if (strcmp(a, no_prog[k]) == 0)
+                                return 0;
+                for (size_t k = 0; k < ELEMENTSOF(flags) && !taken; k++)
+                        if (strcmp(a, flags[k]) == 0) {
+                                i++;
+                                taken = true;
+                        }
+                for (size_t k = 0; k < ELEMENTSOF(with_arg) && !taken; k++)
+                        if (strcmp(a, with_arg[k]) == 0) {
+                                if (i + 1 >= argv->n)
+                                        return 0; /* ld.so prints its usage and exits */
+                                if (strcmp(a, "--argv0") == 0)
+                                        argv0 = argv->v[i + 1];
+                                i += 2;
+                                taken = true;
+                        }
+                if (!taken)
+                        break;
+        }
+        if (i >= argv->n)
+                return 0;
+        *ret_index = i;
+        *ret_argv0 = argv0;
+        return 1;
+}

@@ -1,0 +1,371 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "tracee.h"
+#include "util.h"
+#include "vigil-error.h"
+
+/* process_vm_readv() never crosses into an unmapped page within one remote
+ * iovec without failing the whole iovec, so reads are cut at page ends: a
+ * string that ends just before an unmapped page is still read. */
+#define PAGE 4096u
+/* First read of each argv string in the batched read; longer strings are
+ * finished one page at a time. */
+#define ARG_FIRST_READ 256u
+/* Remote iovecs per process_vm_readv() call (IOV_MAX is 1024). */
+#define BATCH 1024u
+
+static size_t page_rest(uint64_t addr)
+{
+        return PAGE - (size_t)(addr % PAGE);
+}
+
+/* One remote range into @buf. Returns bytes read (short only at an
+ * unmapped page), or -errno. */
+static ssize_t read_mem(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+        struct iovec l = { .iov_base = buf, .iov_len = len };
+        struct iovec r = { .iov_base = (void *)(uintptr_t)addr, .iov_len = len };
+        ssize_t n;
+
+        n = process_vm_readv(pid, &l, 1, &r, 1, 0);
+        if (n < 0)
+                return negative_errno();
+        return n;
+}
+
+/* Continue a string whose first @have bytes (no NUL among them) are in
+ * *buf, reading page by page from @addr + @have. */
+static int finish_string(pid_t pid, uint64_t addr, size_t have, size_t max, char **buf)
+{
+        size_t len = have;
+
+        for (;;) {
+                uint64_t a = addr + len;
+                size_t want = page_rest(a);
+                char *nb, *nul;
+                ssize_t n;
+
+                if (len > max)
+                        return VIGIL_E_TOO_BIG;
+                if (want > max + 1 - len)
+                        want = max + 1 - len;
+                nb = realloc(*buf, len + want + 1);
+                if (!nb)
+                        return -ENOMEM;
+                *buf = nb;
+                n = read_mem(pid, a, nb + len, want);
+                if (n < 0)
+                        return (int)n;
+                if (n == 0)
+                        return -EFAULT;
+                nul = memchr(nb + len, '\0', (size_t)n);
+                if (nul) {
+                        if ((size_t)(nul - nb) > max)
+                                return VIGIL_E_TOO_BIG;
+                        return 0;
+                }
+                len += (size_t)n;
+                if ((size_t)n < want)
+                        return -EFAULT;
+        }
+}
+
+int tracee_read_string(pid_t pid, uint64_t addr, size_t max, char **ret)
+{
+        _cleanup_free_ char *buf = NULL;
+        int r;
+
+        if (addr == 0)
+                return -EFAULT;
+        r = finish_string(pid, addr, 0, max, &buf);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+/* The pointer array, up to and without its NULL. */
+static int read_pointers(pid_t pid, uint64_t addr, size_t max_args, uint64_t **ret, size_t *ret_n)
+{
+        _cleanup_free_ uint64_t *p = NULL;
+        size_t n = 0, cap = 0;
+
+        for (;;) {
+                uint64_t a = addr + n * sizeof(uint64_t);
+                size_t want = page_rest(a) / sizeof(uint64_t);
+                ssize_t got;
+
+                if (want == 0)
+                        want = 1; /* an unaligned pointer straddling a page end (the kernel reads it too) */
+                if (n + want > max_args + 1)
+                        want = max_args + 1 - n;
+                if (n + want > cap) {
+                        uint64_t *np;
+
+                        cap = (n + want) * 2;
+                        np = realloc(p, cap * sizeof(uint64_t));
+                        if (!np)
+                                return -ENOMEM;
+                        p = np;
+                }
+                got = read_mem(pid, a, p + n, want * sizeof(uint64_t));
+                if (got < 0)
+                        return (int)got;
+                if ((size_t)got < sizeof(uint64_t))
+                        return -EFAULT;
+                for (size_t i = 0; i < (size_t)got / sizeof(uint64_t); i++, n++)
+                        if (p[n] == 0) {
+                                *ret = TAKE_PTR(p);
+                                *ret_n = n;
+                                return 0;
+                        }
+                /* A read cut short by an unmapped page (possibly mid-pointer)
+                 * goes on from the first pointer not read, and fails there. */
+                if (n > max_args)
+                        return VIGIL_E_TOO_BIG;
+        }
+}
+
+int tracee_read_argv(pid_t pid, uint64_t addr, size_t max_args, size_t max_bytes, strv *ret)
+{
+        _cleanup_free_ uint64_t *ptrs = NULL;
+        _cleanup_free_ size_t *seg = NULL;
+        _cleanup_free_ char *buf = NULL;
+        _cleanup_free_ struct iovec *riov = NULL;
+        strv sv = { 0 };
+        size_t n = 0, total = 0;
+        int r;
+
+        if (addr == 0) {
+                sv.v = calloc(1, sizeof(char *));
+                if (!sv.v)
+                        return -ENOMEM;
+                *ret = sv;
+                return 0;
+        }
+        r = read_pointers(pid, addr, max_args, &ptrs, &n);
+        if (r < 0)
+                return r;
+
+        sv.v = calloc(n + 1, sizeof(char *));
+        seg = calloc(n ? n : 1, sizeof(size_t));
+        riov = calloc(BATCH, sizeof(struct iovec));
+        buf = malloc((size_t)BATCH * ARG_FIRST_READ);
+        if (!sv.v || !seg || !riov || !buf) {
+                r = -ENOMEM;
+                goto fail;
+        }
+
+        for (size_t start = 0; start < n; start += BATCH) {
+                size_t k = n - start < BATCH ? n - start : BATCH, want = 0;
+                struct iovec liov;
+                ssize_t got;
+
+                for (size_t i = 0; i < k; i++) {
+                        uint64_t a = ptrs[start + i];
+
+                        seg[start + i] = page_rest(a) < ARG_FIRST_READ ? page_rest(a) : ARG_FIRST_READ;
+                        riov[i].iov_base = (void *)(uintptr_t)a;
+                        riov[i].iov_len = seg[start + i];
+                        want += seg[start + i];
+                }
+                liov.iov_base = buf;
+                liov.iov_len = want;
+                got = process_vm_readv(pid, &liov, 1, riov, k, 0);
+                if (got < 0) {
+                        r = negative_errno();
+                        goto fail;
+                }
+                /* A short read stops at the first segment that could not be
+                 * read: the kernel's own copy would fail there too. */
+                if ((size_t)got < want) {
+                        r = -EFAULT;
+                        goto fail;
+                }
+                for (size_t i = 0, off = 0; i < k; off += seg[start + i], i++) {
+                        size_t idx = start + i, len;
+                        char *nul = memchr(buf + off, '\0', seg[idx]);
+                        char *s;
+
+                        if (nul) {
+                                len = (size_t)(nul - (buf + off));
+                                s = malloc(len + 1);
+                                if (!s) {
+                                        r = -ENOMEM;
+                                        goto fail;
+                                }
+                                memcpy(s, buf + off, len + 1);
+                        } else {
+                                s = malloc(seg[idx] + 1);
+                                if (!s) {
+                                        r = -ENOMEM;
+                                        goto fail;
+                                }
+                                memcpy(s, buf + off, seg[idx]);
+                                r = finish_string(pid, ptrs[idx], seg[idx],
+                                                  max_bytes > total ? max_bytes - total : 0, &s);
+                                if (r < 0) {
+                                        free(s);
+                                        goto fail;
+                                }
+                                len = strlen(s);
+                        }
+                        sv.v[idx] = s;
+                        sv.n = idx + 1;
+                        total += len + 1;
+                        if (total > max_bytes) {
+                                r = VIGIL_E_TOO_BIG;
+                                goto fail;
+                        }
+                }
+        }
+        *ret = sv;
+        return 0;
+fail:
+        strv_clear(&sv);
+        return r;
+}
+
+int tracee_read_status(pid_t tid, tracee_status *ret)
+{
+        char path[64], buf[8192];
+        tracee_status st = { 0 };
+        unsigned seen = 0;
+        ssize_t n;
+        int r;
+
+        (void)snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+        r = read_small_file(path, buf, sizeof(buf), &n);
+        if (r < 0)
+                return r;
+        for (char *line = buf, *end; line && *line; line = end ? end + 1 : NULL) {
+                unsigned long a, b, c, d;
+
+                end = strchr(line, '\n');
+                if (end)
+                        *end = '\0';
+                if (sscanf(line, "Tgid:\t%lu", &a) == 1) {
+                        st.tgid = (pid_t)a;
+                        seen |= 1;
+                } else if (sscanf(line, "PPid:\t%lu", &a) == 1) {
+                        st.ppid = (pid_t)a;
+                        seen |= 2;
+                } else if (sscanf(line, "Uid:\t%lu\t%lu\t%lu\t%lu", &a, &b, &c, &d) == 4) {
+                        st.ruid = (uid_t)a;
+                        st.euid = (uid_t)b;
+                        st.fsuid = (uid_t)d;
+                        seen |= 4;
+                } else if (sscanf(line, "Gid:\t%lu\t%lu\t%lu\t%lu", &a, &b, &c, &d) == 4) {
+                        st.rgid = (gid_t)a;
+                        st.egid = (gid_t)b;
+                        st.fsgid = (gid_t)d;
+                        seen |= 8;
+                } else if (strncmp(line, "Groups:", 7) == 0) {
+                        char *p = line + 7, *e;
+
+                        for (;;) {
+                                unsigned long g = strtoul(p, &e, 10);
+
+                                if (e == p)
+                                        break;
+                                if (st.n_groups < TRACEE_MAX_GROUPS)
+                                        st.groups[st.n_groups++] = (gid_t)g;
+                                else
+                                        st.groups_overflow = true;
+                                p = e;
+                        }
+                        seen |= 32;
+                } else if (sscanf(line, "NoNewPrivs:\t%lu", &a) == 1) {
+                        st.no_new_privs = a != 0;
+                        seen |= 16;
+                }
+        }
+        if (seen != 63)
+                return VIGIL_E_PARSE;
+        *ret = st;
+        return 0;
+}
+
+int tracee_read_link(pid_t tid, const char *name, char **ret)
+{
+        char path[64], buf[PATH_MAX + 1];
+        ssize_t n;
+
+        (void)snprintf(path, sizeof(path), "/proc/%d/%s", (int)tid, name);
+        n = readlink(path, buf, sizeof(buf));
+        if (n < 0)
+                return negative_errno();
+        if ((size_t)n >= sizeof(buf))
+                return -ENAMETOOLONG;
+        buf[n] = '\0';
+        *ret = strdup(buf);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int tracee_read_cmdline(pid_t pid, size_t max_bytes, strv *ret)
+{
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0, cap = 4096;
+        strv sv = { 0 };
+        char path[64];
+        int r;
+
+        (void)snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return negative_errno();
+        buf = malloc(cap + 1);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t n;
+
+                if (len == cap) {
+                        char *nb;
+
+                        if (cap > max_bytes)
+                                return VIGIL_E_TOO_BIG;
+                        cap *= 2;
+                        nb = realloc(buf, cap + 1);
+                        if (!nb)
+                                return -ENOMEM;
+                        buf = nb;
+                }
+                n = read(fd, buf + len, cap - len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (n == 0)
+                        break;
+                len += (size_t)n;
+        }
+        if (len > max_bytes)
+                return VIGIL_E_TOO_BIG;
+        buf[len] = '\0';
+        sv.v = calloc(1, sizeof(char *));
+        if (!sv.v)
+                return -ENOMEM;
+        for (size_t off = 0; off < len;) {
+                size_t l = strlen(buf + off);
+
+                r = strv_push(&sv, buf + off);
+                if (r < 0) {
+                        strv_clear(&sv);
+                        return r;
+                }
+                off += l + 1;
+        }
+        *ret = sv;
+        return 0;
+}

@@ -1,0 +1,84 @@
+/* Reading another process: its memory (the path and argv an execve was
+ * called with), its /proc files (status, cwd, cmdline). Every read is
+ * bounded. None of this is trusted until the caller has checked, after
+ * reading, that the seccomp notification is still valid (the process could
+ * have died and its pid been reused) — and what is read from memory can be
+ * changed by another thread at any time, which is why the exec is checked
+ * again at the exec event (verify.c). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* A NULL-terminated string vector with its count; one allocation per string. */
+typedef struct strv {
+        char **v; /* v[n] == NULL */
+        size_t n;
+} strv;
+
+/** Free every string and the vector; leave @sv empty. Accepts an empty strv. */
+void strv_clear(strv *sv);
+/** Deep copy @n strings of @src into @ret. @return 0 or -ENOMEM. */
+int strv_copy(const char *const *src, size_t n, strv *ret);
+/** Append a copy of @s. @return 0 or -ENOMEM. */
+int strv_push(strv *sv, const char *s);
+/** True when both hold the same strings in the same order. */
+bool strv_equal(const strv *a, const strv *b);
+
+/**
+ * tracee_read_string() - read a NUL-terminated string from @pid's memory.
+ * @param[in]  pid      process (or thread) id.
+ * @param[in]  addr     address of the first byte in @pid.
+ * @param[in]  max      the longest string accepted, without its NUL.
+ * @param[out] ret      malloc'd copy the caller frees; untouched on failure.
+ * @return 0; -EFAULT when the memory is not readable (as the kernel's own
+ *         copy would fail); VIGIL_E_TOO_BIG beyond @max; -ESRCH when the
+ *         process is gone; -ENOMEM; other -errno of process_vm_readv.
+ */
+int tracee_read_string(pid_t pid, uint64_t addr, size_t max, char **ret);
+
+/**
+ * tracee_read_argv() - read the argv vector an execve was given.
+ * Reads the pointer array up to its NULL, then every string, batching the
+ * reads. A NULL @addr gives an empty vector (the kernel accepts it).
+ * @param[in]  max_args   most pointers accepted.
+ * @param[in]  max_bytes  most bytes accepted, counting each string's NUL.
+ * @param[out] ret        the strings; the caller clears it; untouched on failure.
+ * @return 0, -EFAULT, VIGIL_E_TOO_BIG, -ESRCH, -ENOMEM.
+ */
+int tracee_read_argv(pid_t pid, uint64_t addr, size_t max_args, size_t max_bytes, strv *ret);
+
+#define TRACEE_MAX_GROUPS 64u
+
+typedef struct tracee_status {
+        pid_t tgid, ppid;
+        uid_t ruid, euid, fsuid;
+        gid_t rgid, egid, fsgid;
+        gid_t groups[TRACEE_MAX_GROUPS];
+        size_t n_groups;
+        bool groups_overflow; /* more than TRACEE_MAX_GROUPS: groups[] is incomplete */
+        bool no_new_privs;
+} tracee_status;
+
+/**
+ * tracee_read_status() - parse /proc/@tid/status.
+ * @return 0, -ESRCH/-ENOENT when the task is gone, VIGIL_E_PARSE when a field is missing.
+ */
+int tracee_read_status(pid_t tid, tracee_status *ret);
+
+/**
+ * tracee_read_link() - readlink /proc/@tid/@name ("cwd", "exe", "root").
+ * @param[out] ret  malloc'd target; a deleted target keeps the kernel's " (deleted)" suffix.
+ * @return 0 or -errno.
+ */
+int tracee_read_link(pid_t tid, const char *name, char **ret);
+
+/**
+ * tracee_read_cmdline() - the argv of @pid's current image, from /proc/@pid/cmdline.
+ * Meant for a process stopped at its exec event, before the new image ran any
+ * code (afterwards a process may rewrite it).
+ * @return 0, VIGIL_E_TOO_BIG beyond @max_bytes, -errno.
+ */
+int tracee_read_cmdline(pid_t pid, size_t max_bytes, strv *ret);

@@ -1,0 +1,86 @@
+#!/bin/sh
+# A session's processes end with it: background jobs, nohup, setsid, double
+# forks and stopped jobs; a fork bomb is bounded and the supervisor survives
+# it; when the supervisor is SIGKILLed, nothing further runs and every
+# process of the session is dead within a second.
+. "$(dirname "$0")/lib-session.sh"
+cd "$TMPD/w" || fail "cd"
+
+P="$TMPD/p.policy"
+policy "$P" 'default allow'
+
+# -- what a command leaves behind is killed and reaped when it exits
+out=$(vrun "$P" -- sh -c '
+sleep 1001 &
+nohup sleep 1002 >/dev/null 2>&1 &
+setsid sleep 1003 &
+(sleep 1004 & ) &
+sh -c "sleep 1005 & kill -STOP \$!" &
+sleep 0.3
+echo started' 2>&1) || fail "session exit $?"
+[ "$out" = "started" ] || fail "output: '$out'"
+n=$(alive_count "$TU")
+[ "$n" -eq 0 ] || fail "$n processes of $TU outlived the session: $(pgrep -a -u "$TU")"
+
+# -- a fork bomb: bounded by the session's pids limit, the supervisor survives
+bomb=$(helper helper-forkbomb)
+vrun "$P" -- "$bomb" 60 >"$TMPD/bomb.out" 2>"$TMPD/bomb.err"; st=$?
+[ "$st" -eq 0 ] || fail "fork bomb session exit $st: $(tail -c 2000 "$TMPD/bomb.err")"
+out=$(cat "$TMPD/bomb.out")
+echo "fork bomb: $out"
+case "$out" in "bomb-done current="*" max=2048 refused="[1-9]*) ;; *) fail "fork bomb not bounded at 2048: '$out'" ;; esac
+set -- $(echo "$out" | tr '=' ' ')
+[ "$3" -le 2048 ] || fail "more tasks than the bound: $out"
+[ "$(alive_count "$TU")" -eq 0 ] || fail "bomb processes left"
+
+# -- the supervisor is SIGKILLed: the watchdog kills the session within a
+# second, and a process that left the session's cgroup (root can, through
+# sudo) cannot run anything any more: its execs fail
+allow_sudo
+cat > "$TMPD/w/escape.py" <<'PY'
+import os, subprocess, sys, time
+# leave the session's cgroups (root only), then try to run a program every 20 ms
+for f in sys.argv[2:]:
+    open(f, "w").write(str(os.getpid()))
+open(sys.argv[1] + ".pid", "w").write(str(os.getpid()))
+log = open(sys.argv[1], "a", buffering=1)
+while True:
+    try:
+        subprocess.run(["/bin/true"], check=True)
+        log.write("ran\n")
+    except OSError as e:
+        log.write("failed %d\n" % e.errno)
+    time.sleep(0.02)
+PY
+procs=""
+for d in /sys/fs/cgroup/unified /sys/fs/cgroup /sys/fs/cgroup/pids /sys/fs/cgroup/freezer; do
+    [ -f "$d/cgroup.procs" ] && procs="$procs $d/cgroup.procs"
+done
+"$VIGIL" --policy "$P" --store "$STORE" run --user "$TU" --no-pty -- \
+    sh -c "sudo -n python3 $TMPD/w/escape.py $TMPD/w/escape.log $procs & sleep 1000 & while :; do sleep 0.05; done" \
+    >/dev/null 2>&1 &
+vp=$!   # vigil itself
+i=0
+while [ ! -s "$TMPD/w/escape.log" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ -s "$TMPD/w/escape.log" ] || fail "the escaping process did not start"
+epid=$(cat "$TMPD/w/escape.log.pid")
+echo "$epid" >> "$TMPD/root-pids"
+grep -q '^ran$' "$TMPD/w/escape.log" || fail "the escaping process could not run programs before"
+[ "$(alive_count "$TU")" -ge 2 ] || fail "session not running"
+kill -KILL $vp
+t0=$(date +%s%N)
+while [ "$(alive_count "$TU")" -gt 0 ]; do
+    [ $(( ($(date +%s%N) - t0) / 1000000 )) -lt 1000 ] || fail "processes of $TU alive 1 s after the supervisor died: $(pgrep -a -u "$TU")"
+    sleep 0.01
+done
+echo "session dead $(( ($(date +%s%N) - t0) / 1000000 )) ms after the supervisor"
+wait $vp 2>/dev/null
+# the process outside the cgroup lives on, but runs nothing
+kill -0 "$epid" 2>/dev/null || fail "the escaped process is gone (the test expects it alive)"
+sleep 0.5
+before=$(wc -l < "$TMPD/w/escape.log")
+sleep 0.5
+tail -n +"$before" "$TMPD/w/escape.log" | grep -q '^ran$' && fail "a program ran after the supervisor died"
+tail -n 1 "$TMPD/w/escape.log" | grep -q '^failed 38$' || fail "execs after the supervisor died: $(tail -n 3 "$TMPD/w/escape.log")"
+kill -KILL "$epid"
+ok
