@@ -56,7 +56,7 @@ static int run_error(const char *fmt, ...)
 /* The first error of a policy that does not load, as FILE:LINE:COL: message. */
 static vigil_policy *load_policy(const char *path)
 {
-        vigil_diags d = { 0 };
+        vigil_diags d = {0};
         vigil_policy *p = NULL;
         int r;
 
@@ -101,14 +101,11 @@ static int check_store(const char *dir)
 int cmd_run(int argc, char **argv, const vigil_globals *g)
 {
         static const struct option opts[] = {
-                { "user", required_argument, NULL, 'u' },
-                { "events", required_argument, NULL, 'e' },
-                { "pty", no_argument, NULL, 'p' },
-                { "no-pty", no_argument, NULL, 'P' },
-                { "help", no_argument, NULL, 'h' },
-                {},
+                {"user", required_argument, NULL, 'u'}, {"events", required_argument, NULL, 'e'},
+                {"pty", no_argument, NULL, 'p'},        {"no-pty", no_argument, NULL, 'P'},
+                {"help", no_argument, NULL, 'h'},       {},
         };
-        vigil_session_config cfg = { .in_fd = 0, .out_fd = 1, .err_fd = 2, .events_fd = -1 };
+        vigil_session_config cfg = {.in_fd = 0, .out_fd = 1, .err_fd = 2, .events_fd = -1};
         const char *user = NULL, *events = NULL;
         struct passwd *pw;
         vigil_policy *policy;
