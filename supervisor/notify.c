@@ -93,8 +93,8 @@ static void deny_message(session *s, const exec_input *in, const exec_plan *p)
                 msg = "approval not available yet";
         else if (d)
                 msg = d->message;
-        relay_message(s, "vigil: denied: %s (%s%s%s)", cmd ? cmd : "?", rule ? rule : "default", msg ? ": " : "",
-                      msg ? msg : "");
+        relay_message(s, "vigil: denied: %s (%s%s%s)", cmd ? cmd : "?", rule ? rule : "default",
+                      msg ? ": " : "", msg ? msg : "");
 }
 
 static uint64_t argv_hash(const exec_input *in)
@@ -172,8 +172,9 @@ void notify_allow(session *s, uint64_t id, exec_input *in, exec_plan *p, uint64_
                         if (errno == ESRCH)
                                 (void)respond(s, id, -EPERM, false);
                         else
-                                deny_reason(s, id, in, p, t_us,
-                                            "it is traced by another process, so its exec cannot be checked");
+                                deny_reason(
+                                        s, id, in, p, t_us,
+                                        "it is traced by another process, so its exec cannot be checked");
                         return;
                 }
                 t = calloc(1, sizeof(*t));
@@ -211,9 +212,9 @@ void notify_allow(session *s, uint64_t id, exec_input *in, exec_plan *p, uint64_
 
 static void handle(session *s, const struct seccomp_notif *req)
 {
-        exec_input in = { .tid = (pid_t)req->pid, .dirfd = AT_FDCWD };
-        exec_ctx ctx = { .rootfd = -1, .cwdfd = -1 };
-        exec_plan plan = { 0 };
+        exec_input in = {.tid = (pid_t)req->pid, .dirfd = AT_FDCWD};
+        exec_ctx ctx = {.rootfd = -1, .cwdfd = -1};
+        exec_plan plan = {0};
         uint64_t t_us = now_realtime_us(), path_addr, argv_addr;
         int r;
 
@@ -241,11 +242,15 @@ static void handle(session *s, const struct seccomp_notif *req)
         }
         r = tracee_read_string(in.tid, path_addr, PATH_MAX - 1, &in.path);
         if (r < 0) {
-                (void)respond(s, req->id, r == VIGIL_E_TOO_BIG ? -ENAMETOOLONG : r == -EFAULT ? -EFAULT : -EPERM,
+                (void)respond(s, req->id,
+                              r == VIGIL_E_TOO_BIG ? -ENAMETOOLONG
+                              : r == -EFAULT       ? -EFAULT
+                                                   : -EPERM,
                               false);
                 goto out;
         }
-        r = tracee_read_argv(in.tid, argv_addr, VIGIL_SESSION_MAX_ARGS, VIGIL_SESSION_MAX_ARGV_BYTES, &in.argv);
+        r = tracee_read_argv(in.tid, argv_addr, VIGIL_SESSION_MAX_ARGS, VIGIL_SESSION_MAX_ARGV_BYTES,
+                             &in.argv);
         if (r == -EFAULT) {
                 (void)respond(s, req->id, -EFAULT, false);
                 goto out;
@@ -256,7 +261,8 @@ static void handle(session *s, const struct seccomp_notif *req)
                         goto out;
                 plan.cwd = ctx.cwd ? strdup(ctx.cwd) : NULL;
                 deny_reason(s, req->id, &in, &plan, t_us,
-                            r == VIGIL_E_TOO_BIG ? "the command line is too long to check" : "out of memory");
+                            r == VIGIL_E_TOO_BIG ? "the command line is too long to check"
+                                                 : "out of memory");
                 goto out;
         }
         if (r < 0) {

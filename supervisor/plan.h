@@ -82,7 +82,7 @@ void exec_plan_done(exec_plan *p);
  *                  either ret->error is set, or ret->action says what to do.
  * @return 0, or -ENOMEM (then deny: fail closed).
  */
-int plan_build(const plan_env *env, const exec_ctx *ctx, const exec_input *in, exec_plan *ret);
+int plan_build(const plan_env *env, exec_ctx *ctx, const exec_input *in, exec_plan *ret);
 
 /** "FILE:LINE" or "default" for the plan's deciding rule (malloc'd), NULL on ENOMEM. */
 char *plan_rule(const exec_plan *p);

@@ -54,17 +54,26 @@ static int stat_exit_code(pid_t pid, int *ret)
 static void proc_readable(session *s, watch *w, uint32_t events)
 {
         proc *p = (proc *)((char *)w - offsetof(proc, w));
-        struct pidfd_info_v0 info = { .mask = PIDFD_INFO_EXIT_ };
+        struct pidfd_info_v0 info = {.mask = PIDFD_INFO_EXIT_};
         int st = 0;
 
         (void)events;
-        /* While the zombie is not reaped its stat is its own; whether it
-         * was still unreaped after the read is what pidfd_send_signal(0)
-         * tells (a reaped pid could already name another process). */
+        /* Usually its parent has reaped it already: the pidfd keeps the
+         * status (Linux 6.15). Otherwise, while the zombie is not reaped,
+         * its stat is its own; whether it was still unreaped after the read
+         * is what pidfd_send_signal(0) tells (a reaped pid could already
+         * name another process). */
+        if (ioctl(p->pidfd, PIDFD_GET_INFO_V0, &info) >= 0 && (info.mask & PIDFD_INFO_EXIT_)) {
+                proc_exited(s, p, true, info.exit_code);
+                return;
+        }
         if (stat_exit_code(p->pid, &st) >= 0 && pidfd_send_signal_(p->pidfd, 0) >= 0) {
                 proc_exited(s, p, true, st);
                 return;
         }
+        /* reaped between the two looks, on a kernel without PIDFD_INFO_EXIT */
+        memset(&info, 0, sizeof(info));
+        info.mask = PIDFD_INFO_EXIT_;
         if (ioctl(p->pidfd, PIDFD_GET_INFO_V0, &info) >= 0 && (info.mask & PIDFD_INFO_EXIT_)) {
                 proc_exited(s, p, true, info.exit_code);
                 return;

@@ -99,9 +99,9 @@ typedef struct relay {
         relay_stage *head;
 } relay;
 
-int relay_setup(session *s);                  /* before the fork */
-int relay_child_setup(session *s);            /* in the child: the fds 0, 1, 2 */
-int relay_start(session *s);                  /* after the fork */
+int relay_setup(session *s);       /* before the fork */
+int relay_child_setup(session *s); /* in the child: the fds 0, 1, 2 */
+int relay_start(session *s);       /* after the fork */
 int relay_output(session *s, unsigned ch, const void *buf, size_t n);
 void relay_message(session *s, const char *fmt, ...) _printf_(2, 3);
 /* Read what the session has written so far, without blocking (before a
@@ -162,7 +162,7 @@ typedef struct task {
         task_state state;
         pending *pe;
         unsigned ldso_steps;
-        int ldso_nr; /* the syscall entered last (TASK_LDSO) */
+        int ldso_nr;   /* the syscall entered last (TASK_LDSO) */
         cmd_event *ev; /* TASK_LDSO: the event to turn into "killed" */
 } task;
 

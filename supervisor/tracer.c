@@ -188,7 +188,8 @@ static void ldso_step(session *s, task *t)
                 cmd_event *e = TAKE_PTR(t->ev);
 
                 if (dev != prog->dev || ino != prog->ino) {
-                        kill_image(s, t->tid, e, &t->pe->in, "the loader mapped another program than the one allowed");
+                        kill_image(s, t->tid, e, &t->pe->in,
+                                   "the loader mapped another program than the one allowed");
                         task_free(s, t);
                         return;
                 }

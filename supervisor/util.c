@@ -35,6 +35,10 @@ int read_small_file(const char *path, char *buf, size_t size, ssize_t *ret_len)
                 if (n == 0)
                         break;
                 len += (size_t)n;
+                /* /proc and /sys fill a read as far as the buffer allows:
+                 * a short one was the end (saves a read per exec) */
+                if (len + 1 < size)
+                        break;
         }
         buf[len] = '\0';
         if (ret_len)

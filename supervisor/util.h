@@ -7,7 +7,9 @@
 #include <sys/types.h>
 
 /**
- * read_small_file() - read a (/proc or /sys) file into @buf, NUL-terminated.
+ * read_small_file() - read a /proc or /sys file into @buf, NUL-terminated.
+ * Such files fill a read as far as the buffer allows, so a short read is
+ * taken as the end of the file; do not use it for regular files.
  * @param[out] ret_len  bytes read, without the NUL. A file longer than
  *                      @size - 1 is an error (VIGIL_E_TOO_BIG).
  * @return 0 or -errno.
