@@ -124,6 +124,8 @@ static int may_exec(exec_input *in, const exec_file *f, bool full)
                 x = (m & (S_IXUSR | S_IXGRP | S_IXOTH)) ? 1 : 0;
         else if (st->fsuid == f->st.st_uid)
                 x = (m & S_IXUSR) ? 1 : 0;
+        else if (!(m & S_IXGRP) == !(m & S_IXOTH))
+                x = (m & S_IXOTH) ? 1 : 0; /* group or other: the same answer */
         else {
                 member = st->fsgid == f->st.st_gid;
                 if (!member && tracee_complete(in->tid, st) < 0)
