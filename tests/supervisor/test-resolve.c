@@ -55,6 +55,7 @@ static void test_shebang(void **state)
         SB("#!\t/bin/bash\t-e\n", 1, "/bin/bash", "-e");
         SB("#!/bin/sh", 1, "/bin/sh", NULL); /* no newline, short file */
         SB("#!\n", -ENOEXEC, NULL, NULL);
+        SB("#!\0\0n/sh", 1, "", NULL); /* the kernel takes an empty name (and the exec fails) */
         SB("#!   \n", -ENOEXEC, NULL, NULL);
         SB("#", 0, NULL, NULL);
         SB("\x7f"
