@@ -222,20 +222,35 @@ static void handle(session *s, const struct seccomp_notif *req)
                 (void)respond(s, req->id, -ENOSYS, false);
                 return;
         }
-        if (req->data.nr == __NR_execve) {
+        switch (req->data.nr) {
+        case __NR_execve:
                 path_addr = req->data.args[0];
                 argv_addr = req->data.args[1];
-        } else if (req->data.nr == __NR_execveat) {
+                break;
+        case __NR_execveat:
                 in.dirfd = (int)req->data.args[0];
                 path_addr = req->data.args[1];
                 argv_addr = req->data.args[2];
                 in.at_flags = (int)req->data.args[4];
-        } else {
+                break;
+        case __NR_chroot:
+        case __NR_pivot_root:
+        case __NR_unshare:
+        case __NR_setns:
+        case __NR_clone:
+                /* A process may get another root or mount namespace: from
+                 * now on every exec's paths are resolved in its own root
+                 * (until then the check is skipped, as nothing can differ).
+                 * The call itself goes on; the kernel checks its privileges. */
+                s->penv.roots_may_differ = true;
+                (void)respond(s, req->id, 0, true);
+                return;
+        default:
                 (void)respond(s, req->id, -ENOSYS, false);
                 return;
         }
 
-        r = tracee_read_status(in.tid, &in.st);
+        r = tracee_read_creds(in.tid, &in.st);
         if (r < 0) {
                 (void)respond(s, req->id, -EPERM, false); /* gone, or /proc unreadable: fail closed */
                 return;
@@ -255,7 +270,7 @@ static void handle(session *s, const struct seccomp_notif *req)
                 (void)respond(s, req->id, -EFAULT, false);
                 goto out;
         }
-        r = r >= 0 ? exec_ctx_open(in.tid, in.st.tgid, &ctx) : r;
+        r = r >= 0 ? exec_ctx_open(in.tid, in.st.tgid, s->penv.roots_may_differ, &ctx) : r;
         if (r == VIGIL_E_TOO_BIG || (r >= 0 && (r = plan_build(&s->penv, &ctx, &in, &plan)) < 0)) {
                 if (!id_valid(s, req->id))
                         goto out;

@@ -111,8 +111,9 @@ static int script_argv(const char *interp, const char *arg, const char *name, co
  * (an ACL, too many groups). @full adds what costs system calls: a noexec
  * mount and an ACL that could deny; without it a "yes" may still be refused
  * by the kernel, which is safe (the exec then fails on its own). */
-static int may_exec(const tracee_status *st, const exec_file *f, bool full)
+static int may_exec(exec_input *in, const exec_file *f, bool full)
 {
+        tracee_status *st = &in->st;
         mode_t m = f->st.st_mode;
         struct statvfs vfs;
         char path[64];
@@ -123,8 +124,12 @@ static int may_exec(const tracee_status *st, const exec_file *f, bool full)
                 x = (m & (S_IXUSR | S_IXGRP | S_IXOTH)) ? 1 : 0;
         else if (st->fsuid == f->st.st_uid)
                 x = (m & S_IXUSR) ? 1 : 0;
+        else if (!(m & S_IXGRP) == !(m & S_IXOTH))
+                x = (m & S_IXOTH) ? 1 : 0; /* group or other: the same answer */
         else {
                 member = st->fsgid == f->st.st_gid;
+                if (!member && tracee_complete(in->tid, st) < 0)
+                        return -1; /* the kernel decides */
                 for (size_t i = 0; i < st->n_groups && !member; i++)
                         member = st->groups[i] == f->st.st_gid;
                 if (member)
@@ -161,7 +166,7 @@ static int plan_refuse(exec_plan *p, const char *fmt, const char *arg)
 
 /* The chain of files: the file named, then each interpreter. Fills steps[]
  * and the image; sets p->error for what the kernel would refuse. */
-static int plan_chain(const plan_env *env, exec_ctx *ctx, const exec_input *in, exec_plan *p,
+static int plan_chain(const plan_env *env, exec_ctx *ctx, exec_input *in, exec_plan *p,
                       exec_file *ret_image)
 {
         exec_file f = {.fd = -1};
@@ -175,7 +180,7 @@ static int plan_chain(const plan_env *env, exec_ctx *ctx, const exec_input *in, 
                 p->error = r;
                 return 0;
         }
-        x = may_exec(&in->st, &f, false);
+        x = may_exec(in, &f, false);
         if (x == 0) {
                 p->error = -EACCES;
                 r = 0;
@@ -211,7 +216,7 @@ static int plan_chain(const plan_env *env, exec_ctx *ctx, const exec_input *in, 
                 if (r < 0)
                         goto out;
                 if (r == 0) {
-                        if (!is_elf(hdr, len) && !env->binfmt_misc && may_exec(&in->st, &f, true) == 1) {
+                        if (!is_elf(hdr, len) && !env->binfmt_misc && may_exec(in, &f, true) == 1) {
                                 /* no format takes it: the shell runs it itself */
                                 p->error = -ENOEXEC;
                                 r = 0;
@@ -234,7 +239,7 @@ static int plan_chain(const plan_env *env, exec_ctx *ctx, const exec_input *in, 
                         r = 0;
                         goto out;
                 }
-                x = may_exec(&in->st, &nf, false);
+                x = may_exec(in, &nf, false);
                 if (x == 0) {
                         exec_file_done(&nf);
                         p->error = -EACCES;
@@ -305,14 +310,14 @@ static int plan_ldso(exec_ctx *ctx, exec_plan *p)
 /* The account the new image runs as: the owner of a set-user-ID image,
  * unless the mount is nosuid or the process has no_new_privs. The exec
  * check compares it with the real result. */
-static int plan_runas(const plan_env *env, const exec_input *in, const exec_file *img, exec_plan *p)
+static int plan_runas(const plan_env *env, exec_input *in, const exec_file *img, exec_plan *p)
 {
         struct statvfs vfs;
         const char *name;
 
         p->runas_uid = in->st.euid;
-        if ((img->st.st_mode & S_ISUID) && !in->st.no_new_privs && fstatvfs(img->fd, &vfs) == 0 &&
-            !(vfs.f_flag & ST_NOSUID))
+        if ((img->st.st_mode & S_ISUID) && tracee_complete(in->tid, &in->st) >= 0 && !in->st.no_new_privs &&
+            fstatvfs(img->fd, &vfs) == 0 && !(vfs.f_flag & ST_NOSUID))
                 p->runas_uid = img->st.st_uid;
         name = uid_name(env->names, p->runas_uid);
         if (!name)
@@ -365,7 +370,7 @@ static int plan_judge(const plan_env *env, exec_plan *p)
         return 0;
 }
 
-int plan_build(const plan_env *env, exec_ctx *ctx, const exec_input *in, exec_plan *ret)
+int plan_build(const plan_env *env, exec_ctx *ctx, exec_input *in, exec_plan *ret)
 {
         exec_plan p = {.action = VIGIL_ACTION_DENY};
         exec_file img = {.fd = -1};

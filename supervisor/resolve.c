@@ -59,7 +59,7 @@ static int self_identity(dir_id *ret_root)
         return 0;
 }
 
-int exec_ctx_open(pid_t tid, pid_t tgid, exec_ctx *ret)
+int exec_ctx_open(pid_t tid, pid_t tgid, bool check_root, exec_ctx *ret)
 {
         exec_ctx c = {.tid = tid, .tgid = tgid, .rootfd = -1, .cwdfd = -1};
         char path[64], buf[PATH_MAX + 1];
@@ -75,10 +75,13 @@ int exec_ctx_open(pid_t tid, pid_t tgid, exec_ctx *ret)
         if (n < 0 || (size_t)n >= sizeof(buf))
                 return n < 0 ? negative_errno() : -ENAMETOOLONG;
         buf[n] = '\0';
-        (void)snprintf(path, sizeof(path), "/proc/%d/root", (int)tid);
-        r = dir_identity(path, &root);
-        if (r < 0)
-                return r;
+        if (check_root) {
+                (void)snprintf(path, sizeof(path), "/proc/%d/root", (int)tid);
+                r = dir_identity(path, &root);
+                if (r < 0)
+                        return r;
+        } else
+                root = self_root;
         c.cwd = strdup(buf);
         if (!c.cwd)
                 return -ENOMEM;

@@ -32,9 +32,11 @@ typedef struct exec_ctx {
 /**
  * exec_ctx_open() - capture @tid's working directory, and whether its root
  * and mount namespace are the supervisor's.
+ * @param[in] check_root  false when no process of the session can have
+ *                        changed its root (then it is taken as the supervisor's).
  * @return 0 or -errno (-ESRCH/-ENOENT: the task is gone).
  */
-int exec_ctx_open(pid_t tid, pid_t tgid, exec_ctx *ret);
+int exec_ctx_open(pid_t tid, pid_t tgid, bool check_root, exec_ctx *ret);
 /** Close and free; leaves @c empty. */
 void exec_ctx_done(exec_ctx *c);
 

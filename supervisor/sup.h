@@ -170,11 +170,12 @@ typedef struct proc {
 void notify_readable(session *s, watch *w, uint32_t events);
 void tracer_reap(session *s);
 void tracer_detach_all(session *s);
-/* verify.c: @return 0 when the new image is what @p allowed, else 1 with a reason. */
-int verify_exec(pid_t pid, const exec_plan *p, const char **ret_reason);
+/* verify.c: @return 0 when the new image is what @p allowed, else 1 with a
+ * reason. *ret_pidfd gets a pidfd for @pid (or -1), for its exit. */
+int verify_exec(pid_t pid, const exec_plan *p, const char **ret_reason, int *ret_pidfd);
 
-/* procs.c */
-proc *proc_get_or_add(session *s, pid_t pid);
+/* procs.c; @pidfd: -1, or one for @pid that is taken over */
+proc *proc_get_or_add(session *s, pid_t pid, int pidfd);
 void proc_add_event(session *s, proc *p, cmd_event *e);
 void proc_exited(session *s, proc *p, bool known, int wait_status);
 void procs_finish_all(session *s);

@@ -317,7 +317,53 @@ int tracee_read_status(pid_t tid, tracee_status *ret)
         }
         if (seen != 63)
                 return VIGIL_E_PARSE;
+        st.complete = true;
         *ret = st;
+        return 0;
+}
+
+int tracee_read_creds(pid_t tid, tracee_status *ret)
+{
+        tracee_status st = { 0 };
+        pidfd_info_v0 info;
+        int fd, r;
+
+        fd = pidfd_open_(tid, PIDFD_THREAD_);
+        if (fd < 0)
+                return fd == -ESRCH ? fd : tracee_read_status(tid, ret);
+        r = pidfd_get_info(fd, PIDFD_INFO_PID_ | PIDFD_INFO_CREDS_, &info);
+        (void)close(fd);
+        if (r < 0 || (info.mask & (PIDFD_INFO_PID_ | PIDFD_INFO_CREDS_)) != (PIDFD_INFO_PID_ | PIDFD_INFO_CREDS_))
+                return r == -ESRCH ? r : tracee_read_status(tid, ret);
+        st.tgid = (pid_t)info.tgid;
+        st.ppid = (pid_t)info.ppid;
+        st.ruid = info.ruid;
+        st.euid = info.euid;
+        st.fsuid = info.fsuid;
+        st.rgid = info.rgid;
+        st.egid = info.egid;
+        st.fsgid = info.fsgid;
+        *ret = st;
+        return 0;
+}
+
+int tracee_complete(pid_t tid, tracee_status *st)
+{
+        tracee_status full;
+        int r;
+
+        if (st->complete)
+                return 0;
+        r = tracee_read_status(tid, &full);
+        if (r < 0)
+                return r;
+        if (full.tgid != st->tgid)
+                return -ESRCH;
+        memcpy(st->groups, full.groups, sizeof(st->groups));
+        st->n_groups = full.n_groups;
+        st->groups_overflow = full.groups_overflow;
+        st->no_new_privs = full.no_new_privs;
+        st->complete = true;
         return 0;
 }
 

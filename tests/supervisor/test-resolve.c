@@ -55,6 +55,7 @@ static void test_shebang(void **state)
         SB("#!\t/bin/bash\t-e\n", 1, "/bin/bash", "-e");
         SB("#!/bin/sh", 1, "/bin/sh", NULL); /* no newline, short file */
         SB("#!\n", -ENOEXEC, NULL, NULL);
+        SB("#!\0\0n/sh", 1, "", NULL); /* the kernel takes an empty name (and the exec fails) */
         SB("#!   \n", -ENOEXEC, NULL, NULL);
         SB("#", 0, NULL, NULL);
         SB("\x7f"
@@ -193,7 +194,7 @@ static void test_resolve_self(void **state)
         (void)state;
         assert_non_null(getcwd(cwd, sizeof(cwd)));
         assert_int_equal(chdir(dir), 0);
-        assert_int_equal(exec_ctx_open(getpid(), getpid(), &c), 0);
+        assert_int_equal(exec_ctx_open(getpid(), getpid(), true, &c), 0);
         assert_true(c.same_root);
         assert_string_equal(c.cwd, dir);
 
@@ -270,7 +271,7 @@ static int plan_for(const char *policy_text, const char *path, const char *const
         in.st.euid = geteuid();
         in.path = strdup(path);
         assert_int_equal(strv_copy(argv, argc, &in.argv), 0);
-        assert_int_equal(exec_ctx_open(getpid(), getpid(), &c), 0);
+        assert_int_equal(exec_ctx_open(getpid(), getpid(), true, &c), 0);
         r = plan_build(&env, &c, &in, ret);
         exec_ctx_done(&c);
         exec_input_done(&in);
