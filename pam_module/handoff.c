@@ -174,8 +174,8 @@ static bool tty_ok(const char *s)
         if (n == 0 || n > 64)
                 return false;
         for (size_t i = 0; i < n; i++)
-                if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
-                      strchr("/_.:-", s[i])))
+                if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+                      (s[i] >= '0' && s[i] <= '9') || strchr("/_.:-", s[i])))
                         return false;
         return true;
 }
@@ -192,8 +192,8 @@ static bool host_ok(const char *s)
         return true;
 }
 
-int pv_handoff_open(const char *socket, const char *ref, const char *user, const char *service, const char *tty,
-                    const char *rhost, pv_opened *ret, char **ret_reason)
+int pv_handoff_open(const char *socket, const char *ref, const char *user, const char *service,
+                    const char *tty, const char *rhost, pv_opened *ret, char **ret_reason)
 {
         _cleanup_(vigild_reply_freep) vigild_reply *rep = NULL;
         const vmsg_field *sref, *handle;

@@ -89,7 +89,8 @@ int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **ar
         if (c.args.mode == PV_MODE_SUDO) {
                 /* a command sudo runs inside a session stays under that
                  * session's supervisor; there is nothing to hand off */
-                pam_syslog(pamh, LOG_ERR, "the session phase is for login stacks, not with 'sudo'; refusing");
+                pam_syslog(pamh, LOG_ERR,
+                           "the session phase is for login stacks, not with 'sudo'; refusing");
                 return PAM_SERVICE_ERR;
         }
 
@@ -98,13 +99,15 @@ int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **ar
                 return refuse(&c, PAM_SESSION_ERR, "cannot look the account up: %s", vigil_strerror(r));
         if (strcmp(shell, c.args.vigil_shell) != 0) {
                 clean = pv_text_clean(shell, 200);
-                return refuse(&c, PAM_SESSION_ERR, "its login shell is '%s', not '%s': it would run unsupervised",
-                              PV_TC(clean), c.args.vigil_shell);
+                return refuse(&c, PAM_SESSION_ERR,
+                              "its login shell is '%s', not '%s': it would run unsupervised", PV_TC(clean),
+                              c.args.vigil_shell);
         }
 
         ref = pam_getenv(pamh, PV_REF_ENV);
         if (!ref)
-                return refuse(&c, PAM_SESSION_ERR, "no vigil sign-in for this login (%s not set)", PV_REF_ENV);
+                return refuse(&c, PAM_SESSION_ERR, "no vigil sign-in for this login (%s not set)",
+                              PV_REF_ENV);
         r = pv_handoff_open(c.args.vigild_socket, ref, c.user, c.service, item_str(pamh, PAM_TTY),
                             item_str(pamh, PAM_RHOST), &o, &reason);
         /* used up either way: no later module or process gets to try it */
@@ -115,7 +118,8 @@ int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **ar
         }
         if (c.cfg->session_max == VIGIL_CONF_LIMIT_TOKEN && o.exp <= (int64_t)time(NULL)) {
                 explicit_bzero(&o, sizeof o);
-                return refuse(&c, PAM_SESSION_ERR, "the sign-in expired before the session (session_max = token)");
+                return refuse(&c, PAM_SESSION_ERR,
+                              "the sign-in expired before the session (session_max = token)");
         }
 
         handle = strdup(o.handle);
@@ -137,7 +141,8 @@ int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **ar
                 return refuse(&c, pr, "cannot keep the session reference: %s", pam_strerror(pamh, pr));
         }
         handle = NULL; /* the handle's data now */
-        pam_syslog(pamh, LOG_INFO, "session for '%s' handed to vigil-shell (vigild has its reference)", c.ulog);
+        pam_syslog(pamh, LOG_INFO, "session for '%s' handed to vigil-shell (vigild has its reference)",
+                   c.ulog);
         return PAM_SUCCESS;
 }
 

@@ -23,7 +23,7 @@ int account_lookup(const char *name, account *ret)
 {
         struct passwd pw, *res = NULL;
         _cleanup_free_ char *buf = NULL;
-        account a = { 0 };
+        account a = {0};
         size_t size = 16384;
         int n = 64, r;
 

@@ -43,7 +43,7 @@ static int find_mounts(mounts *ret)
 {
         _cleanup_fclose_ FILE *f = NULL;
         _cleanup_free_ char *line = NULL;
-        mounts m = { 0 };
+        mounts m = {0};
         size_t cap = 0;
 
         f = fopen("/proc/self/mountinfo", "re");
@@ -133,8 +133,8 @@ static int v2_enable_pids(const char *mnt)
 
 int session_cgroup_create(const char *name, unsigned pids_max, session_cgroup *ret)
 {
-        session_cgroup cg = { 0 };
-        mounts m = { 0 };
+        session_cgroup cg = {0};
+        mounts m = {0};
         int r;
 
         r = find_mounts(&m);
@@ -208,7 +208,7 @@ int session_cgroup_attach(const session_cgroup *cg, pid_t pid)
 
 static void sleep_ms(unsigned ms)
 {
-        struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)ms * 1000000L };
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)ms * 1000000L};
 
         (void)nanosleep(&ts, NULL);
 }
@@ -246,7 +246,8 @@ static int freezer_kill(const char *dir)
 
                 (void)write_knob(state, "FROZEN");
                 for (int i = 0; i < 100; i++) {
-                        if (read_small_file(state, buf, sizeof(buf), NULL) >= 0 && strncmp(buf, "FROZEN", 6) == 0)
+                        if (read_small_file(state, buf, sizeof(buf), NULL) >= 0 &&
+                            strncmp(buf, "FROZEN", 6) == 0)
                                 break;
                         sleep_ms(1);
                 }

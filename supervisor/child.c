@@ -159,7 +159,8 @@ int child_exec_search(char *const *argv, char *const *env, const char *path)
 
                 end = strchrnul(p, ':');
                 dl = (size_t)(end - p);
-                if (snprintf(buf, sizeof(buf), "%.*s%s%s", (int)dl, p, dl ? "/" : "", name) >= (int)sizeof(buf))
+                if (snprintf(buf, sizeof(buf), "%.*s%s%s", (int)dl, p, dl ? "/" : "", name) >=
+                    (int)sizeof(buf))
                         continue;
                 (void)execve(buf, argv, env);
                 switch (errno) {
@@ -183,10 +184,10 @@ int child_exec_search(char *const *argv, char *const *env, const char *path)
 
 static void report(int sock, int error, const char *what, int fd)
 {
-        child_report rep = { .error = error };
-        char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-        struct iovec iov = { .iov_base = &rep, .iov_len = sizeof(rep) };
-        struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+        child_report rep = {.error = error};
+        char cbuf[CMSG_SPACE(sizeof(int))] = {0};
+        struct iovec iov = {.iov_base = &rep, .iov_len = sizeof(rep)};
+        struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
 
         (void)snprintf(rep.what, sizeof(rep.what), "%s", what);
         if (fd >= 0) {

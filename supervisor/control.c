@@ -167,8 +167,8 @@ static void deadline_fired(session *s, watch *w, uint32_t events)
                 s->deadline_warned = true;
                 if (gmtime_r(&t, &tm))
                         (void)strftime(at, sizeof(at), "%H:%M:%S", &tm);
-                relay_message(s, "vigil: your sign-in expires at %s UTC: this session ends in %lld seconds", at,
-                              (long long)(deadline - now));
+                relay_message(s, "vigil: your sign-in expires at %s UTC: this session ends in %lld seconds",
+                              at, (long long)(deadline - now));
                 if (deadline_arm(s, deadline) >= 0)
                         return;
         } else if (now < deadline) {

@@ -56,7 +56,7 @@ static size_t utf8_multi(const unsigned char *p)
 
 int display_cmdline(const char *const *argv, size_t argc, char **ret)
 {
-        out o = { .buf = malloc(DISPLAY_MAX + 1) };
+        out o = {.buf = malloc(DISPLAY_MAX + 1)};
 
         if (!o.buf)
                 return -ENOMEM;

@@ -29,7 +29,7 @@ typedef struct cmd_event {
         char *exe; /* NULL for a fileless exec */
         strv argv;
         cmd_decision decision;
-        char *rule; /* "FILE:LINE" or "default" */
+        char *rule;  /* "FILE:LINE" or "default" */
         bool exited; /* wait_status and duration_ms are known */
         int wait_status;
         uint64_t exit_mono_ns;
@@ -66,4 +66,5 @@ int utf8_sanitize(const char *s, char **ret);
  * @param[out] ret_len  its length.
  * @return 0 or -ENOMEM.
  */
-int event_format_json(const cmd_event *e, const char *session, const char *user, char **ret, size_t *ret_len);
+int event_format_json(const cmd_event *e, const char *session, const char *user, char **ret,
+                      size_t *ret_len);

@@ -38,6 +38,22 @@ static int add_rules(scmp_filter_ctx ctx)
         if (r >= 0)
                 r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(setns), 1,
                                      SCMP_A1(SCMP_CMP_EQ, 0));
+        /* What can give a process another root or mount namespace (root
+         * only, through sudo): the supervisor is told, and from then on
+         * resolves exec paths in each process's own root. */
+        if (r >= 0)
+                r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(chroot), 0);
+        if (r >= 0)
+                r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(pivot_root), 0);
+        if (r >= 0)
+                r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(unshare), 1,
+                                     SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NEWNS, CLONE_NEWNS));
+        if (r >= 0)
+                r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(clone), 1,
+                                     SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NEWNS, CLONE_NEWNS));
+        if (r >= 0)
+                r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(setns), 1,
+                                     SCMP_A1(SCMP_CMP_MASKED_EQ, CLONE_NEWNS, CLONE_NEWNS));
         return r;
 }
 

@@ -7,6 +7,9 @@
  *     or of unknown type (0)    -> EPERM
  *   clone3                      -> ENOSYS  (its flags are in memory the filter
  *                                           cannot read; libc falls back to clone)
+ *   chroot, pivot_root, and clone/unshare/setns with CLONE_NEWNS
+ *                               -> user notification: the supervisor notes that
+ *                                  roots may differ, and lets the call go on
  *   any other architecture      -> the process is killed (i386 int 0x80, x32)
  *   everything else             -> allowed
  *

@@ -5,7 +5,7 @@
 
 int loop_add(session *s, watch *w, int fd, watch_fn fn, uint32_t events)
 {
-        struct epoll_event ev = { .events = events, .data.ptr = w };
+        struct epoll_event ev = {.events = events, .data.ptr = w};
 
         w->fd = fd;
         w->fn = fn;
@@ -17,7 +17,7 @@ int loop_add(session *s, watch *w, int fd, watch_fn fn, uint32_t events)
 
 int loop_mod(session *s, watch *w, uint32_t events)
 {
-        struct epoll_event ev = { .events = events, .data.ptr = w };
+        struct epoll_event ev = {.events = events, .data.ptr = w};
 
         if (!w->added)
                 return -ENOENT;

@@ -93,8 +93,8 @@ static void deny_message(session *s, const exec_input *in, const exec_plan *p)
                 msg = "approval not available yet";
         else if (d)
                 msg = d->message;
-        relay_message(s, "vigil: denied: %s (%s%s%s)", cmd ? cmd : "?", rule ? rule : "default", msg ? ": " : "",
-                      msg ? msg : "");
+        relay_message(s, "vigil: denied: %s (%s%s%s)", cmd ? cmd : "?", rule ? rule : "default",
+                      msg ? ": " : "", msg ? msg : "");
 }
 
 static uint64_t argv_hash(const exec_input *in)
@@ -172,8 +172,9 @@ void notify_allow(session *s, uint64_t id, exec_input *in, exec_plan *p, uint64_
                         if (errno == ESRCH)
                                 (void)respond(s, id, -EPERM, false);
                         else
-                                deny_reason(s, id, in, p, t_us,
-                                            "it is traced by another process, so its exec cannot be checked");
+                                deny_reason(
+                                        s, id, in, p, t_us,
+                                        "it is traced by another process, so its exec cannot be checked");
                         return;
                 }
                 t = calloc(1, sizeof(*t));
@@ -211,9 +212,9 @@ void notify_allow(session *s, uint64_t id, exec_input *in, exec_plan *p, uint64_
 
 static void handle(session *s, const struct seccomp_notif *req)
 {
-        exec_input in = { .tid = (pid_t)req->pid, .dirfd = AT_FDCWD };
-        exec_ctx ctx = { .rootfd = -1, .cwdfd = -1 };
-        exec_plan plan = { 0 };
+        exec_input in = {.tid = (pid_t)req->pid, .dirfd = AT_FDCWD};
+        exec_ctx ctx = {.rootfd = -1, .cwdfd = -1};
+        exec_plan plan = {0};
         uint64_t t_us = now_realtime_us(), path_addr, argv_addr;
         int r;
 
@@ -221,42 +222,62 @@ static void handle(session *s, const struct seccomp_notif *req)
                 (void)respond(s, req->id, -ENOSYS, false);
                 return;
         }
-        if (req->data.nr == __NR_execve) {
+        switch (req->data.nr) {
+        case __NR_execve:
                 path_addr = req->data.args[0];
                 argv_addr = req->data.args[1];
-        } else if (req->data.nr == __NR_execveat) {
+                break;
+        case __NR_execveat:
                 in.dirfd = (int)req->data.args[0];
                 path_addr = req->data.args[1];
                 argv_addr = req->data.args[2];
                 in.at_flags = (int)req->data.args[4];
-        } else {
+                break;
+        case __NR_chroot:
+        case __NR_pivot_root:
+        case __NR_unshare:
+        case __NR_setns:
+        case __NR_clone:
+                /* A process may get another root or mount namespace: from
+                 * now on every exec's paths are resolved in its own root
+                 * (until then the check is skipped, as nothing can differ).
+                 * The call itself goes on; the kernel checks its privileges. */
+                s->penv.roots_may_differ = true;
+                (void)respond(s, req->id, 0, true);
+                return;
+        default:
                 (void)respond(s, req->id, -ENOSYS, false);
                 return;
         }
 
-        r = tracee_read_status(in.tid, &in.st);
+        r = tracee_read_creds(in.tid, &in.st);
         if (r < 0) {
                 (void)respond(s, req->id, -EPERM, false); /* gone, or /proc unreadable: fail closed */
                 return;
         }
         r = tracee_read_string(in.tid, path_addr, PATH_MAX - 1, &in.path);
         if (r < 0) {
-                (void)respond(s, req->id, r == VIGIL_E_TOO_BIG ? -ENAMETOOLONG : r == -EFAULT ? -EFAULT : -EPERM,
+                (void)respond(s, req->id,
+                              r == VIGIL_E_TOO_BIG ? -ENAMETOOLONG
+                              : r == -EFAULT       ? -EFAULT
+                                                   : -EPERM,
                               false);
                 goto out;
         }
-        r = tracee_read_argv(in.tid, argv_addr, VIGIL_SESSION_MAX_ARGS, VIGIL_SESSION_MAX_ARGV_BYTES, &in.argv);
+        r = tracee_read_argv(in.tid, argv_addr, VIGIL_SESSION_MAX_ARGS, VIGIL_SESSION_MAX_ARGV_BYTES,
+                             &in.argv);
         if (r == -EFAULT) {
                 (void)respond(s, req->id, -EFAULT, false);
                 goto out;
         }
-        r = r >= 0 ? exec_ctx_open(in.tid, in.st.tgid, &ctx) : r;
+        r = r >= 0 ? exec_ctx_open(in.tid, in.st.tgid, s->penv.roots_may_differ, &ctx) : r;
         if (r == VIGIL_E_TOO_BIG || (r >= 0 && (r = plan_build(&s->penv, &ctx, &in, &plan)) < 0)) {
                 if (!id_valid(s, req->id))
                         goto out;
                 plan.cwd = ctx.cwd ? strdup(ctx.cwd) : NULL;
                 deny_reason(s, req->id, &in, &plan, t_us,
-                            r == VIGIL_E_TOO_BIG ? "the command line is too long to check" : "out of memory");
+                            r == VIGIL_E_TOO_BIG ? "the command line is too long to check"
+                                                 : "out of memory");
                 goto out;
         }
         if (r < 0) {

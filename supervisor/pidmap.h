@@ -9,7 +9,7 @@ typedef struct pidmap {
         struct pidmap_slot {
                 pid_t key; /* 0: empty, -1: removed */
                 void *value;
-        } *slots;
+        } * slots;
         size_t cap, n, used; /* used counts removed slots too */
 } pidmap;
 

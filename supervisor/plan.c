@@ -87,7 +87,7 @@ static int step_from_file(plan_step *s, const exec_file *f)
  * (fs/binfmt_script.c removes argv[0] and pushes these in front). */
 static int script_argv(const char *interp, const char *arg, const char *name, const strv *prev, strv *ret)
 {
-        strv sv = { 0 };
+        strv sv = {0};
         int r;
 
         r = strv_push(&sv, interp);
@@ -106,34 +106,45 @@ static int script_argv(const char *interp, const char *arg, const char *name, co
 }
 
 /* Whether the process may execute @f, as the kernel checks it before it
- * looks at the file's format: a noexec mount, then the mode bits for the
- * filesystem uid and groups (root needs one x bit). 1 yes, 0 no, -1 when
- * it cannot be told from the mode (an ACL, too many groups): the kernel
- * then decides. */
-static int may_exec(const tracee_status *st, const exec_file *f)
+ * looks at the file's format: the mode bits for the filesystem uid and
+ * groups (root needs one x bit). 1 yes, 0 no, -1 when the mode cannot tell
+ * (an ACL, too many groups). @full adds what costs system calls: a noexec
+ * mount and an ACL that could deny; without it a "yes" may still be refused
+ * by the kernel, which is safe (the exec then fails on its own). */
+static int may_exec(exec_input *in, const exec_file *f, bool full)
 {
+        tracee_status *st = &in->st;
         mode_t m = f->st.st_mode;
         struct statvfs vfs;
         char path[64];
         bool member;
+        int x;
 
+        if (st->fsuid == 0)
+                x = (m & (S_IXUSR | S_IXGRP | S_IXOTH)) ? 1 : 0;
+        else if (st->fsuid == f->st.st_uid)
+                x = (m & S_IXUSR) ? 1 : 0;
+        else if (!(m & S_IXGRP) == !(m & S_IXOTH))
+                x = (m & S_IXOTH) ? 1 : 0; /* group or other: the same answer */
+        else {
+                member = st->fsgid == f->st.st_gid;
+                if (!member && tracee_complete(in->tid, st) < 0)
+                        return -1; /* the kernel decides */
+                for (size_t i = 0; i < st->n_groups && !member; i++)
+                        member = st->groups[i] == f->st.st_gid;
+                if (member)
+                        x = (m & S_IXGRP) ? 1 : 0;
+                else
+                        x = st->groups_overflow ? -1 : (m & S_IXOTH) ? 1 : 0;
+        }
+        if (x == 1 && !full)
+                return 1;
         if (fstatvfs(f->fd, &vfs) == 0 && (vfs.f_flag & ST_NOEXEC))
                 return 0;
         (void)snprintf(path, sizeof(path), "/proc/self/fd/%d", f->fd);
         if (getxattr(path, "system.posix_acl_access", NULL, 0) > 0)
-                return -1;
-        if (st->fsuid == 0)
-                return (m & (S_IXUSR | S_IXGRP | S_IXOTH)) ? 1 : 0;
-        if (st->fsuid == f->st.st_uid)
-                return (m & S_IXUSR) ? 1 : 0;
-        member = st->fsgid == f->st.st_gid;
-        for (size_t i = 0; i < st->n_groups && !member; i++)
-                member = st->groups[i] == f->st.st_gid;
-        if (member)
-                return (m & S_IXGRP) ? 1 : 0;
-        if (st->groups_overflow)
-                return -1;
-        return (m & S_IXOTH) ? 1 : 0;
+                return -1; /* the kernel decides */
+        return x;
 }
 
 static bool is_elf(const char *buf, size_t len)
@@ -155,10 +166,10 @@ static int plan_refuse(exec_plan *p, const char *fmt, const char *arg)
 
 /* The chain of files: the file named, then each interpreter. Fills steps[]
  * and the image; sets p->error for what the kernel would refuse. */
-static int plan_chain(const plan_env *env, const exec_ctx *ctx, const exec_input *in, exec_plan *p,
+static int plan_chain(const plan_env *env, exec_ctx *ctx, exec_input *in, exec_plan *p,
                       exec_file *ret_image)
 {
-        exec_file f = { .fd = -1 };
+        exec_file f = {.fd = -1};
         _cleanup_free_ char *name = NULL;
         int r, x;
 
@@ -169,7 +180,7 @@ static int plan_chain(const plan_env *env, const exec_ctx *ctx, const exec_input
                 p->error = r;
                 return 0;
         }
-        x = may_exec(&in->st, &f);
+        x = may_exec(in, &f, false);
         if (x == 0) {
                 p->error = -EACCES;
                 r = 0;
@@ -181,8 +192,9 @@ static int plan_chain(const plan_env *env, const exec_ctx *ctx, const exec_input
         p->n = 1;
         r = step_from_file(&p->steps[0], &f);
         if (r >= 0)
-                r = in->argv.n > 0 ? strv_copy((const char *const *)in->argv.v, in->argv.n, &p->steps[0].argv)
-                                   : strv_push(&p->steps[0].argv, ""); /* the kernel runs it with argv {""} */
+                r = in->argv.n > 0
+                            ? strv_copy((const char *const *)in->argv.v, in->argv.n, &p->steps[0].argv)
+                            : strv_push(&p->steps[0].argv, ""); /* the kernel runs it with argv {""} */
         if (r < 0)
                 goto out;
 
@@ -190,7 +202,7 @@ static int plan_chain(const plan_env *env, const exec_ctx *ctx, const exec_input
                 _cleanup_free_ char *interp = NULL, *arg = NULL;
                 char hdr[EXEC_HEADER_SIZE];
                 plan_step *prev = &p->steps[p->n - 1], *s;
-                exec_file nf = { .fd = -1 };
+                exec_file nf = {.fd = -1};
                 size_t len = 0;
 
                 if (exec_header(&f, hdr, &len) < 0)
@@ -204,7 +216,7 @@ static int plan_chain(const plan_env *env, const exec_ctx *ctx, const exec_input
                 if (r < 0)
                         goto out;
                 if (r == 0) {
-                        if (!is_elf(hdr, len) && !env->binfmt_misc && x == 1) {
+                        if (!is_elf(hdr, len) && !env->binfmt_misc && may_exec(in, &f, true) == 1) {
                                 /* no format takes it: the shell runs it itself */
                                 p->error = -ENOEXEC;
                                 r = 0;
@@ -227,7 +239,7 @@ static int plan_chain(const plan_env *env, const exec_ctx *ctx, const exec_input
                         r = 0;
                         goto out;
                 }
-                x = may_exec(&in->st, &nf);
+                x = may_exec(in, &nf, false);
                 if (x == 0) {
                         exec_file_done(&nf);
                         p->error = -EACCES;
@@ -257,13 +269,13 @@ out:
 }
 
 /* A loader run as a command: PROG is what runs; judge it too. */
-static int plan_ldso(const exec_ctx *ctx, exec_plan *p)
+static int plan_ldso(exec_ctx *ctx, exec_plan *p)
 {
         plan_step *img = &p->steps[p->image], *s;
-        exec_file f = { .fd = -1 };
+        exec_file f = {.fd = -1};
         const char *argv0 = NULL, *prog;
         size_t idx;
-        strv sv = { 0 };
+        strv sv = {0};
         int r;
 
         if (!img->exe || !exec_path_is_loader(img->exe))
@@ -298,14 +310,14 @@ static int plan_ldso(const exec_ctx *ctx, exec_plan *p)
 /* The account the new image runs as: the owner of a set-user-ID image,
  * unless the mount is nosuid or the process has no_new_privs. The exec
  * check compares it with the real result. */
-static int plan_runas(const plan_env *env, const exec_input *in, const exec_file *img, exec_plan *p)
+static int plan_runas(const plan_env *env, exec_input *in, const exec_file *img, exec_plan *p)
 {
         struct statvfs vfs;
         const char *name;
 
         p->runas_uid = in->st.euid;
-        if ((img->st.st_mode & S_ISUID) && !in->st.no_new_privs && fstatvfs(img->fd, &vfs) == 0 &&
-            !(vfs.f_flag & ST_NOSUID))
+        if ((img->st.st_mode & S_ISUID) && tracee_complete(in->tid, &in->st) >= 0 && !in->st.no_new_privs &&
+            fstatvfs(img->fd, &vfs) == 0 && !(vfs.f_flag & ST_NOSUID))
                 p->runas_uid = img->st.st_uid;
         name = uid_name(env->names, p->runas_uid);
         if (!name)
@@ -358,10 +370,10 @@ static int plan_judge(const plan_env *env, exec_plan *p)
         return 0;
 }
 
-int plan_build(const plan_env *env, const exec_ctx *ctx, const exec_input *in, exec_plan *ret)
+int plan_build(const plan_env *env, exec_ctx *ctx, exec_input *in, exec_plan *ret)
 {
-        exec_plan p = { .action = VIGIL_ACTION_DENY };
-        exec_file img = { .fd = -1 };
+        exec_plan p = {.action = VIGIL_ACTION_DENY};
+        exec_file img = {.fd = -1};
         int r;
 
         p.cwd = strdup(ctx->cwd);

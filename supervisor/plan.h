@@ -44,6 +44,7 @@ typedef struct plan_env {
         const char *const *groups;
         size_t n_groups;
         bool binfmt_misc; /* handlers are registered: a file that is neither ELF nor script may run */
+        bool roots_may_differ; /* a process of the session changed its root or mount namespace */
         uid_names *names;
 } plan_env;
 
@@ -78,11 +79,13 @@ void exec_plan_done(exec_plan *p);
 /**
  * plan_build() - resolve and judge an exec attempt.
  * @param[in]  ctx  the process's root and cwd.
+ * @param[in]  in   what was asked for; in->st is completed (groups, no_new_privs)
+ *                  when the judgement needs it.
  * @param[out] ret  the plan; the caller calls exec_plan_done(). On success
  *                  either ret->error is set, or ret->action says what to do.
  * @return 0, or -ENOMEM (then deny: fail closed).
  */
-int plan_build(const plan_env *env, const exec_ctx *ctx, const exec_input *in, exec_plan *ret);
+int plan_build(const plan_env *env, exec_ctx *ctx, exec_input *in, exec_plan *ret);
 
 /** "FILE:LINE" or "default" for the plan's deciding rule (malloc'd), NULL on ENOMEM. */
 char *plan_rule(const exec_plan *p);

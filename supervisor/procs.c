@@ -13,15 +13,6 @@
 #include "sup.h"
 #include "util.h"
 
-/* struct pidfd_info up to exit_code (PIDFD_INFO_SIZE_VER0), from <linux/pidfd.h> of Linux 6.15. */
-struct pidfd_info_v0 {
-        uint64_t mask;
-        uint64_t cgroupid;
-        uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
-        int32_t exit_code;
-};
-#define PIDFD_GET_INFO_V0 _IOWR(0xFF, 11, struct pidfd_info_v0)
-#define PIDFD_INFO_EXIT_ (1ULL << 3)
 
 /* Field 52 of /proc/PID/stat, the wait status of a zombie. */
 static int stat_exit_code(pid_t pid, int *ret)
@@ -54,36 +45,49 @@ static int stat_exit_code(pid_t pid, int *ret)
 static void proc_readable(session *s, watch *w, uint32_t events)
 {
         proc *p = (proc *)((char *)w - offsetof(proc, w));
-        struct pidfd_info_v0 info = { .mask = PIDFD_INFO_EXIT_ };
+        struct pidfd_info_v0 info = {.mask = PIDFD_INFO_EXIT_};
         int st = 0;
 
         (void)events;
-        /* While the zombie is not reaped its stat is its own; whether it
-         * was still unreaped after the read is what pidfd_send_signal(0)
-         * tells (a reaped pid could already name another process). */
+        /* Usually its parent has reaped it already: the pidfd keeps the
+         * status (Linux 6.15). Otherwise, while the zombie is not reaped,
+         * its stat is its own; whether it was still unreaped after the read
+         * is what pidfd_send_signal(0) tells (a reaped pid could already
+         * name another process). */
+        if (pidfd_get_info(p->pidfd, PIDFD_INFO_EXIT_, &info) >= 0 && (info.mask & PIDFD_INFO_EXIT_)) {
+                proc_exited(s, p, true, info.exit_code);
+                return;
+        }
         if (stat_exit_code(p->pid, &st) >= 0 && pidfd_send_signal_(p->pidfd, 0) >= 0) {
                 proc_exited(s, p, true, st);
                 return;
         }
-        if (ioctl(p->pidfd, PIDFD_GET_INFO_V0, &info) >= 0 && (info.mask & PIDFD_INFO_EXIT_)) {
+        /* reaped between the two looks, on a kernel without PIDFD_INFO_EXIT */
+        if (pidfd_get_info(p->pidfd, PIDFD_INFO_EXIT_, &info) >= 0 && (info.mask & PIDFD_INFO_EXIT_)) {
                 proc_exited(s, p, true, info.exit_code);
                 return;
         }
         proc_exited(s, p, false, 0);
 }
 
-proc *proc_get_or_add(session *s, pid_t pid)
+proc *proc_get_or_add(session *s, pid_t pid, int pidfd)
 {
         proc *p = pidmap_get(&s->procs, pid);
         int r;
 
-        if (p)
+        if (p) {
+                if (pidfd >= 0)
+                        (void)close(pidfd);
                 return p;
+        }
         p = calloc(1, sizeof(*p));
-        if (!p)
+        if (!p) {
+                if (pidfd >= 0)
+                        (void)close(pidfd);
                 return NULL;
+        }
         p->pid = pid;
-        p->pidfd = pidfd_open_(pid, 0);
+        p->pidfd = pidfd >= 0 ? pidfd : pidfd_open_(pid, 0);
         if (p->pidfd < 0 || loop_add(s, &p->w, p->pidfd, proc_readable, EPOLLIN) < 0 ||
             (r = pidmap_put(&s->procs, pid, p)) < 0) {
                 loop_del(s, &p->w);

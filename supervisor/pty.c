@@ -17,7 +17,7 @@
 int pty_setup(session *s)
 {
         relay *io = &s->io;
-        struct winsize ws = { .ws_row = 24, .ws_col = 80 };
+        struct winsize ws = {.ws_row = 24, .ws_col = 80};
         struct group gr, *res = NULL;
         char name[128], buf[4096];
         gid_t gid = s->acct.gid;
@@ -26,7 +26,8 @@ int pty_setup(session *s)
         io->leader = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
         if (io->leader < 0)
                 return negative_errno();
-        if (grantpt(io->leader) < 0 || unlockpt(io->leader) < 0 || ptsname_r(io->leader, name, sizeof(name)) != 0)
+        if (grantpt(io->leader) < 0 || unlockpt(io->leader) < 0 ||
+            ptsname_r(io->leader, name, sizeof(name)) != 0)
                 return negative_errno();
         follower = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
         if (follower < 0)

@@ -73,7 +73,7 @@ static int outq_flush(session *s, outq *q)
                         outq_arm(s, q, true);
                         if (!q->w.added) {
                                 /* not pollable and still EAGAIN: wait for it */
-                                struct timespec ts = { 0, 1000000 };
+                                struct timespec ts = {0, 1000000};
 
                                 (void)nanosleep(&ts, NULL);
                                 continue;
@@ -467,7 +467,7 @@ bool relay_finish(session *s, uint64_t deadline_ns)
                 outq *q = &io->out[i];
 
                 while (q->len > 0 && !q->dead && now_monotonic_ns() < deadline_ns) {
-                        struct pollfd pfd = { .fd = q->fd, .events = POLLOUT };
+                        struct pollfd pfd = {.fd = q->fd, .events = POLLOUT};
 
                         if (outq_flush(s, q) < 0)
                                 break;

@@ -15,83 +15,91 @@
 
 static int openat2_(int dirfd, const char *path, int flags, uint64_t resolve)
 {
-        struct open_how how = { .flags = (uint64_t)flags, .resolve = resolve };
+        struct open_how how = {.flags = (uint64_t)flags, .resolve = resolve};
 
         return RET_NERRNO(syscall(SYS_openat2, dirfd, path, &how, sizeof(how)));
 }
 
-/* Mount id and inode of a directory, to tell whether a process's root is ours. */
-static int dir_identity(int dirfd, const char *path, uint64_t *ret_mnt, uint64_t *ret_dev, uint64_t *ret_ino)
+/* Mount id, device and inode of a directory, to tell whether a process's
+ * root is the supervisor's. */
+typedef struct dir_id {
+        uint64_t mnt, dev, ino;
+} dir_id;
+
+static int dir_identity(const char *path, dir_id *ret)
 {
         struct statx sx;
 
-        if (statx(dirfd, path, AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_INO | STATX_MNT_ID, &sx) < 0)
+        if (statx(AT_FDCWD, path, AT_STATX_DONT_SYNC, STATX_INO | STATX_MNT_ID, &sx) < 0)
                 return negative_errno();
         if (!(sx.stx_mask & STATX_MNT_ID))
                 return -EOPNOTSUPP;
-        *ret_mnt = sx.stx_mnt_id;
-        *ret_dev = ((uint64_t)sx.stx_dev_major << 32) | sx.stx_dev_minor;
-        *ret_ino = sx.stx_ino;
+        ret->mnt = sx.stx_mnt_id;
+        ret->dev = ((uint64_t)sx.stx_dev_major << 32) | sx.stx_dev_minor;
+        ret->ino = sx.stx_ino;
         return 0;
 }
 
-static int same_ns(pid_t tid, const char *ns)
+/* The supervisor's own root does not change while it runs: looked up once.
+ * A mount id is unique across mount namespaces, so the root's mount id also
+ * tells a process in another namespace apart. */
+static int self_identity(dir_id *ret_root)
 {
-        char path[64];
-        struct stat a, b;
+        static dir_id root;
+        static bool known;
+        int r;
 
-        (void)snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)tid, ns);
-        if (stat(path, &a) < 0)
-                return negative_errno();
-        (void)snprintf(path, sizeof(path), "/proc/self/ns/%s", ns);
-        if (stat(path, &b) < 0)
-                return negative_errno();
-        return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+        if (!known) {
+                r = dir_identity("/", &root);
+                if (r < 0)
+                        return r;
+                known = true;
+        }
+        *ret_root = root;
+        return 0;
 }
 
-int exec_ctx_open(pid_t tid, pid_t tgid, exec_ctx *ret)
+int exec_ctx_open(pid_t tid, pid_t tgid, bool check_root, exec_ctx *ret)
 {
-        exec_ctx c = { .tid = tid, .tgid = tgid, .rootfd = -1, .cwdfd = -1 };
-        uint64_t m1, d1, i1, m2, d2, i2;
+        exec_ctx c = {.tid = tid, .tgid = tgid, .rootfd = -1, .cwdfd = -1};
         char path[64], buf[PATH_MAX + 1];
+        dir_id self_root, root;
         ssize_t n;
         int r;
 
-        (void)snprintf(path, sizeof(path), "/proc/%d/root", (int)tid);
-        c.rootfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (c.rootfd < 0)
-                return negative_errno();
+        r = self_identity(&self_root);
+        if (r < 0)
+                return r;
         (void)snprintf(path, sizeof(path), "/proc/%d/cwd", (int)tid);
-        c.cwdfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (c.cwdfd < 0) {
-                r = negative_errno();
-                goto fail;
-        }
         n = readlink(path, buf, sizeof(buf));
-        if (n < 0 || (size_t)n >= sizeof(buf)) {
-                r = n < 0 ? negative_errno() : -ENAMETOOLONG;
-                goto fail;
-        }
+        if (n < 0 || (size_t)n >= sizeof(buf))
+                return n < 0 ? negative_errno() : -ENAMETOOLONG;
         buf[n] = '\0';
+        if (check_root) {
+                (void)snprintf(path, sizeof(path), "/proc/%d/root", (int)tid);
+                r = dir_identity(path, &root);
+                if (r < 0)
+                        return r;
+        } else
+                root = self_root;
         c.cwd = strdup(buf);
-        if (!c.cwd) {
-                r = -ENOMEM;
-                goto fail;
-        }
-        r = dir_identity(c.rootfd, "", &m1, &d1, &i1);
-        if (r >= 0)
-                r = dir_identity(AT_FDCWD, "/", &m2, &d2, &i2);
-        if (r < 0)
-                goto fail;
-        r = same_ns(tid, "mnt");
-        if (r < 0)
-                goto fail;
-        c.same_root = r > 0 && m1 == m2 && d1 == d2 && i1 == i2;
+        if (!c.cwd)
+                return -ENOMEM;
+        c.same_root = root.mnt == self_root.mnt && root.dev == self_root.dev && root.ino == self_root.ino;
         *ret = c;
         return 0;
-fail:
-        exec_ctx_done(&c);
-        return r;
+}
+
+/* The process's root and cwd as fds, opened when a path needs them. */
+static int ctx_fd(exec_ctx *c, int *fd, const char *name)
+{
+        char path[64];
+
+        if (*fd >= 0)
+                return *fd;
+        (void)snprintf(path, sizeof(path), "/proc/%d/%s", (int)c->tid, name);
+        *fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        return *fd >= 0 ? *fd : negative_errno();
 }
 
 void exec_ctx_done(exec_ctx *c)
@@ -124,9 +132,9 @@ static int rewrite_self(const exec_ctx *c, const char *path, char **ret)
                 const char *prefix;
                 bool task;
         } map[] = {
-                { "/proc/self/", false },
-                { "/proc/thread-self/", true },
-                { "/dev/fd/", true },
+                {"/proc/self/", false},
+                {"/proc/thread-self/", true},
+                {"/dev/fd/", true},
         };
 
         for (size_t i = 0; i < ELEMENTSOF(map); i++) {
@@ -184,11 +192,11 @@ static int file_path(int fd, const struct stat *st, char **ret, bool *ret_filele
         return *ret ? 0 : -ENOMEM;
 }
 
-int exec_resolve(const exec_ctx *c, int dirfd, const char *path, int at_flags, exec_file *ret)
+int exec_resolve(exec_ctx *c, int dirfd, const char *path, int at_flags, exec_file *ret)
 {
         _cleanup_free_ char *rewritten = NULL;
         _cleanup_close_ int base = -1;
-        exec_file f = { .fd = -1 };
+        exec_file f = {.fd = -1};
         int oflags = O_PATH | O_CLOEXEC | ((at_flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0);
         uint64_t resolve = RESOLVE_NO_MAGICLINKS;
         int r, start;
@@ -196,8 +204,12 @@ int exec_resolve(const exec_ctx *c, int dirfd, const char *path, int at_flags, e
         if (path[0] == '\0') {
                 if (!(at_flags & AT_EMPTY_PATH))
                         return -ENOENT;
-                r = dirfd == AT_FDCWD ? RET_NERRNO(fcntl(c->cwdfd, F_DUPFD_CLOEXEC, 3))
-                                      : open_remote_fd(c, dirfd, 0);
+                if (dirfd == AT_FDCWD) {
+                        r = ctx_fd(c, &c->cwdfd, "cwd");
+                        if (r >= 0)
+                                r = RET_NERRNO(fcntl(r, F_DUPFD_CLOEXEC, 3));
+                } else
+                        r = open_remote_fd(c, dirfd, 0);
                 if (r < 0)
                         return r;
                 f.fd = r;
@@ -215,7 +227,9 @@ int exec_resolve(const exec_ctx *c, int dirfd, const char *path, int at_flags, e
                         if (c->same_root)
                                 start = AT_FDCWD;
                         else {
-                                start = c->rootfd;
+                                start = ctx_fd(c, &c->rootfd, "root");
+                                if (start < 0)
+                                        return start;
                                 resolve |= RESOLVE_IN_ROOT;
                         }
                 } else {
@@ -225,9 +239,11 @@ int exec_resolve(const exec_ctx *c, int dirfd, const char *path, int at_flags, e
                          * combine with a starting directory. */
                         if (!c->same_root)
                                 return -EXDEV;
-                        if (dirfd == AT_FDCWD)
-                                start = c->cwdfd;
-                        else {
+                        if (dirfd == AT_FDCWD) {
+                                start = ctx_fd(c, &c->cwdfd, "cwd");
+                                if (start < 0)
+                                        return start;
+                        } else {
                                 base = open_remote_fd(c, dirfd, O_DIRECTORY);
                                 if (base < 0)
                                         return base;
@@ -324,7 +340,7 @@ static const char *next_terminator(const char *p, const char *end)
 
 int shebang_parse(const char *in, size_t len, char **ret_interp, char **ret_arg)
 {
-        char buf[EXEC_HEADER_SIZE] = { 0 };
+        char buf[EXEC_HEADER_SIZE] = {0};
         const char *buf_end = buf + sizeof(buf) - 1, *i_end, *i_name, *i_sep, *i_arg = NULL;
         char *interp, *arg = NULL;
 
@@ -381,7 +397,7 @@ int exec_filename(int dirfd, const char *path, char **ret)
 
 bool exec_path_is_loader(const char *path)
 {
-        static const char *const names[] = { "ld-linux*.so*", "ld-*.so*", "ld.so*", "ld64.so*", "ld-musl-*" };
+        static const char *const names[] = {"ld-linux*.so*", "ld-*.so*", "ld.so*", "ld64.so*", "ld-musl-*"};
         const char *base = strrchr(path, '/');
 
         base = base ? base + 1 : path;
@@ -394,11 +410,12 @@ bool exec_path_is_loader(const char *path)
 int ldso_find_prog(const strv *argv, size_t *ret_index, const char **ret_argv0)
 {
         /* glibc 2.36 rtld.c: options are taken while argv[1] is one of them. */
-        static const char *const with_arg[] = { "--library-path",        "--inhibit-rpath", "--audit",
-                                                "--preload",             "--argv0",         "--glibc-hwcaps-prepend",
-                                                "--glibc-hwcaps-mask" };
-        static const char *const flags[] = { "--list", "--verify", "--inhibit-cache" };
-        static const char *const no_prog[] = { "--help", "--version", "--list-tunables", "--list-diagnostics" };
+        static const char *const with_arg[] = {
+                "--library-path",         "--inhibit-rpath",    "--audit", "--preload", "--argv0",
+                "--glibc-hwcaps-prepend", "--glibc-hwcaps-mask"};
+        static const char *const flags[] = {"--list", "--verify", "--inhibit-cache"};
+        static const char *const no_prog[] = {"--help", "--version", "--list-tunables",
+                                              "--list-diagnostics"};
         const char *argv0 = NULL;
         size_t i = 1;
 

@@ -23,17 +23,20 @@
 /* Where the process resolves paths. */
 typedef struct exec_ctx {
         pid_t tid, tgid;
-        int rootfd; /* its root directory (O_PATH) */
-        int cwdfd;  /* its working directory (O_PATH) */
+        int rootfd;     /* its root directory (O_PATH), opened when first needed */
+        int cwdfd;      /* its working directory (O_PATH), likewise */
         bool same_root; /* its root and mount namespace are the supervisor's */
-        char *cwd; /* its working directory as a path (readlink), for events and policy */
+        char *cwd;      /* its working directory as a path (readlink), for events and policy */
 } exec_ctx;
 
 /**
- * exec_ctx_open() - capture @tid's root and working directory.
+ * exec_ctx_open() - capture @tid's working directory, and whether its root
+ * and mount namespace are the supervisor's.
+ * @param[in] check_root  false when no process of the session can have
+ *                        changed its root (then it is taken as the supervisor's).
  * @return 0 or -errno (-ESRCH/-ENOENT: the task is gone).
  */
-int exec_ctx_open(pid_t tid, pid_t tgid, exec_ctx *ret);
+int exec_ctx_open(pid_t tid, pid_t tgid, bool check_root, exec_ctx *ret);
 /** Close and free; leaves @c empty. */
 void exec_ctx_done(exec_ctx *c);
 
@@ -57,7 +60,7 @@ void exec_file_done(exec_file *f);
  *         -ENAMETOOLONG); -EXDEV when the path cannot be resolved reliably
  *         (a relative path in another root or mount namespace).
  */
-int exec_resolve(const exec_ctx *c, int dirfd, const char *path, int at_flags, exec_file *ret);
+int exec_resolve(exec_ctx *c, int dirfd, const char *path, int at_flags, exec_file *ret);
 
 /**
  * exec_header() - the first EXEC_HEADER_SIZE bytes of @f (fewer for a short file).

@@ -54,10 +54,12 @@ void session_event_end(session *s, cmd_event *e)
 
                         s->events_failed = true;
                         if (ro->on_failure == VIGIL_RECORD_FAIL_CONTINUE)
-                                relay_message(s, "vigil: cannot write command events (%s); going on without them",
-                                              vigil_strerror(r));
+                                relay_message(
+                                        s, "vigil: cannot write command events (%s); going on without them",
+                                        vigil_strerror(r));
                         else {
-                                relay_message(s, "vigil: cannot write command events (%s); ending the session",
+                                relay_message(s,
+                                              "vigil: cannot write command events (%s); ending the session",
                                               vigil_strerror(r));
                                 session_end(s, "events");
                         }

@@ -40,8 +40,8 @@
 /* Without a pids controller: how often the supervisor counts the session's tasks. */
 #define COUNT_INTERVAL_MS 100
 
-static const int handled_signals[] = { SIGCHLD, SIGWINCH, SIGINT,  SIGQUIT, SIGTERM,
-                                       SIGHUP,  SIGTSTP,  SIGCONT, SIGTTIN, SIGTTOU };
+static const int handled_signals[] = {SIGCHLD, SIGWINCH, SIGINT,  SIGQUIT, SIGTERM,
+                                      SIGHUP,  SIGTSTP,  SIGCONT, SIGTTIN, SIGTTOU};
 
 void session_fail(session *s, int r, const char *fmt, ...)
 {
@@ -61,8 +61,8 @@ void session_fail(session *s, int r, const char *fmt, ...)
 static void arm_timer(session *s, unsigned ms)
 {
         struct itimerspec its = {
-                .it_interval = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L },
-                .it_value = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L },
+                .it_interval = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L},
+                .it_value = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L},
         };
 
         (void)timerfd_settime(s->timerfd, 0, &its, NULL);
@@ -95,8 +95,9 @@ static int make_id(char buf[static 40])
                 b[i] = (uint8_t)(ms >> (40 - 8 * i));
         b[6] = (uint8_t)(0x70 | (b[6] & 0x0f));
         b[8] = (uint8_t)(0x80 | (b[8] & 0x3f));
-        (void)snprintf(buf, 40, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-                       b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+        (void)snprintf(buf, 40, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+                       b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+                       b[14], b[15]);
         return 0;
 }
 
@@ -120,45 +121,52 @@ static void stop_self(session *s)
 
 static void signal_readable(session *s, watch *w, uint32_t events)
 {
-        struct signalfd_siginfo si;
+        struct signalfd_siginfo sis[16];
         bool chld = false;
+        ssize_t n;
 
         (void)w;
         (void)events;
-        while (read(s->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-                switch (si.ssi_signo) {
-                case SIGCHLD:
-                        chld = true;
-                        break;
-                case SIGWINCH:
-                        relay_winch(s);
-                        break;
-                case SIGINT:
-                case SIGQUIT:
-                        forward_signal(s, (int)si.ssi_signo);
-                        break;
-                case SIGTERM:
-                case SIGHUP:
-                        /* the command gets it first (a shell saves its
-                         * history on SIGHUP); one that ignores it (an
-                         * interactive shell ignores SIGTERM) is ended after a grace */
-                        forward_signal(s, (int)si.ssi_signo);
-                        forward_signal(s, SIGCONT);
-                        if (!s->term_deadline_ns) {
-                                s->term_deadline_ns = now_monotonic_ns() + TERM_GRACE_NS;
-                                arm_timer(s, 100);
+        /* several at once: a short read means there are no more */
+        do {
+                n = read(s->sigfd, sis, sizeof(sis));
+                for (ssize_t i = 0; n > 0 && i < n / (ssize_t)sizeof(sis[0]); i++) {
+                        const struct signalfd_siginfo si = sis[i];
+
+                        switch (si.ssi_signo) {
+                        case SIGCHLD:
+                                chld = true;
+                                break;
+                        case SIGWINCH:
+                                relay_winch(s);
+                                break;
+                        case SIGINT:
+                        case SIGQUIT:
+                                forward_signal(s, (int)si.ssi_signo);
+                                break;
+                        case SIGTERM:
+                        case SIGHUP:
+                                /* the command gets it first (a shell saves its
+                                 * history on SIGHUP); one that ignores it (an
+                                 * interactive shell ignores SIGTERM) is ended after a grace */
+                                forward_signal(s, (int)si.ssi_signo);
+                                forward_signal(s, SIGCONT);
+                                if (!s->term_deadline_ns) {
+                                        s->term_deadline_ns = now_monotonic_ns() + TERM_GRACE_NS;
+                                        arm_timer(s, 100);
+                                }
+                                break;
+                        case SIGTSTP:
+                                stop_self(s);
+                                break;
+                        case SIGCONT:
+                                relay_after_stop(s);
+                                break;
+                        default:
+                                break;
                         }
-                        break;
-                case SIGTSTP:
-                        stop_self(s);
-                        break;
-                case SIGCONT:
-                        relay_after_stop(s);
-                        break;
-                default:
-                        break;
                 }
-        }
+        } while (n == (ssize_t)sizeof(sis));
         if (chld)
                 tracer_reap(s);
 }
@@ -195,10 +203,11 @@ static void watchdog_died(session *s, watch *w, uint32_t events)
 /* Receive the child's report: the listener fd, or what failed. */
 static int recv_report(session *s, int sock, int *ret_fd)
 {
-        child_report rep = { 0 };
+        child_report rep = {0};
         char cbuf[CMSG_SPACE(sizeof(int))];
-        struct iovec iov = { .iov_base = &rep, .iov_len = sizeof(rep) };
-        struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+        struct iovec iov = {.iov_base = &rep, .iov_len = sizeof(rep)};
+        struct msghdr m = {
+                .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
         struct cmsghdr *c;
         ssize_t n;
 
@@ -503,7 +512,7 @@ int vigil_session_run(const vigil_session_config *cfg, int *ret_status, char **r
                 .control_fd = -1,
                 .deadline_fd = -1,
         };
-        struct sigaction ign = { .sa_handler = SIG_IGN }, old_pipe;
+        struct sigaction ign = {.sa_handler = SIG_IGN}, old_pipe;
         sigset_t mask, old_mask;
         int r;
 

@@ -35,7 +35,7 @@ int strv_push(strv *sv, const char *s)
 
 int strv_copy(const char *const *src, size_t n, strv *ret)
 {
-        strv sv = { 0 };
+        strv sv = {0};
 
         sv.v = calloc(n + 1, sizeof(char *));
         if (!sv.v)

@@ -99,9 +99,9 @@ typedef struct relay {
         relay_stage *head;
 } relay;
 
-int relay_setup(session *s);                  /* before the fork */
-int relay_child_setup(session *s);            /* in the child: the fds 0, 1, 2 */
-int relay_start(session *s);                  /* after the fork */
+int relay_setup(session *s);       /* before the fork */
+int relay_child_setup(session *s); /* in the child: the fds 0, 1, 2 */
+int relay_start(session *s);       /* after the fork */
 int relay_output(session *s, unsigned ch, const void *buf, size_t n);
 void relay_message(session *s, const char *fmt, ...) _printf_(2, 3);
 /* Read what the session has written so far, without blocking (before a
@@ -162,7 +162,7 @@ typedef struct task {
         task_state state;
         pending *pe;
         unsigned ldso_steps;
-        int ldso_nr; /* the syscall entered last (TASK_LDSO) */
+        int ldso_nr;   /* the syscall entered last (TASK_LDSO) */
         cmd_event *ev; /* TASK_LDSO: the event to turn into "killed" */
 } task;
 
@@ -178,11 +178,12 @@ typedef struct proc {
 void notify_readable(session *s, watch *w, uint32_t events);
 void tracer_reap(session *s);
 void tracer_detach_all(session *s);
-/* verify.c: @return 0 when the new image is what @p allowed, else 1 with a reason. */
-int verify_exec(pid_t pid, const exec_plan *p, const char **ret_reason);
+/* verify.c: @return 0 when the new image is what @p allowed, else 1 with a
+ * reason. *ret_pidfd gets a pidfd for @pid (or -1), for its exit. */
+int verify_exec(pid_t pid, const exec_plan *p, const char **ret_reason, int *ret_pidfd);
 
-/* procs.c */
-proc *proc_get_or_add(session *s, pid_t pid);
+/* procs.c; @pidfd: -1, or one for @pid that is taken over */
+proc *proc_get_or_add(session *s, pid_t pid, int pidfd);
 void proc_add_event(session *s, proc *p, cmd_event *e);
 void proc_exited(session *s, proc *p, bool known, int wait_status);
 void procs_finish_all(session *s);

@@ -61,7 +61,7 @@ typedef struct vigil_session_identity {
 typedef struct vigil_session_config {
         const char *user;           /* local account to run as (required) */
         const vigil_policy *policy; /* borrowed; must outlive the call */
-        char *const *argv;          /* CMD [ARG...]; argv[0] without '/' is looked up in the session's PATH */
+        char *const *argv; /* CMD [ARG...]; argv[0] without '/' is looked up in the session's PATH */
         vigil_io_mode io;
         int in_fd, out_fd, err_fd; /* the outer streams (usually 0, 1, 2); not closed, and their
                                     * open file descriptions' flags are not changed */

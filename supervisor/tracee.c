@@ -31,8 +31,8 @@ static size_t page_rest(uint64_t addr)
  * unmapped page), or -errno. */
 static ssize_t read_mem(pid_t pid, uint64_t addr, void *buf, size_t len)
 {
-        struct iovec l = { .iov_base = buf, .iov_len = len };
-        struct iovec r = { .iov_base = (void *)(uintptr_t)addr, .iov_len = len };
+        struct iovec l = {.iov_base = buf, .iov_len = len};
+        struct iovec r = {.iov_base = (void *)(uintptr_t)addr, .iov_len = len};
         ssize_t n;
 
         n = process_vm_readv(pid, &l, 1, &r, 1, 0);
@@ -140,7 +140,7 @@ int tracee_read_argv(pid_t pid, uint64_t addr, size_t max_args, size_t max_bytes
         _cleanup_free_ size_t *seg = NULL;
         _cleanup_free_ char *buf = NULL;
         _cleanup_free_ struct iovec *riov = NULL;
-        strv sv = { 0 };
+        strv sv = {0};
         size_t n = 0, total = 0;
         int r;
 
@@ -234,63 +234,136 @@ fail:
         return r;
 }
 
+/* Up to @max unsigned numbers separated by blanks; returns how many. */
+static size_t parse_nums(const char *p, unsigned long *out, size_t max, bool *ret_more)
+{
+        size_t n = 0;
+
+        *ret_more = false;
+        for (;;) {
+                unsigned long v = 0;
+                bool digits = false;
+
+                while (*p == ' ' || *p == '\t')
+                        p++;
+                while (*p >= '0' && *p <= '9') {
+                        v = v * 10 + (unsigned long)(*p++ - '0');
+                        digits = true;
+                }
+                if (!digits)
+                        return n;
+                if (n == max) {
+                        *ret_more = true;
+                        return n;
+                }
+                out[n++] = v;
+        }
+}
+
+/* The value part of "Key:\t..." when @line starts with @key, else NULL. */
+static const char *field(const char *line, const char *key, size_t len)
+{
+        return strncmp(line, key, len) == 0 ? line + len : NULL;
+}
+
 int tracee_read_status(pid_t tid, tracee_status *ret)
 {
         char path[64], buf[8192];
-        tracee_status st = { 0 };
+        tracee_status st = {0};
         unsigned seen = 0;
-        ssize_t n;
         int r;
 
         (void)snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
-        r = read_small_file(path, buf, sizeof(buf), &n);
+        r = read_small_file(path, buf, sizeof(buf), NULL);
         if (r < 0)
                 return r;
-        for (char *line = buf, *end; line && *line; line = end ? end + 1 : NULL) {
-                unsigned long a, b, c, d;
+        /* A plain scan: this runs for every exec (sscanf showed in profiles). */
+        for (char *line = buf; line && *line;) {
+                char *end = strchr(line, '\n');
+                unsigned long v[4];
+                const char *f;
+                bool more;
 
-                end = strchr(line, '\n');
                 if (end)
                         *end = '\0';
-                if (sscanf(line, "Tgid:\t%lu", &a) == 1) {
-                        st.tgid = (pid_t)a;
+                if ((f = field(line, "Tgid:", 5)) && parse_nums(f, v, 1, &more) == 1) {
+                        st.tgid = (pid_t)v[0];
                         seen |= 1;
-                } else if (sscanf(line, "PPid:\t%lu", &a) == 1) {
-                        st.ppid = (pid_t)a;
+                } else if ((f = field(line, "PPid:", 5)) && parse_nums(f, v, 1, &more) == 1) {
+                        st.ppid = (pid_t)v[0];
                         seen |= 2;
-                } else if (sscanf(line, "Uid:\t%lu\t%lu\t%lu\t%lu", &a, &b, &c, &d) == 4) {
-                        st.ruid = (uid_t)a;
-                        st.euid = (uid_t)b;
-                        st.fsuid = (uid_t)d;
+                } else if ((f = field(line, "Uid:", 4)) && parse_nums(f, v, 4, &more) == 4) {
+                        st.ruid = (uid_t)v[0];
+                        st.euid = (uid_t)v[1];
+                        st.fsuid = (uid_t)v[3];
                         seen |= 4;
-                } else if (sscanf(line, "Gid:\t%lu\t%lu\t%lu\t%lu", &a, &b, &c, &d) == 4) {
-                        st.rgid = (gid_t)a;
-                        st.egid = (gid_t)b;
-                        st.fsgid = (gid_t)d;
+                } else if ((f = field(line, "Gid:", 4)) && parse_nums(f, v, 4, &more) == 4) {
+                        st.rgid = (gid_t)v[0];
+                        st.egid = (gid_t)v[1];
+                        st.fsgid = (gid_t)v[3];
                         seen |= 8;
-                } else if (strncmp(line, "Groups:", 7) == 0) {
-                        char *p = line + 7, *e;
+                } else if ((f = field(line, "Groups:", 7))) {
+                        unsigned long g[TRACEE_MAX_GROUPS];
 
-                        for (;;) {
-                                unsigned long g = strtoul(p, &e, 10);
-
-                                if (e == p)
-                                        break;
-                                if (st.n_groups < TRACEE_MAX_GROUPS)
-                                        st.groups[st.n_groups++] = (gid_t)g;
-                                else
-                                        st.groups_overflow = true;
-                                p = e;
-                        }
+                        st.n_groups = parse_nums(f, g, TRACEE_MAX_GROUPS, &st.groups_overflow);
+                        for (size_t i = 0; i < st.n_groups; i++)
+                                st.groups[i] = (gid_t)g[i];
                         seen |= 32;
-                } else if (sscanf(line, "NoNewPrivs:\t%lu", &a) == 1) {
-                        st.no_new_privs = a != 0;
+                } else if ((f = field(line, "NoNewPrivs:", 11)) && parse_nums(f, v, 1, &more) == 1) {
+                        st.no_new_privs = v[0] != 0;
                         seen |= 16;
                 }
+                line = end ? end + 1 : NULL;
         }
         if (seen != 63)
                 return VIGIL_E_PARSE;
+        st.complete = true;
         *ret = st;
+        return 0;
+}
+
+int tracee_read_creds(pid_t tid, tracee_status *ret)
+{
+        tracee_status st = { 0 };
+        pidfd_info_v0 info;
+        int fd, r;
+
+        fd = pidfd_open_(tid, PIDFD_THREAD_);
+        if (fd < 0)
+                return fd == -ESRCH ? fd : tracee_read_status(tid, ret);
+        r = pidfd_get_info(fd, PIDFD_INFO_PID_ | PIDFD_INFO_CREDS_, &info);
+        (void)close(fd);
+        if (r < 0 || (info.mask & (PIDFD_INFO_PID_ | PIDFD_INFO_CREDS_)) != (PIDFD_INFO_PID_ | PIDFD_INFO_CREDS_))
+                return r == -ESRCH ? r : tracee_read_status(tid, ret);
+        st.tgid = (pid_t)info.tgid;
+        st.ppid = (pid_t)info.ppid;
+        st.ruid = info.ruid;
+        st.euid = info.euid;
+        st.fsuid = info.fsuid;
+        st.rgid = info.rgid;
+        st.egid = info.egid;
+        st.fsgid = info.fsgid;
+        *ret = st;
+        return 0;
+}
+
+int tracee_complete(pid_t tid, tracee_status *st)
+{
+        tracee_status full;
+        int r;
+
+        if (st->complete)
+                return 0;
+        r = tracee_read_status(tid, &full);
+        if (r < 0)
+                return r;
+        if (full.tgid != st->tgid)
+                return -ESRCH;
+        memcpy(st->groups, full.groups, sizeof(st->groups));
+        st->n_groups = full.n_groups;
+        st->groups_overflow = full.groups_overflow;
+        st->no_new_privs = full.no_new_privs;
+        st->complete = true;
         return 0;
 }
 
@@ -315,7 +388,7 @@ int tracee_read_cmdline(pid_t pid, size_t max_bytes, strv *ret)
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *buf = NULL;
         size_t len = 0, cap = 4096;
-        strv sv = { 0 };
+        strv sv = {0};
         char path[64];
         int r;
 
@@ -349,6 +422,8 @@ int tracee_read_cmdline(pid_t pid, size_t max_bytes, strv *ret)
                 if (n == 0)
                         break;
                 len += (size_t)n;
+                if (len < cap)
+                        break; /* a short read of /proc/PID/cmdline is its end */
         }
         if (len > max_bytes)
                 return VIGIL_E_TOO_BIG;

@@ -60,6 +60,7 @@ typedef struct tracee_status {
         size_t n_groups;
         bool groups_overflow; /* more than TRACEE_MAX_GROUPS: groups[] is incomplete */
         bool no_new_privs;
+        bool complete; /* groups and no_new_privs are known (else only ids) */
 } tracee_status;
 
 /**
@@ -67,6 +68,18 @@ typedef struct tracee_status {
  * @return 0, -ESRCH/-ENOENT when the task is gone, VIGIL_E_PARSE when a field is missing.
  */
 int tracee_read_status(pid_t tid, tracee_status *ret);
+
+/**
+ * tracee_read_creds() - the ids of @tid (tgid, ppid, uids, gids) the
+ * cheapest way: from a pidfd (Linux 6.13) without building /proc entries
+ * for a task that has just been created; else as tracee_read_status().
+ * ret->complete says whether groups and no_new_privs came with them.
+ * @return 0, -ESRCH/-ENOENT when the task is gone, VIGIL_E_PARSE.
+ */
+int tracee_read_creds(pid_t tid, tracee_status *ret);
+
+/** Fill in groups and no_new_privs when @st is not complete. @return 0 or -errno. */
+int tracee_complete(pid_t tid, tracee_status *st);
 
 /**
  * tracee_read_link() - readlink /proc/@tid/@name ("cwd", "exe", "root").

@@ -72,6 +72,7 @@ static void on_exec(session *s, pid_t pid)
         task *t, *stale;
         pending *pe;
         proc *p;
+        int pidfd = -1;
 
         if (ptrace(PTRACE_GETEVENTMSG, pid, 0, &former) < 0)
                 former = (unsigned long)pid;
@@ -111,13 +112,15 @@ static void on_exec(session *s, pid_t pid)
         e->pid = pid;
         e->exec_mono_ns = now_monotonic_ns();
         session_event_begin(s, e);
-        if (verify_exec(pid, &pe->plan, &reason) != 0) {
+        if (verify_exec(pid, &pe->plan, &reason, &pidfd) != 0) {
                 kill_image(s, pid, e, &pe->in, reason);
                 task_free(s, t);
                 return;
         }
         if (pe->plan.ldso) {
                 /* keep it until the loader has mapped its program */
+                if (pidfd >= 0)
+                        (void)close(pidfd);
                 t->state = TASK_LDSO;
                 t->ev = e;
                 t->ldso_steps = 0;
@@ -131,7 +134,7 @@ static void on_exec(session *s, pid_t pid)
                 }
                 return;
         }
-        p = proc_get_or_add(s, pid);
+        p = proc_get_or_add(s, pid, pidfd);
         if (p)
                 proc_add_event(s, p, e);
         else
@@ -188,11 +191,12 @@ static void ldso_step(session *s, task *t)
                 cmd_event *e = TAKE_PTR(t->ev);
 
                 if (dev != prog->dev || ino != prog->ino) {
-                        kill_image(s, t->tid, e, &t->pe->in, "the loader mapped another program than the one allowed");
+                        kill_image(s, t->tid, e, &t->pe->in,
+                                   "the loader mapped another program than the one allowed");
                         task_free(s, t);
                         return;
                 }
-                pr = proc_get_or_add(s, t->tid);
+                pr = proc_get_or_add(s, t->tid, -1);
                 if (pr)
                         proc_add_event(s, pr, e);
                 else

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -35,6 +36,10 @@ int read_small_file(const char *path, char *buf, size_t size, ssize_t *ret_len)
                 if (n == 0)
                         break;
                 len += (size_t)n;
+                /* /proc and /sys fill a read as far as the buffer allows:
+                 * a short one was the end (saves a read per exec) */
+                if (len + 1 < size)
+                        break;
         }
         buf[len] = '\0';
         if (ret_len)
@@ -119,6 +124,13 @@ int pidfd_open_(pid_t pid, unsigned flags)
 int pidfd_send_signal_(int pidfd, int sig)
 {
         return RET_NERRNO(syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0));
+}
+
+int pidfd_get_info(int pidfd, uint64_t mask, pidfd_info_v0 *ret)
+{
+        memset(ret, 0, sizeof(*ret));
+        ret->mask = mask;
+        return RET_NERRNO(ioctl(pidfd, _IOWR(0xFF, 11, pidfd_info_v0), ret));
 }
 
 const char *signal_name(int sig, char buf[static 16])

@@ -4,10 +4,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <fcntl.h>
 #include <sys/types.h>
 
 /**
- * read_small_file() - read a (/proc or /sys) file into @buf, NUL-terminated.
+ * read_small_file() - read a /proc or /sys file into @buf, NUL-terminated.
+ * Such files fill a read as far as the buffer allows, so a short read is
+ * taken as the end of the file; do not use it for regular files.
  * @param[out] ret_len  bytes read, without the NUL. A file longer than
  *                      @size - 1 is an error (VIGIL_E_TOO_BIG).
  * @return 0 or -errno.
@@ -44,6 +47,27 @@ ssize_t fd_write(int fd, bool sock, const void *buf, size_t len);
 /** pidfd_open(2) and pidfd_send_signal(2). */
 int pidfd_open_(pid_t pid, unsigned flags);
 int pidfd_send_signal_(int pidfd, int sig);
+
+/* pidfd_open() flag for a thread (Linux 6.9), as <linux/pidfd.h> defines it. */
+#define PIDFD_THREAD_ O_EXCL
+
+/* struct pidfd_info up to exit_code (PIDFD_INFO_SIZE_VER0), <linux/pidfd.h> of Linux 6.15. */
+typedef struct pidfd_info_v0 {
+        uint64_t mask;
+        uint64_t cgroupid;
+        uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+        int32_t exit_code;
+} pidfd_info_v0;
+#define PIDFD_INFO_PID_ (1ULL << 0)
+#define PIDFD_INFO_CREDS_ (1ULL << 1)
+#define PIDFD_INFO_EXIT_ (1ULL << 3)
+
+/**
+ * pidfd_get_info() - PIDFD_GET_INFO (Linux 6.13; exit status 6.15) without /proc.
+ * @param[in]  mask  the PIDFD_INFO_* wanted; ret->mask says what came.
+ * @return 0, -ENOTTY/-EINVAL on kernels without it, -ESRCH when the task is gone.
+ */
+int pidfd_get_info(int pidfd, uint64_t mask, pidfd_info_v0 *ret);
 
 /** The name of a signal ("SIGKILL"), or "SIG<number>" in @buf for an unknown one. */
 const char *signal_name(int sig, char buf[static 16]);

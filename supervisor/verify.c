@@ -2,22 +2,61 @@
  * its new image was loaded and before any of it ran; no other thread of it
  * is left (exec ended them). What the kernel executed is now fixed: compare
  * it with what the policy allowed. The file by device and inode (paths can
- * be swapped), argv as the new image has it, and the account it runs as. */
+ * be swapped), argv as the new image has it, and the account it runs as.
+ *
+ * Reading /proc of a process that has just been created is what costs most
+ * here (its entries are built on first use), so the argv comes from the new
+ * stack (rsp points at argc, then argv[]) and the credentials from a pidfd,
+ * which the supervisor keeps anyway to learn when the process exits. */
 #include <errno.h>
 #include <stdio.h>
+#include <sys/ptrace.h>
 #include <sys/stat.h>
+#include <sys/user.h>
+#include <unistd.h>
 
 #include "sup.h"
+#include "util.h"
 
-int verify_exec(pid_t pid, const exec_plan *p, const char **ret_reason)
+static int read_stack_argv(pid_t pid, strv *ret)
+{
+        struct user_regs_struct regs;
+
+        if (ptrace(PTRACE_GETREGS, pid, 0, &regs) < 0)
+                return negative_errno();
+        return tracee_read_argv(pid, regs.rsp + sizeof(uint64_t), VIGIL_SESSION_MAX_ARGS,
+                                VIGIL_SESSION_MAX_ARGV_BYTES, ret);
+}
+
+/* The effective uid of the new image, or -errno. */
+static int image_euid(pid_t pid, int pidfd, uid_t *ret)
+{
+        pidfd_info_v0 info;
+        tracee_status st;
+        int r;
+
+        if (pidfd >= 0 && pidfd_get_info(pidfd, PIDFD_INFO_CREDS_, &info) >= 0 && (info.mask & PIDFD_INFO_CREDS_)) {
+                *ret = info.euid;
+                return 0;
+        }
+        r = tracee_read_status(pid, &st);
+        if (r < 0)
+                return r;
+        *ret = st.euid;
+        return 0;
+}
+
+int verify_exec(pid_t pid, const exec_plan *p, const char **ret_reason, int *ret_pidfd)
 {
         const plan_step *img = &p->steps[p->image];
-        tracee_status st;
         strv argv = { 0 };
         struct stat sb;
         char path[64];
+        uid_t euid;
         bool same;
+        int pidfd;
 
+        *ret_pidfd = -1;
         (void)snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
         if (stat(path, &sb) < 0) {
                 *ret_reason = "its executed file cannot be read";
@@ -27,7 +66,7 @@ int verify_exec(pid_t pid, const exec_plan *p, const char **ret_reason)
                 *ret_reason = "the file executed is not the one that was allowed";
                 return 1;
         }
-        if (tracee_read_cmdline(pid, VIGIL_SESSION_MAX_ARGV_BYTES, &argv) < 0) {
+        if (read_stack_argv(pid, &argv) < 0) {
                 *ret_reason = "its argv cannot be read";
                 return 1;
         }
@@ -37,13 +76,19 @@ int verify_exec(pid_t pid, const exec_plan *p, const char **ret_reason)
                 *ret_reason = "its argv is not the one that was allowed";
                 return 1;
         }
-        if (tracee_read_status(pid, &st) < 0) {
+        pidfd = pidfd_open_(pid, 0);
+        if (image_euid(pid, pidfd, &euid) < 0) {
+                if (pidfd >= 0)
+                        (void)close(pidfd);
                 *ret_reason = "its credentials cannot be read";
                 return 1;
         }
-        if (st.euid != p->runas_uid) {
+        if (euid != p->runas_uid) {
+                if (pidfd >= 0)
+                        (void)close(pidfd);
                 *ret_reason = "it runs as another account than the one judged";
                 return 1;
         }
+        *ret_pidfd = pidfd;
         return 0;
 }

@@ -47,7 +47,7 @@ _noreturn_ static void watchdog_main(session *s, int fd, int tty)
         (void)sigprocmask(SIG_SETMASK, &none, NULL);
 
         for (;;) {
-                struct pollfd p = { .fd = fd, .events = POLLIN };
+                struct pollfd p = {.fd = fd, .events = POLLIN};
                 ssize_t n;
 
                 if (poll(&p, 1, -1) < 0 && errno == EINTR)
@@ -65,7 +65,7 @@ _noreturn_ static void watchdog_main(session *s, int fd, int tty)
         if (have_tty)
                 (void)tcsetattr(tty, TCSADRAIN, &saved);
         for (int i = 0; i < 300 && session_cgroup_populated(&s->cg) > 0; i++) {
-                struct timespec ts = { 0, 10000000 };
+                struct timespec ts = {0, 10000000};
 
                 (void)nanosleep(&ts, NULL);
                 if (i % 50 == 49)
@@ -77,7 +77,7 @@ _noreturn_ static void watchdog_main(session *s, int fd, int tty)
 
 static void close_except(int a, int b)
 {
-        int keep[2] = { a < b ? a : b, a < b ? b : a };
+        int keep[2] = {a < b ? a : b, a < b ? b : a};
         unsigned lo = 3;
 
         for (int i = 0; i < 2; i++) {
@@ -135,7 +135,7 @@ void watchdog_stop(session *s)
         }
         loop_del(s, &s->watchdog_w);
         if (s->watchdog_pidfd >= 0) {
-                struct pollfd p = { .fd = s->watchdog_pidfd, .events = POLLIN };
+                struct pollfd p = {.fd = s->watchdog_pidfd, .events = POLLIN};
 
                 (void)poll(&p, 1, 2000);
                 (void)close(s->watchdog_pidfd);

@@ -63,7 +63,9 @@ static int build(vmsg_builder *b, const char *token, char *const *argv, bool pty
                 }
         if (getcwd(cwd, sizeof cwd) && cwd[0] == '/')
                 (void)vmsg_add_str(b, VF_CWD, cwd);
-        if (term && *term && strlen(term) <= 64 && strspn(term, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:+-") == strlen(term))
+        if (term && *term && strlen(term) <= 64 &&
+            strspn(term, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:+-") ==
+                    strlen(term))
                 (void)vmsg_add_str(b, VF_TERM, term);
         if (pty) {
                 struct winsize ws;

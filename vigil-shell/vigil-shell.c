@@ -67,7 +67,8 @@ static bool ref_valid(const char *s)
  * what it would drop). */
 static bool env_wanted(const char *kv)
 {
-        static const char *const names[] = { "LANG", "LANGUAGE", "TZ", "COLORTERM", "SSH_CLIENT", "SSH_CONNECTION" };
+        static const char *const names[] = { "LANG",      "LANGUAGE",   "TZ",
+                                             "COLORTERM", "SSH_CLIENT", "SSH_CONNECTION" };
         size_t n = strcspn(kv, "=");
 
         if (kv[n] != '=' || strlen(kv) > 8192)
@@ -190,7 +191,8 @@ int main(int argc, char **argv)
         c = vigild_conn_free(c);
         if (r < 0) {
                 vigild_reply_free(rep);
-                return refuse("cannot start the session: %s; refusing to run anything", vigild_client_strerror(r));
+                return refuse("cannot start the session: %s; refusing to run anything",
+                              vigild_client_strerror(r));
         }
         if (vigild_reply_status(rep) != VS_OK) {
                 (void)refuse("%s; refusing to run anything", vigild_reply_error(rep));

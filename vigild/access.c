@@ -206,7 +206,8 @@ static int list_from_config(const vigil_config *cfg, vigil_conf_key k, const vig
         }
         r = principal_list_parse(joined, at - 1, ret, why, sizeof why);
         if (r < 0)
-                snprintf(err, errlen, "%s:%u: %s: %s", cfg->path, cfg->line[k], vigil_config_key_name(k), why);
+                snprintf(err, errlen, "%s:%u: %s: %s", cfg->path, cfg->line[k], vigil_config_key_name(k),
+                         why);
         return r;
 }
 

@@ -123,7 +123,8 @@ void server_reload(vigild_server *s)
         if (r < 0) {
                 /* Fail closed: a broken configuration grants nothing and
                  * starts no session. */
-                vlog(LOG_ERR, "reload: %s; no auditors or responders and no sessions until it is fixed", err);
+                vlog(LOG_ERR, "reload: %s; no auditors or responders and no sessions until it is fixed",
+                     err);
                 a = calloc(1, sizeof *a);
                 if (!a)
                         return;

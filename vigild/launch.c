@@ -115,7 +115,8 @@ static void launch_free(launch *l)
  * programs load or behave (LD_*, BASH_ENV, PATH, ...). */
 static bool env_kept(const char *kv)
 {
-        static const char *const names[] = { "LANG", "LANGUAGE", "TZ", "COLORTERM", "SSH_CLIENT", "SSH_CONNECTION" };
+        static const char *const names[] = { "LANG",      "LANGUAGE",   "TZ",
+                                             "COLORTERM", "SSH_CLIENT", "SSH_CONNECTION" };
         size_t n = strcspn(kv, "=");
 
         if (n > 3 && strncmp(kv, "LC_", 3) == 0)
@@ -334,9 +335,9 @@ _noreturn_ static void supervisor_main(const plan *p, int ready, int end_w, cons
                 _exit(0);
         }
         if (p->has_events) {
-                sc.events_fd = open(p->events, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC | O_NOFOLLOW |
-                                                       O_NOCTTY,
-                                    0600);
+                sc.events_fd = open(
+                        p->events,
+                        O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
                 if (sc.events_fd < 0) {
                         say(ready, "error events file '%s': %s", p->events, strerror(errno));
                         _exit(0);
@@ -438,7 +439,8 @@ static void ready_readable(int fd, uint32_t events, void *userdata)
                 return;
         vigild_req_on_cancel(r, NULL, NULL);
         if (n <= 0) {
-                vlog(LOG_ERR, "session.start: the supervisor of '%s' exited before the session started", l->user);
+                vlog(LOG_ERR, "session.start: the supervisor of '%s' exited before the session started",
+                     l->user);
                 (void)vigild_req_fail(r, VS_FAILED, "cannot start the session: the supervisor exited");
                 launch_free(l);
                 return;
@@ -450,7 +452,8 @@ static void ready_readable(int fd, uint32_t events, void *userdata)
                 for (char *p = msg; *p; p++)
                         if ((unsigned char)*p < 0x20 || *p == 0x7f)
                                 *p = '?';
-                vlog(LOG_ERR, "session.start: no session for '%s' (uid %u): %s", l->user, (unsigned)l->uid, why);
+                vlog(LOG_ERR, "session.start: no session for '%s' (uid %u): %s", l->user, (unsigned)l->uid,
+                     why);
                 (void)vigild_req_fail(r, VS_FAILED, "cannot start the session: %.300s", why);
                 launch_free(l);
                 return;
@@ -500,8 +503,8 @@ int launch_session(vigild_req *r, const vigild_start *st)
                 fds[i] = vigild_req_take_fd(r, i);
         k = plan_build(cfg, st, &p, why, sizeof why);
         if (k < 0) {
-                vlog(LOG_NOTICE, "session.start: no session for '%s' (uid %u): %s", st->user, (unsigned)st->uid,
-                     why[0] ? why : vigil_strerror(k));
+                vlog(LOG_NOTICE, "session.start: no session for '%s' (uid %u): %s", st->user,
+                     (unsigned)st->uid, why[0] ? why : vigil_strerror(k));
                 if (why[0])
                         k = vigild_req_fail(r, k == -EINVAL ? VS_INVALID : VS_REFUSED, "%s", why);
                 goto out;

@@ -32,7 +32,8 @@ static int init(vigild_server *s)
         backend_server = s;
         r = sessions_dir_make(vigild_server_run_dir(s));
         if (r < 0)
-                vlog(LOG_ERR, "'%s/sessions' cannot be used (it must be a directory of root's, mode 0700): %s",
+                vlog(LOG_ERR,
+                     "'%s/sessions' cannot be used (it must be a directory of root's, mode 0700): %s",
                      vigild_server_run_dir(s), vigil_strerror(r));
         return r;
 }

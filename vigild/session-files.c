@@ -48,8 +48,9 @@ static bool id_valid(const char *id)
 {
         size_t n = strlen(id);
 
-        if (n == 0 || n > SESSION_ID_MAX || !((id[0] >= '0' && id[0] <= '9') || (id[0] >= 'a' && id[0] <= 'z') ||
-                                              (id[0] >= 'A' && id[0] <= 'Z')))
+        if (n == 0 || n > SESSION_ID_MAX ||
+            !((id[0] >= '0' && id[0] <= '9') || (id[0] >= 'a' && id[0] <= 'z') ||
+              (id[0] >= 'A' && id[0] <= 'Z')))
                 return false;
         for (size_t i = 0; i < n; i++)
                 if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:+-", id[i]))
@@ -81,8 +82,9 @@ int session_id_new(char buf[static 40])
                 b[i] = (uint8_t)(ms >> (40 - 8 * i));
         b[6] = (uint8_t)(0x70 | (b[6] & 0x0f));
         b[8] = (uint8_t)(0x80 | (b[8] & 0x3f));
-        (void)snprintf(buf, 40, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-                       b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+        (void)snprintf(buf, 40, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+                       b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+                       b[14], b[15]);
         return 0;
 }
 

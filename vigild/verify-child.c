@@ -66,7 +66,8 @@ static int answer(int fd, const vigil_identity *id, int result, const char *reas
                 return r;
         if (id) {
                 (void)vmsg_add_u32(&b, VF_STATUS, VS_OK);
-                if (id->username && vkind_valid(VK_NAME, (const uint8_t *)id->username, strlen(id->username), NULL))
+                if (id->username &&
+                    vkind_valid(VK_NAME, (const uint8_t *)id->username, strlen(id->username), NULL))
                         (void)vmsg_add_str(&b, VF_USER, id->username);
                 (void)vmsg_add_str(&b, VF_SUBJECT, id->sub);
                 if (id->email)
@@ -79,9 +80,10 @@ static int answer(int fd, const vigil_identity *id, int result, const char *reas
                 if (vmsg_builder_finish(&b, 0, NULL) < 0) {
                         /* a claim the protocol cannot carry: refused, not trimmed */
                         vmsg_builder_done(&b);
-                        return answer(fd, NULL, VIGIL_E_DENIED,
-                                      "the token's claims do not fit (a claim is not one line of text, is too "
-                                      "long, or there are more than 256 groups)");
+                        return answer(
+                                fd, NULL, VIGIL_E_DENIED,
+                                "the token's claims do not fit (a claim is not one line of text, is too "
+                                "long, or there are more than 256 groups)");
                 }
         } else {
                 (void)vmsg_add_u32(&b, VF_STATUS, result == VIGIL_E_DENIED ? VS_REFUSED : VS_UNAVAILABLE);
@@ -134,7 +136,8 @@ static int identity_from_reply(const vmsg *m, vigild_identity **ret)
                 id->groups = calloc(n, sizeof *id->groups);
                 if (!id->groups)
                         r = -ENOMEM;
-                for (const vmsg_field *f = vmsg_get(m, VF_GROUP); r == 0 && f; f = vmsg_next(m, VF_GROUP, f)) {
+                for (const vmsg_field *f = vmsg_get(m, VF_GROUP); r == 0 && f;
+                     f = vmsg_next(m, VF_GROUP, f)) {
                         id->groups[i] = vmsg_field_strdup(f);
                         if (!id->groups[i])
                                 r = -ENOMEM;

@@ -153,6 +153,13 @@ ho_as "$user" "$tmp/bin/vigil-shell" -i >"$tmp/c4.out" 2>"$tmp/c4.err"
 [ $? -eq 1 ] || fail "(c) vigil-shell -i was not refused"
 
 step "(d) the login shell must be vigil-shell; pam.close drops an unused reference"
+echo "session required $PAM_VIGIL_SO config=$tmp/main.conf vigild_socket=$sock vigil_shell=vigil-shell" \
+    >"$tmp/pam.d/args-shell"
+"$PAM_CONVERSE" --confdir "$tmp/pam.d" --service args-shell --user "$user" --ops open_session,close_session \
+    >"$tmp/d0.out" 2>&1
+pv_has "$tmp/d0.out" "open_session: PAM_SERVICE_ERR"
+pv_has "$tmp/d0.out" "close_session: PAM_SERVICE_ERR"
+pv_log_wait "pam_vigil\(args-shell:session\): module argument 'vigil_shell=vigil-shell' needs an absolute path" >/dev/null
 ref=$(ho_login "$tmp/d1.login" handoff "$alt" "$tmp/alt")
 [ -z "$ref" ] || fail "(d) a session reference for an account whose shell is /bin/sh"
 pv_has "$tmp/d1.login" "open_session: PAM_SESSION_ERR"
@@ -195,6 +202,7 @@ sock2=$tmp/short/vigild.sock
 mkdir -p "$tmp/short"
 _keep=$VIGILD_PID
 ho_vigild "$sock2" "$tmp/short.conf"
+VIGILD2_PID=$VIGILD_PID
 VIGILD_PID=$_keep
 for t in auth account session; do
     echo "$t required $PAM_VIGIL_SO config=$tmp/short.conf vigild_socket=$sock2 vigil_shell=$tmp/bin/vigil-shell"
@@ -262,6 +270,11 @@ pv_has "$tmp/i4.out" "$tmp/home/$ci"
 pv_has "$tmp/i4.err" "vigil: denied: stat -c %n /etc/hostname ($tmp/policy:3: stat needs deploy)"
 ho_as "$ci" "$tmp/bin/vigil" run --token-file "$tmp/ci" -- /bin/sh -c 'exit 3' </dev/null >/dev/null 2>&1
 [ $? -eq 3 ] || fail "(i) CI: exit status not relayed"
+# on a terminal: the session gets a terminal of its own, relayed to the caller's
+ho_as "$ci" script -qec "$tmp/bin/vigil run --token-file $tmp/ci -- /bin/sh -c 'test -t 0 && echo on-a-tty; tty'" \
+    /dev/null </dev/null >"$tmp/i8.out" 2>&1 || fail "(i) CI on a terminal: $(cat "$tmp/i8.out")"
+pv_has "$tmp/i8.out" "on-a-tty"
+grep -q "^/dev/pts/[0-9]" "$tmp/i8.out" || fail "(i) CI on a terminal: $(cat "$tmp/i8.out")"
 ho_as "$ci" "$tmp/bin/vigil" run --token-file "$tmp/ci" --user root -- id >"$tmp/i5.out" 2>"$tmp/i5.err"
 [ $? -eq 125 ] && [ ! -s "$tmp/i5.out" ] || fail "(i) CI ran as root"
 pv_has "$tmp/i5.err" "vigil: run: only root can run a session as another user"
@@ -271,4 +284,12 @@ pv_has "$tmp/i6.err" "vigil: run: session.start: token refused"
 ho_as "$ci" "$tmp/bin/vigil" run --token-file "$tmp/ci" --policy /dev/null -- id >"$tmp/i7.out" 2>"$tmp/i7.err"
 [ $? -eq 125 ] || fail "(i) CI chose its own policy"
 grep -q "username claim" "$tmp/vigild.log" || fail "(i) vigild did not log why the token was refused"
+
+step "vigild stops cleanly (in the ASan build: without leaks)"
+for p in "$VIGILD_PID" "$VIGILD2_PID"; do
+    kill -TERM "$p"
+    wait "$p"
+    rc=$?
+    [ "$rc" -eq 0 ] || fail "vigild (pid $p) exited $rc"
+done
 step "done"

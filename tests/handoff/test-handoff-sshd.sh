@@ -127,7 +127,11 @@ askpass_ssh "$tmp/a3.out" "$tmp/good" "$user" 'exit 42'
 askpass_ssh "$tmp/a4.out" "$tmp/good" "$user" 'echo started; sleep 3' &
 bg=$!
 ho_wait_file "$tmp/a4.out" started
-vs=$(pgrep -u "$user" -x vigil-shell | head -n 1)
+uid=$(id -u "$user")
+vs=
+for p in /proc/[0-9]*; do
+    [ "$(cat "$p/comm" 2>/dev/null)" = vigil-shell ] && [ "$(stat -c %u "$p")" = "$uid" ] && vs=${p#/proc/}
+done
 [ -n "$vs" ] || fail "(a) no vigil-shell process of $user: $(ps -eo pid,ppid,user,comm,args | grep -E "$user|vigil" | grep -v grep)"
 tr '\0' '\n' <"/proc/$vs/environ" | grep -qE '^VIGIL_SESSION_REF=[0-9a-f]{64}$' &&
     fail "(a) vigil-shell still has its session reference"

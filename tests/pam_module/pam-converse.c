@@ -255,12 +255,11 @@ static void noop_handler(int sig)
 
 static void usage(void)
 {
-        (void)fputs(
-                "usage: pam-converse --confdir DIR --service NAME --user USER\n"
-                "       [--ops auth,account,setcred,open_session,env,close_session]\n"
-                "       [--first ANSWER] [--token-file F] [--part-size N] [--approve CMD]\n"
-                "       [--putenv NAME=VALUE] [--silent]\n",
-                stderr);
+        (void)fputs("usage: pam-converse --confdir DIR --service NAME --user USER\n"
+                    "       [--ops auth,account,setcred,open_session,env,close_session]\n"
+                    "       [--first ANSWER] [--token-file F] [--part-size N] [--approve CMD]\n"
+                    "       [--putenv NAME=VALUE] [--silent]\n",
+                    stderr);
 }
 
 int main(int argc, char **argv)

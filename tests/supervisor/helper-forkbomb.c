@@ -38,7 +38,8 @@ static long read_num(const char *file, const char *key)
 /* Our pids cgroup: v1 "N:pids:/p" or v2 "0::/p" with a pids.max there. */
 static void find_dir(void)
 {
-        static const char *const roots[] = { "/sys/fs/cgroup/pids", "/sys/fs/cgroup", "/sys/fs/cgroup/unified" };
+        static const char *const roots[] = {"/sys/fs/cgroup/pids", "/sys/fs/cgroup",
+                                            "/sys/fs/cgroup/unified"};
         char line[4096];
         FILE *f = fopen("/proc/self/cgroup", "re");
 
@@ -68,7 +69,7 @@ static void find_dir(void)
 int main(int argc, char **argv)
 {
         int seconds = argc > 1 ? atoi(argv[1]) : 3;
-        struct timespec ts = { 0, 20000000 };
+        struct timespec ts = {0, 20000000};
         long refused = 0, current = 0, max = 0;
         pid_t pid;
 

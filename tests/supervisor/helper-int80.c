@@ -23,12 +23,15 @@ int main(int argc, char **argv)
                 args32[0] = (unsigned int)(uintptr_t)path;
                 args32[1] = (unsigned int)(uintptr_t)arg1;
                 args32[2] = 0;
-                __asm__ volatile("int $0x80" : "=a"(ret) : "a"(11), "b"(path), "c"(args32), "d"(0) : "memory");
+                __asm__ volatile("int $0x80"
+                                 : "=a"(ret)
+                                 : "a"(11), "b"(path), "c"(args32), "d"(0)
+                                 : "memory");
                 printf("i386 syscall returned %ld\n", ret);
                 return 1;
         }
         if (strcmp(argv[1], "x32") == 0) {
-                char *args[] = { path, arg1, NULL };
+                char *args[] = {path, arg1, NULL};
 
                 /* x32 execve: 0x40000000 | 520 */
                 __asm__ volatile("syscall"

@@ -47,7 +47,7 @@ int main(int argc, char **argv)
                 if (pid < 0)
                         return 3;
                 if (pid == 0) {
-                        char *args[] = { (char *)"x", (char *)"DENIED-PROGRAM-RAN", NULL };
+                        char *args[] = {(char *)"x", (char *)"DENIED-PROGRAM-RAN", NULL};
                         pthread_t t;
 
                         strcpy(path, pa);

@@ -22,6 +22,7 @@ cleanup() {
         userdel -r "$TU" >/dev/null 2>&1 || userdel "$TU" >/dev/null 2>&1
     fi
     [ -f "$TMPD/root-pids" ] && while read -r p; do kill -KILL "$p" 2>/dev/null; done < "$TMPD/root-pids"
+    [ -f "$TMPD/umount" ] && umount "$(cat "$TMPD/umount")" 2>/dev/null
     rm -f "$SUDOERS"
     rm -rf "$TMPD"
     exit $rc

@@ -42,7 +42,7 @@ static char *fmt(const cmd_event *e)
 
 static void test_exact(void **state)
 {
-        const char *argv[] = { "git", "push", "--force" };
+        const char *argv[] = {"git", "push", "--force"};
         cmd_event *e = make(argv, 3);
         char *t;
 
@@ -53,18 +53,19 @@ static void test_exact(void **state)
         e->wait_status = 1 << 8; /* exit 1 */
         e->exit_mono_ns = 1250000000ull;
         t = fmt(e);
-        assert_string_equal(t, "{\"time\":\"2026-01-01T00:00:00.123Z\",\"session\":\"0190-aa\",\"user\":\"alice\","
-                               "\"pid\":42,\"ppid\":7,\"runas\":\"alice\",\"cwd\":\"/home/alice\","
-                               "\"exe\":\"/usr/bin/git\",\"argv\":[\"git\",\"push\",\"--force\"],"
-                               "\"decision\":\"allow\",\"rule\":\"/etc/vigil/policy.conf:12\",\"exit\":1,"
-                               "\"duration_ms\":250}");
+        assert_string_equal(
+                t, "{\"time\":\"2026-01-01T00:00:00.123Z\",\"session\":\"0190-aa\",\"user\":\"alice\","
+                   "\"pid\":42,\"ppid\":7,\"runas\":\"alice\",\"cwd\":\"/home/alice\","
+                   "\"exe\":\"/usr/bin/git\",\"argv\":[\"git\",\"push\",\"--force\"],"
+                   "\"decision\":\"allow\",\"rule\":\"/etc/vigil/policy.conf:12\",\"exit\":1,"
+                   "\"duration_ms\":250}");
         free(t);
         cmd_event_free(e);
 }
 
 static void test_denied_and_killed(void **state)
 {
-        const char *argv[] = { "rm", "-rf", "/" };
+        const char *argv[] = {"rm", "-rf", "/"};
         cmd_event *e = make(argv, 3);
         char *t;
 
@@ -76,7 +77,8 @@ static void test_denied_and_killed(void **state)
         e->exe = NULL; /* fileless */
         t = fmt(e);
         assert_non_null(strstr(t, "\"exe\":null,"));
-        assert_non_null(strstr(t, "\"decision\":\"deny\",\"rule\":\"default\",\"exit\":null,\"duration_ms\":null}"));
+        assert_non_null(
+                strstr(t, "\"decision\":\"deny\",\"rule\":\"default\",\"exit\":null,\"duration_ms\":null}"));
         free(t);
 
         e->decision = CMD_KILLED;
@@ -85,7 +87,8 @@ static void test_denied_and_killed(void **state)
         e->exited = true;
         e->wait_status = SIGKILL;
         t = fmt(e);
-        assert_non_null(strstr(t, "\"decision\":\"killed\",\"rule\":\"default\",\"exit\":\"SIGKILL\",\"duration_ms\":0}"));
+        assert_non_null(strstr(
+                t, "\"decision\":\"killed\",\"rule\":\"default\",\"exit\":\"SIGKILL\",\"duration_ms\":0}"));
         free(t);
         cmd_event_free(e);
 }
@@ -94,8 +97,14 @@ static void test_escaping(void **state)
 {
         /* control bytes, quotes, backslashes, UTF-8, invalid UTF-8 (lone
          * continuation, overlong, surrogate, truncated), and DEL */
-        const char *argv[] = { "a\"b\\c", "\x01\x1b[31m\n\t", "h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80",
-                               "\x80x", "\xc0\xaf", "\xed\xa0\x80", "\xe2\x82", "\x7f" };
+        const char *argv[] = {"a\"b\\c",
+                              "\x01\x1b[31m\n\t",
+                              "h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80",
+                              "\x80x",
+                              "\xc0\xaf",
+                              "\xed\xa0\x80",
+                              "\xe2\x82",
+                              "\x7f"};
         cmd_event *e = make(argv, 8);
         json_error_t err;
         json_t *j, *a;
@@ -109,7 +118,8 @@ static void test_escaping(void **state)
         assert_int_equal(json_array_size(a), 8);
         assert_string_equal(json_string_value(json_array_get(a, 0)), "a\"b\\c");
         assert_string_equal(json_string_value(json_array_get(a, 1)), "\x01\x1b[31m\n\t");
-        assert_string_equal(json_string_value(json_array_get(a, 2)), "h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80");
+        assert_string_equal(json_string_value(json_array_get(a, 2)),
+                            "h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80");
         assert_string_equal(json_string_value(json_array_get(a, 3)), "\xef\xbf\xbdx");
         assert_string_equal(json_string_value(json_array_get(a, 4)), "\xef\xbf\xbd\xef\xbf\xbd");
         assert_string_equal(json_string_value(json_array_get(a, 5)), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
@@ -125,7 +135,7 @@ static void test_escaping(void **state)
 
 static void test_signal_exit(void **state)
 {
-        const char *argv[] = { "sleep", "9" };
+        const char *argv[] = {"sleep", "9"};
         cmd_event *e = make(argv, 2);
         char *t;
 
@@ -165,9 +175,9 @@ static void check_display(const char *const *argv, size_t n, const char *want)
 
 static void test_display(void **state)
 {
-        const char *a1[] = { "ls", "-la", "/tmp/x_y.z" };
-        const char *a2[] = { "echo", "it's", "a b", "" };
-        const char *a3[] = { "printf", "\x1b]0;pwned\x07", "\xc2\x9b\x33\x31m", "ok\xc3\xa9", "\xff" };
+        const char *a1[] = {"ls", "-la", "/tmp/x_y.z"};
+        const char *a2[] = {"echo", "it's", "a b", ""};
+        const char *a3[] = {"printf", "\x1b]0;pwned\x07", "\xc2\x9b\x33\x31m", "ok\xc3\xa9", "\xff"};
         char big[3000];
         char *got = NULL;
 
@@ -178,7 +188,7 @@ static void test_display(void **state)
         memset(big, 'a', sizeof(big) - 1);
         big[sizeof(big) - 1] = '\0';
         {
-                const char *a4[] = { "x", big };
+                const char *a4[] = {"x", big};
 
                 assert_int_equal(display_cmdline(a4, 2, &got), 0);
                 assert_true(strlen(got) <= DISPLAY_MAX);
@@ -190,9 +200,9 @@ static void test_display(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_exact),       cmocka_unit_test(test_denied_and_killed),
-                cmocka_unit_test(test_escaping),    cmocka_unit_test(test_signal_exit),
-                cmocka_unit_test(test_rfc3339),     cmocka_unit_test(test_display),
+                cmocka_unit_test(test_exact),    cmocka_unit_test(test_denied_and_killed),
+                cmocka_unit_test(test_escaping), cmocka_unit_test(test_signal_exit),
+                cmocka_unit_test(test_rfc3339),  cmocka_unit_test(test_display),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

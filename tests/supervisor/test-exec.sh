@@ -162,14 +162,15 @@ def call(nr, *a):
     r = libc.syscall(nr, *a)
     return 0 if r >= 0 else ctypes.get_errno()
 CLONE_NEWUSER = 0x10000000
-print("unshare", call(272, CLONE_NEWUSER))
-print("clone", call(56, CLONE_NEWUSER | 17, 0, 0, 0, 0))
+CLONE_NEWNS = 0x00020000
+print("unshare", call(272, CLONE_NEWUSER), call(272, CLONE_NEWUSER | CLONE_NEWNS))
+print("clone", call(56, CLONE_NEWUSER | 17, 0, 0, 0, 0), call(56, CLONE_NEWUSER | CLONE_NEWNS | 17, 0, 0, 0, 0))
 fd = os.open("/proc/1/ns/user", os.O_RDONLY) if os.access("/proc/1/ns/user", os.R_OK) else os.open("/proc/self/ns/user", os.O_RDONLY)
 print("setns", call(308, fd, CLONE_NEWUSER), call(308, fd, 0))
 print("clone3", call(435, 0, 0))
 ') || fail "namespace session exit $?"
-[ "$out" = "unshare 1
-clone 1
+[ "$out" = "unshare 1 1
+clone 1 1
 setns 1 1
 clone3 38" ] || fail "namespace calls: '$out'"
 out=$(vrun "$P" -- unshare -Ur true 2>&1); st=$?

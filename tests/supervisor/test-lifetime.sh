@@ -33,6 +33,25 @@ set -- $(echo "$out" | tr '=' ' ')
 [ "$3" -le 2048 ] || fail "more tasks than the bound: $out"
 [ "$(alive_count "$TU")" -eq 0 ] || fail "bomb processes left"
 
+# -- the watchdog is killed (root only): the supervisor ends the session (125)
+"$VIGIL" --policy "$P" --store "$STORE" run --user "$TU" --no-pty -- sleep 1000 >/dev/null 2>"$TMPD/wd.err" &
+vp=$!
+wd=""
+i=0
+while [ -z "$wd" ] && [ $i -lt 100 ]; do
+    sleep 0.05
+    for c in $(pgrep -P "$vp"); do
+        [ "$(cat "/proc/$c/comm" 2>/dev/null)" = vigil-watchdog ] && wd=$c
+    done
+    i=$((i + 1))
+done
+[ -n "$wd" ] || fail "no watchdog found under vigil $vp"
+kill -KILL "$wd"
+wait $vp; st=$?
+[ "$st" -eq 125 ] || fail "watchdog killed: vigil exit $st"
+grep -q "vigil: the watchdog died" "$TMPD/wd.err" || fail "watchdog killed: message '$(cat "$TMPD/wd.err")'"
+[ "$(alive_count "$TU")" -eq 0 ] || fail "processes left after the watchdog died"
+
 # -- the supervisor is SIGKILLed: the watchdog kills the session within a
 # second, and a process that left the session's cgroup (root can, through
 # sudo) cannot run anything any more: its execs fail

@@ -55,9 +55,12 @@ static void test_shebang(void **state)
         SB("#!\t/bin/bash\t-e\n", 1, "/bin/bash", "-e");
         SB("#!/bin/sh", 1, "/bin/sh", NULL); /* no newline, short file */
         SB("#!\n", -ENOEXEC, NULL, NULL);
+        SB("#!\0\0n/sh", 1, "", NULL); /* the kernel takes an empty name (and the exec fails) */
         SB("#!   \n", -ENOEXEC, NULL, NULL);
         SB("#", 0, NULL, NULL);
-        SB("\x7f" "ELF", 0, NULL, NULL);
+        SB("\x7f"
+           "ELF",
+           0, NULL, NULL);
         SB("", 0, NULL, NULL);
         /* a line longer than the buffer with no blank: the name may be cut */
         memset(longline, 'a', sizeof(longline));
@@ -78,7 +81,7 @@ static void test_shebang(void **state)
 
 static void check_ldso(const char *const *argv, size_t n, int want, size_t idx, const char *argv0)
 {
-        strv sv = { 0 };
+        strv sv = {0};
         const char *a0 = NULL;
         size_t i = 0;
 
@@ -96,13 +99,14 @@ static void check_ldso(const char *const *argv, size_t n, int want, size_t idx, 
 
 static void test_ldso(void **state)
 {
-        const char *a1[] = { "ld.so", "/bin/ls", "-l" };
-        const char *a2[] = { "ld.so", "--library-path", "/x", "--preload", "y.so", "--argv0", "name", "/bin/ls" };
-        const char *a3[] = { "ld.so", "--list", "--verify", "--inhibit-cache", "/bin/ls" };
-        const char *a4[] = { "ld.so", "--help", "/bin/ls" };
-        const char *a5[] = { "ld.so" };
-        const char *a6[] = { "ld.so", "--audit" };
-        const char *a7[] = { "ld.so", "--frob", "/bin/ls" };
+        const char *a1[] = {"ld.so", "/bin/ls", "-l"};
+        const char *a2[] = {"ld.so", "--library-path", "/x",   "--preload",
+                            "y.so",  "--argv0",        "name", "/bin/ls"};
+        const char *a3[] = {"ld.so", "--list", "--verify", "--inhibit-cache", "/bin/ls"};
+        const char *a4[] = {"ld.so", "--help", "/bin/ls"};
+        const char *a5[] = {"ld.so"};
+        const char *a6[] = {"ld.so", "--audit"};
+        const char *a7[] = {"ld.so", "--frob", "/bin/ls"};
 
         (void)state;
         check_ldso(a1, 3, 1, 1, NULL);
@@ -182,15 +186,15 @@ static int teardown(void **state)
 
 static void test_resolve_self(void **state)
 {
-        exec_ctx c = { .rootfd = -1, .cwdfd = -1 };
-        exec_file f = { .fd = -1 };
+        exec_ctx c = {.rootfd = -1, .cwdfd = -1};
+        exec_file f = {.fd = -1};
         char path[PATH_MAX], cwd[PATH_MAX];
         int fd, mfd;
 
         (void)state;
         assert_non_null(getcwd(cwd, sizeof(cwd)));
         assert_int_equal(chdir(dir), 0);
-        assert_int_equal(exec_ctx_open(getpid(), getpid(), &c), 0);
+        assert_int_equal(exec_ctx_open(getpid(), getpid(), true, &c), 0);
         assert_true(c.same_root);
         assert_string_equal(c.cwd, dir);
 
@@ -254,11 +258,11 @@ static void test_resolve_self(void **state)
 static int plan_for(const char *policy_text, const char *path, const char *const *argv, size_t argc,
                     exec_plan *ret, vigil_policy **ret_policy)
 {
-        exec_ctx c = { .rootfd = -1, .cwdfd = -1 };
-        exec_input in = { .tid = getpid(), .dirfd = AT_FDCWD };
-        uid_names names = { 0 };
+        exec_ctx c = {.rootfd = -1, .cwdfd = -1};
+        exec_input in = {.tid = getpid(), .dirfd = AT_FDCWD};
+        uid_names names = {0};
         vigil_policy *p = NULL;
-        plan_env env = { .user = "alice", .names = &names };
+        plan_env env = {.user = "alice", .names = &names};
         int r;
 
         assert_int_equal(vigil_policy_parse(policy_text, strlen(policy_text), "t.policy", &p, NULL), 0);
@@ -267,7 +271,7 @@ static int plan_for(const char *policy_text, const char *path, const char *const
         in.st.euid = geteuid();
         in.path = strdup(path);
         assert_int_equal(strv_copy(argv, argc, &in.argv), 0);
-        assert_int_equal(exec_ctx_open(getpid(), getpid(), &c), 0);
+        assert_int_equal(exec_ctx_open(getpid(), getpid(), true, &c), 0);
         r = plan_build(&env, &c, &in, ret);
         exec_ctx_done(&c);
         exec_input_done(&in);
@@ -279,7 +283,7 @@ static int plan_for(const char *policy_text, const char *path, const char *const
 static void test_plan_script(void **state)
 {
         char script[PATH_MAX], nested[PATH_MAX];
-        const char *argv[] = { "myscript", "arg1" };
+        const char *argv[] = {"myscript", "arg1"};
         vigil_policy *p = NULL;
         exec_plan plan;
 
@@ -308,7 +312,7 @@ static void test_plan_script(void **state)
         assert_int_equal(plan.n, 3);
         assert_int_equal(plan.action, VIGIL_ACTION_ALLOW);
         {
-                const char *want[] = { "/bin/sh", "-e", script, "x", nested, "arg1" };
+                const char *want[] = {"/bin/sh", "-e", script, "x", nested, "arg1"};
                 const strv *got = &plan.steps[2].argv;
 
                 assert_int_equal(got->n, 6);
@@ -322,7 +326,7 @@ static void test_plan_script(void **state)
 static void test_plan_errors(void **state)
 {
         char path[PATH_MAX];
-        const char *argv[] = { "x" };
+        const char *argv[] = {"x"};
         vigil_policy *p = NULL;
         exec_plan plan;
 
@@ -350,8 +354,8 @@ static void test_plan_errors(void **state)
 
 static void test_plan_ldso(void **state)
 {
-        const char *a1[] = { "/lib64/ld-linux-x86-64.so.2", "--argv0", "zz", "/usr/bin/env", "-i" };
-        const char *a2[] = { "/lib64/ld-linux-x86-64.so.2", "env" };
+        const char *a1[] = {"/lib64/ld-linux-x86-64.so.2", "--argv0", "zz", "/usr/bin/env", "-i"};
+        const char *a2[] = {"/lib64/ld-linux-x86-64.so.2", "env"};
         vigil_policy *p = NULL;
         exec_plan plan;
 
@@ -377,9 +381,9 @@ static void test_plan_ldso(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_shebang),      cmocka_unit_test(test_ldso),
-                cmocka_unit_test(test_filename),     cmocka_unit_test(test_resolve_self),
-                cmocka_unit_test(test_plan_script),  cmocka_unit_test(test_plan_errors),
+                cmocka_unit_test(test_shebang),     cmocka_unit_test(test_ldso),
+                cmocka_unit_test(test_filename),    cmocka_unit_test(test_resolve_self),
+                cmocka_unit_test(test_plan_script), cmocka_unit_test(test_plan_errors),
                 cmocka_unit_test(test_plan_ldso),
         };
 

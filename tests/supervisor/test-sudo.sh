@@ -32,6 +32,32 @@ assert i['runas'] == 'root' and i['exit'] == 0 and i['decision'] == 'allow', i
 out=$(vrun "$P" --events "$EV" -- sudo -n -u nobody id -un 2>&1) || fail "sudo -u exit $?"
 [ "$out" = "nobody" ] || fail "sudo -u nobody: '$out'"
 
+# root may chroot inside a session: what runs in the chroot is judged by
+# the file it really is (a bind mount of /usr here), and the process's root
+# is where its paths are resolved
+mkdir -p "$TMPD/jail/usr" "$TMPD/jail/tmp"
+mount --bind /usr "$TMPD/jail/usr" || fail "bind mount"
+echo "$TMPD/jail/usr" > "$TMPD/umount"
+for l in bin lib lib64 sbin; do [ -e "/usr/$l" ] && ln -s "usr/$l" "$TMPD/jail/$l"; done
+policy "$P" 'default allow
+deny exe=**/whoami'
+out=$(vrun "$P" --events "$EV" -- sudo -n chroot "$TMPD/jail" /bin/sh -c 'id -u; whoami; echo "rc=$?"; cd /usr/bin && ./whoami; echo "rc=$?"' 2>"$TMPD/err")
+st=$?
+umount "$TMPD/jail/usr" && rm -f "$TMPD/umount"
+[ "$st" -eq 0 ] || fail "chroot session exit $st: $(cat "$TMPD/err")"
+[ "$out" = "0
+rc=126
+rc=126" ] || fail "chroot: '$out' / $(cat "$TMPD/err")"
+grep -q "vigil: denied: whoami (" "$TMPD/err" || fail "no denial in the chroot: $(cat "$TMPD/err")"
+events_py "
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+i = [e for e in ev if e['argv'] == ['id', '-u']][-1]
+assert i['exe'].endswith('/jail/usr/bin/id') and i['runas'] == 'root' and i['decision'] == 'allow', i
+" || fail "chroot events"
+policy "$P" 'default allow
+deny exe=/usr/bin/whoami runas=root message="not as root"'
+
 # a process bound that RLIMIT_NPROC could not give: a fork bomb as root
 bomb=$(helper helper-forkbomb)
 vrun "$P" -- sudo -n "$bomb" 60 >"$TMPD/bomb.out" 2>"$TMPD/bomb.err"; st=$?

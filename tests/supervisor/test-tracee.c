@@ -125,8 +125,8 @@ static void test_string_edges(void **state)
 
 static void test_argv(void **state)
 {
-        const char *v[] = { "gcc", "-O2", "", "-o", "a out", "x.c", NULL };
-        strv sv = { 0 };
+        const char *v[] = {"gcc", "-O2", "", "-o", "a out", "x.c", NULL};
+        strv sv = {0};
 
         (void)state;
         start_child(NULL);
@@ -153,7 +153,7 @@ static void test_argv_awkward(void **state)
         char *m = edge_pages();
         char **ptrs = (char **)(m + PAGE - 3 * sizeof(char *)); /* the array ends at the page edge */
         char *big = malloc(3 * PAGE), *bad;
-        strv sv = { 0 };
+        strv sv = {0};
 
         (void)state;
         memset(big, 'b', 3 * PAGE - 1);
@@ -210,8 +210,8 @@ static void test_many_args(void **state)
         /* more than one batch of reads (1024) */
         size_t n = 3000;
         char **v = calloc(n + 1, sizeof(char *));
-        char (*bufs)[16] = calloc(n, 16);
-        strv sv = { 0 };
+        char(*bufs)[16] = calloc(n, 16);
+        strv sv = {0};
 
         (void)state;
         for (size_t i = 0; i < n; i++) {
@@ -232,7 +232,7 @@ static void test_many_args(void **state)
 static void test_proc_files(void **state)
 {
         tracee_status st;
-        strv sv = { 0 };
+        strv sv = {0};
         char *cwd = NULL;
 
         (void)state;

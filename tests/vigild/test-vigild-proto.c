@@ -395,7 +395,8 @@ static int access_conf(const char *text, size_t len, vigild_access **ret, char *
         vigil_config *cfg = NULL;
         int n, r;
 
-        n = snprintf(buf, sizeof buf, "issuer = https://idp.example\naudience = vigil\n%.*s", (int)len, text);
+        n = snprintf(buf, sizeof buf, "issuer = https://idp.example\naudience = vigil\n%.*s", (int)len,
+                     text);
         assert_true(n > 0 && (size_t)n < sizeof buf);
         r = vigil_config_parse(buf, (size_t)n, "f", &cfg, NULL);
         if (r < 0)
@@ -443,9 +444,10 @@ static void test_access_lists(void **state)
         assert_true(principal_list_parse(P("group:a\x01"), &l, err, sizeof err) < 0);
 
         /* from vigil.conf, through the config component (LIST values) */
-        assert_int_equal(access_conf(P("# c\n auditors = local:root, group:Ops\nresponders=group:a group:b\n"),
-                                     &a, err),
-                         0);
+        assert_int_equal(
+                access_conf(P("# c\n auditors = local:root, group:Ops\nresponders=group:a group:b\n"), &a,
+                            err),
+                0);
         assert_int_equal(a->auditors.n, 2);
         assert_int_equal(a->auditors.items[1].kind, PRINCIPAL_IDP_GROUP);
         assert_string_equal(a->auditors.items[1].name, "Ops");
