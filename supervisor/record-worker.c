@@ -268,6 +268,7 @@ static void *worker(void *userdata)
 int recq_new(vigil_store *st, vigil_session *rs, recq **ret, int *ret_fd)
 {
         recq *q = calloc(1, sizeof(*q));
+        pthread_condattr_t ca;
 
         if (!q)
                 return -ENOMEM;
@@ -282,7 +283,15 @@ int recq_new(vigil_store *st, vigil_session *rs, recq **ret, int *ret_fd)
                 return r;
         }
         pthread_mutex_init(&q->lock, NULL);
-        pthread_cond_init(&q->cond, NULL);
+        /* deadlines are on the monotonic clock (deadline()) */
+        if (pthread_condattr_init(&ca) != 0 || pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+            pthread_cond_init(&q->cond, &ca) != 0) {
+                pthread_mutex_destroy(&q->lock);
+                (void)close(q->efd);
+                free(q);
+                return -ENOMEM;
+        }
+        pthread_condattr_destroy(&ca);
         *ret = q;
         *ret_fd = q->efd;
         return 0;

@@ -77,13 +77,16 @@ static char *client_address(const vigil_session_config *c)
 }
 
 /* The store failed: apply on_failure, once. @detail says what and why. */
-static void record_failed(session *s, const char *detail)
+static void record_failed(session *s, const char *why)
 {
         recorder *rc = &s->rec;
+        char detail[600];
 
         if (rc->off || rc->failing)
                 return;
         rc->failing = true;
+        /* @why may be the thread's message, which goes with it below */
+        (void)snprintf(detail, sizeof(detail), "%s", why);
         /* the thread is idle after an error: stop it, and keep the store as
          * it is (what was committed stays, unsealed) */
         rc->q = recq_free(rc->q);

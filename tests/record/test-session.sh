@@ -126,6 +126,17 @@ i = "".join(c.get("data", "") for c in d["chunks"] if c.get("stream") == "i")
 assert i == "typed line\n", d["chunks"]
 ' || fail "input not recorded with input=yes"
 
-# 7. every session verifies and is sealed
+# 7. an idle session costs its supervisor no CPU, even with a commit pending
+"$VIGIL" --policy "$P" --store "$STORE" run --user "$TU" --no-pty -- sh -c 'echo x; sleep 3' >/dev/null 2>&1 &
+sup=$!
+echo "$sup" >>"$WORK/root-pids"
+sleep 0.5
+t0=$(sed 's/.*) //' "/proc/$sup/stat" | awk '{print $12 + $13}')
+sleep 2
+t1=$(sed 's/.*) //' "/proc/$sup/stat" | awk '{print $12 + $13}')
+wait "$sup" || fail "idle session"
+[ $((t1 - t0)) -le 20 ] || fail "an idle session's supervisor used $((t1 - t0)) clock ticks in 2 s"
+
+# 8. every session verifies and is sealed
 v verify >"$WORK/verify" 2>&1 || fail "verify: $(cat "$WORK/verify")"
 ok
