@@ -378,10 +378,9 @@ void masking_report(session *s)
                 errors += vigil_mask_stream_errors(m->in);
         errors += vigil_mask_stream_errors(m->argv);
         if (errors > m->errors_logged) {
-                supervisor_log(s, LOG_WARNING,
-                               "a mask regex= rule hit PCRE2's match limit %llu time(s) (masked, failing closed): the "
-                               "rule is broken",
-                               (unsigned long long)(errors - m->errors_logged));
+                supervisor_log(s, LOG_WARNING, "a mask regex= rule hit PCRE2's match limit %llu time(s): %s",
+                               (unsigned long long)(errors - m->errors_logged),
+                               "masked, failing closed; the rule is broken");
                 m->errors_logged = errors;
         }
 }
