@@ -248,6 +248,7 @@ typedef struct masker {
                         * they are, the streams make the recording's copy only */
         bool poisoned; /* a stream failed: nothing passes any more */
         bool own_line; /* relay_message() is writing vigil's own line */
+        bool no_echo_run; /* input at a password prompt: its mark is recorded */
 } masker;
 
 /* Compile the policy's mask rules, make the streams and put the filter at
