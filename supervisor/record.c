@@ -89,8 +89,8 @@ static void record_failed(session *s, const char *why)
         (void)snprintf(detail, sizeof(detail), "%s", why);
         /* the thread is idle after an error: stop it, and keep the store as
          * it is (what was committed stays, unsealed) */
-        rc->q = recq_free(rc->q);
         loop_del(s, &rc->efd_w);
+        rc->q = recq_free(rc->q);
         rc->off = true;
         if (kill_on_failure(s)) {
                 supervisor_log(s, LOG_ERR,
@@ -416,8 +416,8 @@ void record_close(session *s)
                                                msg ? msg : vigil_strerror(r));
                 }
         }
-        rc->q = recq_free(rc->q);
         loop_del(s, &rc->efd_w);
+        rc->q = recq_free(rc->q);
         rc->rs = vigil_session_free(rc->rs);
         rc->st = vigil_store_close(rc->st);
 }
