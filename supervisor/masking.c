@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <termios.h>
 
 #include "sup.h"
 #include "vigil-error.h"
@@ -288,13 +289,47 @@ int masking_copy_argv(session *s, char *const *argv, strv *ret)
         return 0;
 }
 
+/* The session's terminal reads lines without echoing them: a password
+ * prompt (sudo, passwd, ssh). A full-screen program turns echo off too, but
+ * also reads characters one by one (no ICANON); it echoes what it wants. */
+static bool secret_prompt(const session *s)
+{
+        struct termios t;
+
+        return s->io.mode == VIGIL_IO_PTY && tcgetattr(s->io.leader, &t) == 0 && !(t.c_lflag & ECHO) &&
+               (t.c_lflag & ICANON);
+}
+
+#define NO_ECHO_MARK "[MASKED:no-echo]"
+
 void masking_input(session *s, const void *buf, size_t n)
 {
         masker *m = &s->mask;
+        bool hidden = secret_prompt(s);
         int r;
 
-        if (m->out[0] && s->io.mode == VIGIL_IO_PTY)
-                vigil_mask_stream_expect_echo(m->out[0], buf, n);
+        /* what is typed at a password prompt is not echoed: nothing of the
+         * output is its echo, and none of it is recorded */
+        if (m->out[0] && s->io.mode == VIGIL_IO_PTY) {
+                if (hidden)
+                        vigil_mask_stream_clear_echo(m->out[0]);
+                else
+                        vigil_mask_stream_expect_echo(m->out[0], buf, n);
+        }
+        if (hidden && vigil_policy_record(s->cfg->policy)->input) {
+                /* one mark per line typed at the prompt */
+                if (!m->no_echo_run) {
+                        record_input(s, NO_ECHO_MARK, strlen(NO_ECHO_MARK));
+                        record_masked(s, "no-echo", 1);
+                        m->no_echo_run = true;
+                }
+                if (memchr(buf, '\r', n) || memchr(buf, '\n', n)) {
+                        record_input(s, "\n", 1);
+                        m->no_echo_run = false;
+                }
+                return;
+        }
+        m->no_echo_run = false;
         if (!vigil_policy_record(s->cfg->policy)->input) {
                 /* not kept, only counted (the store drops the bytes) */
                 record_input(s, buf, n);
@@ -378,10 +413,9 @@ void masking_report(session *s)
                 errors += vigil_mask_stream_errors(m->in);
         errors += vigil_mask_stream_errors(m->argv);
         if (errors > m->errors_logged) {
-                supervisor_log(s, LOG_WARNING,
-                               "a mask regex= rule hit PCRE2's match limit %llu time(s) (masked, failing closed): the "
-                               "rule is broken",
-                               (unsigned long long)(errors - m->errors_logged));
+                supervisor_log(s, LOG_WARNING, "a mask regex= rule hit PCRE2's match limit %llu time(s): %s",
+                               (unsigned long long)(errors - m->errors_logged),
+                               "masked, failing closed; the rule is broken");
                 m->errors_logged = errors;
         }
 }

@@ -59,16 +59,16 @@ struct recq {
         pthread_mutex_t lock;
         pthread_cond_t cond;
         op *head, **tail;
-        size_t bytes;      /* queued OUTPUT/INPUT bytes */
-        bool backlogged;   /* bytes went over RECQ_HIGH and not yet below RECQ_LOW */
-        bool finishing;    /* end the session once the queue is empty */
-        bool stopping;     /* leave now */
+        size_t bytes;    /* queued OUTPUT/INPUT bytes */
+        bool backlogged; /* bytes went over RECQ_HIGH and not yet below RECQ_LOW */
+        bool finishing;  /* end the session once the queue is empty */
+        bool stopping;   /* leave now */
         uint64_t end_t_us;
         int end_status;
         vigil_end_how end_how;
-        int error;         /* the first store error (sticky) */
+        int error; /* the first store error (sticky) */
         char msg[512];
-        bool done;         /* the thread has left */
+        bool done; /* the thread has left */
 };
 
 /* The first error, with what failed and the store's message. Called
@@ -149,8 +149,8 @@ static int apply(recq *q, op *o)
                         char msg[128];
 
                         r = -EPROTO;
-                        (void)snprintf(msg, sizeof(msg), "command: numbered %u by the store, %u by vigil", no,
-                                       o->cmd.no);
+                        (void)snprintf(msg, sizeof(msg), "command: numbered %u by the store, %u by vigil",
+                                       no, o->cmd.no);
                         set_error_msg(q, r, msg);
                 } else if (r < 0)
                         set_error(q, r, "command");

@@ -89,20 +89,22 @@ static void record_failed(session *s, const char *why)
         (void)snprintf(detail, sizeof(detail), "%s", why);
         /* the thread is idle after an error: stop it, and keep the store as
          * it is (what was committed stays, unsealed) */
-        rc->q = recq_free(rc->q);
         loop_del(s, &rc->efd_w);
+        rc->q = recq_free(rc->q);
         rc->off = true;
         if (kill_on_failure(s)) {
-                supervisor_log(s, LOG_ERR, "recording failed (%s); the session is ended (record on_failure=kill)",
+                supervisor_log(s, LOG_ERR,
+                               "recording failed (%s); the session is ended (record on_failure=kill)",
                                detail);
                 if (!s->error && asprintf(&s->error, "recording: %s", detail) < 0)
                         s->error = NULL;
                 relay_message(s, "vigil: recording failed (%s); ending the session", detail);
                 session_end(s, "recording");
         } else {
-                supervisor_log(s, LOG_WARNING,
-                               "recording failed (%s); the session goes on unrecorded (record on_failure=continue)",
-                               detail);
+                supervisor_log(
+                        s, LOG_WARNING,
+                        "recording failed (%s); the session goes on unrecorded (record on_failure=continue)",
+                        detail);
                 relay_message(s, "vigil: recording failed (%s); this session goes on unrecorded", detail);
         }
         /* Dropped, not ended: the store keeps it unsealed, and it is sealed
@@ -195,8 +197,8 @@ int record_open(session *s)
          * here does not concern this session. */
         n = vigil_store_seal_orphans(rc->st, NULL, NULL);
         if (n < 0)
-                supervisor_log(s, LOG_WARNING, "sealing orphaned sessions in '%s': %s, ignoring", c->store_dir,
-                               vigil_store_errmsg(rc->st));
+                supervisor_log(s, LOG_WARNING, "sealing orphaned sessions in '%s': %s, ignoring",
+                               c->store_dir, vigil_store_errmsg(rc->st));
         else if (n > 0)
                 supervisor_log(s, LOG_NOTICE, "sealed %d orphaned session(s) in '%s' as truncated", n,
                                c->store_dir);
@@ -259,7 +261,8 @@ fail_open:
                 rc->st = vigil_store_close(rc->st);
                 return r;
         }
-        supervisor_log(s, LOG_WARNING, "cannot record the session (%s); it runs unrecorded (record on_failure=continue)",
+        supervisor_log(s, LOG_WARNING,
+                       "cannot record the session (%s); it runs unrecorded (record on_failure=continue)",
                        msg);
         relay_message(s, "vigil: cannot record this session (%s); it runs unrecorded", msg);
         rc->st = vigil_store_close(rc->st);
@@ -407,13 +410,14 @@ void record_close(session *s)
                         if (r < 0)
                                 /* the session is over: on_failure has nothing left to
                                  * decide, but the administrator must learn of it */
-                                supervisor_log(s, LOG_ERR, "recording the session failed at its end (%s); it stays "
+                                supervisor_log(s, LOG_ERR,
+                                               "recording the session failed at its end (%s); it stays "
                                                "unsealed until sealed as truncated",
                                                msg ? msg : vigil_strerror(r));
                 }
         }
-        rc->q = recq_free(rc->q);
         loop_del(s, &rc->efd_w);
+        rc->q = recq_free(rc->q);
         rc->rs = vigil_session_free(rc->rs);
         rc->st = vigil_store_close(rc->st);
 }

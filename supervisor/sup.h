@@ -237,18 +237,19 @@ void record_close(session *s);
 void supervisor_log(session *s, int prio, const char *fmt, ...) _printf_(3, 4);
 
 typedef struct masker {
-        relay_stage filter;         /* the pipeline's head: mask, record, pass to the terminal */
-        vigil_mask_set *set;        /* NULL: the policy masks nothing */
-        vigil_mask_stream *out[2];  /* per output channel; pty mode: [0] only */
-        vigil_mask_stream *in;      /* input, when it is recorded */
-        vigil_mask_stream *argv;    /* command lines of events, one element at a time */
+        relay_stage filter;        /* the pipeline's head: mask, record, pass to the terminal */
+        vigil_mask_set *set;       /* NULL: the policy masks nothing */
+        vigil_mask_stream *out[2]; /* per output channel; pty mode: [0] only */
+        vigil_mask_stream *in;     /* input, when it is recorded */
+        vigil_mask_stream *argv;   /* command lines of events, one element at a time */
         vigil_mask_buf rec, term, rec_in;
-        uint64_t *reported;         /* per rule: count already given to the store */
+        uint64_t *reported; /* per rule: count already given to the store */
         uint64_t errors_logged;
-        bool transfer;              /* pipe mode, a file transfer: the terminal gets the bytes as
-                                     * they are, the streams make the recording's copy only */
-        bool poisoned;              /* a stream failed: nothing passes any more */
-        bool own_line;              /* relay_message() is writing vigil's own line */
+        bool transfer; /* pipe mode, a file transfer: the terminal gets the bytes as
+                        * they are, the streams make the recording's copy only */
+        bool poisoned; /* a stream failed: nothing passes any more */
+        bool own_line; /* relay_message() is writing vigil's own line */
+        bool no_echo_run; /* input at a password prompt: its mark is recorded */
 } masker;
 
 /* Compile the policy's mask rules, make the streams and put the filter at

@@ -31,7 +31,8 @@ int main(int argc, char **argv)
                  "\"groups\":[\"rec-a\",\"rec-b\"],\"iat\":%lld,\"exp\":%lld,\"jti\":\"rec-%lld\"}",
                  argv[2], argv[2], argv[2], now - 30, now + 900, now);
         claims = test_claims(over);
-        t = forge_token("{\"alg\":\"EdDSA\",\"kid\":\"rec-1\",\"typ\":\"JWT\"}", claims, "EdDSA", k, NULL, 0);
+        t = forge_token("{\"alg\":\"EdDSA\",\"kid\":\"rec-1\",\"typ\":\"JWT\"}", claims, "EdDSA", k, NULL,
+                        0);
         snprintf(path, sizeof path, "%s/token.jwt", argv[1]);
         forge_write_file(path, t, 0600);
         free(t);

@@ -82,6 +82,21 @@ try:
     p.write(b"\x04")  # end cat
     time.sleep(0.3)
 
+    # typed at a password prompt (no echo, reads a line): never recorded
+    p.drain()
+    mark = len(p.got)
+    p.write(b"stty -echo; read x; stty echo; echo got-${#x}\n")
+    for _ in range(100):  # until the terminal stops echoing
+        time.sleep(0.05)
+        if p.expect(b"stty echo; echo got-${#x}\r\n", timeout=0.1, start=mark):
+            break
+    time.sleep(0.5)
+    p.write(b"hunter2secret\n")
+    if not p.expect(b"got-13", start=mark):
+        fail("the prompt did not read the line: %r" % bytes(p.got[mark:]))
+    if b"hunter2secret" in p.got[mark:]:
+        fail("a no-echo prompt echoed: %r" % bytes(p.got[mark:]))
+
     # digits echo as fast as letters at the prompt
     p.drain()
     times = {"digit": [], "letter": []}
@@ -120,6 +135,10 @@ if TYPED in cast:
 doc = v("export", s["id"], "--format", "json")
 if TYPED in doc or b'"stream":"i"' not in doc:
     fail("input recording: not there, or not masked")
+if b"hunter2secret" in doc or b"[MASKED:no-echo]" not in doc:
+    fail("what was typed at the no-echo prompt: %r" % doc)
+if s["masks"].get("no-echo", 0) != 1:
+    fail("no-echo count: %r" % s["masks"])
 if s["masks"].get("credit-card", 0) < 3:
     fail("counts: %r" % s["masks"])
 print("ok")

@@ -49,19 +49,18 @@ static void test_transfer_command(void **state)
 
                 if (got != cases[i].want)
                         fail_msg("case %zu (%s %s %s): %d, expected %d", i, cases[i].argv[0],
-                                 cases[i].argv[1] ? cases[i].argv[1] : "", cases[i].argv[1] && cases[i].argv[2]
-                                                                              ? cases[i].argv[2]
-                                                                              : "",
-                                 got, cases[i].want);
+                                 cases[i].argv[1] ? cases[i].argv[1] : "",
+                                 cases[i].argv[1] && cases[i].argv[2] ? cases[i].argv[2] : "", got,
+                                 cases[i].want);
         }
         assert_false(transfer_command(NULL));
 }
 
 static void test_id_parse(void **state)
 {
-        uint8_t id[VIGIL_SESSION_ID_LEN] = { 0 }, want[VIGIL_SESSION_ID_LEN] = { 0x01, 0x8f, 0x2a, 0x3b, 0x4c, 0x5d,
-                                                                                  0x7e, 0x6f, 0x80, 0x91, 0xa2, 0xb3,
-                                                                                  0xc4, 0xd5, 0xe6, 0xf7 };
+        uint8_t id[VIGIL_SESSION_ID_LEN] = { 0 },
+                want[VIGIL_SESSION_ID_LEN] = { 0x01, 0x8f, 0x2a, 0x3b, 0x4c, 0x5d, 0x7e, 0x6f,
+                                               0x80, 0x91, 0xa2, 0xb3, 0xc4, 0xd5, 0xe6, 0xf7 };
         char text[VIGIL_SESSION_ID_STRLEN + 1];
 
         (void)state;
