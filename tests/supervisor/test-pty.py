@@ -166,5 +166,6 @@ try:
 finally:
     subprocess.run(["pkill", "-KILL", "-u", tu], capture_output=True)
     time.sleep(0.2)
-    subprocess.run(["userdel", "-r", tu], capture_output=True)
+    # -f: killed processes may still be zombies waiting for init to reap them
+    subprocess.run(["userdel", "-f", "-r", tu], capture_output=True)
     shutil.rmtree(tmp, ignore_errors=True)
