@@ -7,6 +7,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "macro.h"
 #include "tracee.h"
 #include "util.h"
@@ -400,7 +401,7 @@ int tracee_read_cmdline(pid_t pid, size_t max_bytes, strv *ret)
 {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *buf = NULL;
-        size_t len = 0, cap = 4096;
+        size_t len = 0;
         strv sv = {0};
         char path[64];
         int r;
@@ -409,38 +410,11 @@ int tracee_read_cmdline(pid_t pid, size_t max_bytes, strv *ret)
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return negative_errno();
-        buf = malloc(cap + 1);
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                ssize_t n;
-
-                if (len == cap) {
-                        char *nb;
-
-                        if (cap > max_bytes)
-                                return VIGIL_E_TOO_BIG;
-                        cap *= 2;
-                        nb = realloc(buf, cap + 1);
-                        if (!nb)
-                                return -ENOMEM;
-                        buf = nb;
-                }
-                n = read(fd, buf + len, cap - len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (n == 0)
-                        break;
-                len += (size_t)n;
-                if (len < cap)
-                        break; /* a short read of /proc/PID/cmdline is its end */
-        }
-        if (len > max_bytes)
-                return VIGIL_E_TOO_BIG;
-        buf[len] = '\0';
+        /* A short read of /proc/PID/cmdline is its end; the shared reader's
+         * extra read() just returns 0. */
+        r = read_fd_bounded(fd, max_bytes, &buf, &len);
+        if (r < 0)
+                return r;
         sv.v = calloc(1, sizeof(char *));
         if (!sv.v)
                 return -ENOMEM;
