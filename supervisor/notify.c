@@ -198,6 +198,7 @@ void notify_allow(session *s, uint64_t id, exec_input *in, exec_plan *p, uint64_
         /* the event shows what was asked for: keep the argv as passed */
         pe->in = *in;
         memset(in, 0, sizeof(*in));
+        in->pidfd = -1;
         pending_free(t->pe);
         t->pe = pe;
         t->state = TASK_AWAIT_EXEC;
@@ -212,7 +213,7 @@ void notify_allow(session *s, uint64_t id, exec_input *in, exec_plan *p, uint64_
 
 static void handle(session *s, const struct seccomp_notif *req)
 {
-        exec_input in = {.tid = (pid_t)req->pid, .dirfd = AT_FDCWD};
+        exec_input in = {.tid = (pid_t)req->pid, .dirfd = AT_FDCWD, .pidfd = -1};
         exec_ctx ctx = {.rootfd = -1, .cwdfd = -1};
         exec_plan plan = {0};
         uint64_t t_us = now_realtime_us(), path_addr, argv_addr;
@@ -250,7 +251,7 @@ static void handle(session *s, const struct seccomp_notif *req)
                 return;
         }
 
-        r = tracee_read_creds(in.tid, &in.st);
+        r = tracee_read_creds(in.tid, &in.st, &in.pidfd);
         if (r < 0) {
                 (void)respond(s, req->id, -EPERM, false); /* gone, or /proc unreadable: fail closed */
                 return;

@@ -14,6 +14,9 @@
 
 void exec_input_done(exec_input *in)
 {
+        if (in->pidfd >= 0)
+                (void)close(in->pidfd);
+        in->pidfd = -1;
         free(in->path);
         in->path = NULL;
         strv_clear(&in->argv);

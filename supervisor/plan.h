@@ -16,6 +16,7 @@
 typedef struct exec_input {
         pid_t tid;
         tracee_status st;
+        int pidfd; /* the process's pidfd when tid leads it, or -1 (owned) */
         int dirfd;    /* AT_FDCWD for execve */
         int at_flags; /* execveat flags; 0 for execve */
         char *path;

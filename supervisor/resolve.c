@@ -192,6 +192,43 @@ static int file_path(int fd, const struct stat *st, char **ret, bool *ret_filele
         return *ret ? 0 : -ENOMEM;
 }
 
+/* @path, absolute, made canonical as words: no ".", "..", or repeated "/".
+ * Without symlinks on the way this is the path the kernel followed. */
+static char *lexical_path(const char *path)
+{
+        size_t n = strlen(path), len = 0;
+        char *out = malloc(n + 2);
+
+        if (!out)
+                return NULL;
+        for (const char *p = path; *p;) {
+                const char *e;
+                size_t l;
+
+                while (*p == '/')
+                        p++;
+                e = strchrnul(p, '/');
+                l = (size_t)(e - p);
+                if (l == 0 || (l == 1 && p[0] == '.')) {
+                        /* nothing */
+                } else if (l == 2 && p[0] == '.' && p[1] == '.') {
+                        while (len > 0 && out[len - 1] != '/')
+                                len--;
+                        if (len > 0)
+                                len--;
+                } else {
+                        out[len++] = '/';
+                        memcpy(out + len, p, l);
+                        len += l;
+                }
+                p = e;
+        }
+        if (len == 0)
+                out[len++] = '/';
+        out[len] = '\0';
+        return out;
+}
+
 int exec_resolve(exec_ctx *c, int dirfd, const char *path, int at_flags, exec_file *ret)
 {
         _cleanup_free_ char *rewritten = NULL;
@@ -199,6 +236,7 @@ int exec_resolve(exec_ctx *c, int dirfd, const char *path, int at_flags, exec_fi
         exec_file f = {.fd = -1};
         int oflags = O_PATH | O_CLOEXEC | ((at_flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0);
         uint64_t resolve = RESOLVE_NO_MAGICLINKS;
+        bool lexical = false;
         int r, start;
 
         if (path[0] == '\0') {
@@ -250,6 +288,19 @@ int exec_resolve(exec_ctx *c, int dirfd, const char *path, int at_flags, exec_fi
                                 start = base;
                         }
                 }
+                /* The common case, an absolute path without symlinks (a $PATH
+                 * search): its canonical form is the file's path, no need to
+                 * ask /proc for it. */
+                if (path[0] == '/' && start == AT_FDCWD && (resolve & RESOLVE_NO_MAGICLINKS)) {
+                        r = openat2_(start, path, oflags, RESOLVE_NO_SYMLINKS);
+                        if (r >= 0) {
+                                f.fd = r;
+                                lexical = true;
+                                goto opened;
+                        }
+                        if (r != -ELOOP)
+                                return r;
+                }
                 r = openat2_(start, path, oflags, resolve);
                 if (r == -ELOOP && (resolve & RESOLVE_NO_MAGICLINKS)) {
                         /* A real symlink loop, or a /proc magic link other than
@@ -266,6 +317,7 @@ int exec_resolve(exec_ctx *c, int dirfd, const char *path, int at_flags, exec_fi
                         return r;
                 f.fd = r;
         }
+opened:
         if (fstat(f.fd, &f.st) < 0) {
                 r = negative_errno();
                 goto fail;
@@ -278,7 +330,11 @@ int exec_resolve(exec_ctx *c, int dirfd, const char *path, int at_flags, exec_fi
                 r = -EACCES;
                 goto fail;
         }
-        r = file_path(f.fd, &f.st, &f.path, &f.fileless);
+        if (lexical && f.st.st_nlink > 0) {
+                f.path = lexical_path(path);
+                r = f.path ? 0 : -ENOMEM;
+        } else
+                r = file_path(f.fd, &f.st, &f.path, &f.fileless);
         if (r < 0)
                 goto fail;
         *ret = f;

@@ -179,8 +179,9 @@ void notify_readable(session *s, watch *w, uint32_t events);
 void tracer_reap(session *s);
 void tracer_detach_all(session *s);
 /* verify.c: @return 0 when the new image is what @p allowed, else 1 with a
- * reason. *ret_pidfd gets a pidfd for @pid (or -1), for its exit. */
-int verify_exec(pid_t pid, const exec_plan *p, const char **ret_reason, int *ret_pidfd);
+ * reason. @pidfd (-1, or one for @pid) is taken over; *ret_pidfd gets a
+ * pidfd for @pid (or -1) for its exit. */
+int verify_exec(pid_t pid, const exec_plan *p, int pidfd, const char **ret_reason, int *ret_pidfd);
 
 /* procs.c; @pidfd: -1, or one for @pid that is taken over */
 proc *proc_get_or_add(session *s, pid_t pid, int pidfd);

@@ -322,19 +322,32 @@ int tracee_read_status(pid_t tid, tracee_status *ret)
         return 0;
 }
 
-int tracee_read_creds(pid_t tid, tracee_status *ret)
+int tracee_read_creds(pid_t tid, tracee_status *ret, int *ret_pidfd)
 {
         tracee_status st = { 0 };
         pidfd_info_v0 info;
+        bool leader = true;
         int fd, r;
 
-        fd = pidfd_open_(tid, PIDFD_THREAD_);
+        *ret_pidfd = -1;
+        /* A process's pidfd (kept: it serves again at the exec check and
+         * for the exit) when @tid leads; a thread's pidfd otherwise. */
+        fd = pidfd_open_(tid, 0);
+        if (fd == -EINVAL) {
+                leader = false;
+                fd = pidfd_open_(tid, PIDFD_THREAD_);
+        }
         if (fd < 0)
                 return fd == -ESRCH ? fd : tracee_read_status(tid, ret);
         r = pidfd_get_info(fd, PIDFD_INFO_PID_ | PIDFD_INFO_CREDS_, &info);
-        (void)close(fd);
-        if (r < 0 || (info.mask & (PIDFD_INFO_PID_ | PIDFD_INFO_CREDS_)) != (PIDFD_INFO_PID_ | PIDFD_INFO_CREDS_))
+        if (r < 0 || (info.mask & (PIDFD_INFO_PID_ | PIDFD_INFO_CREDS_)) != (PIDFD_INFO_PID_ | PIDFD_INFO_CREDS_)) {
+                (void)close(fd);
                 return r == -ESRCH ? r : tracee_read_status(tid, ret);
+        }
+        if (leader)
+                *ret_pidfd = fd;
+        else
+                (void)close(fd);
         st.tgid = (pid_t)info.tgid;
         st.ppid = (pid_t)info.ppid;
         st.ruid = info.ruid;

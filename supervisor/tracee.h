@@ -74,9 +74,11 @@ int tracee_read_status(pid_t tid, tracee_status *ret);
  * cheapest way: from a pidfd (Linux 6.13) without building /proc entries
  * for a task that has just been created; else as tracee_read_status().
  * ret->complete says whether groups and no_new_privs came with them.
+ * @param[out] ret_pidfd  when @tid leads its thread group, a pidfd for the
+ *                        process that the caller takes over; else -1.
  * @return 0, -ESRCH/-ENOENT when the task is gone, VIGIL_E_PARSE.
  */
-int tracee_read_creds(pid_t tid, tracee_status *ret);
+int tracee_read_creds(pid_t tid, tracee_status *ret, int *ret_pidfd);
 
 /** Fill in groups and no_new_privs when @st is not complete. @return 0 or -errno. */
 int tracee_complete(pid_t tid, tracee_status *st);

@@ -112,11 +112,17 @@ static void on_exec(session *s, pid_t pid)
         e->pid = pid;
         e->exec_mono_ns = now_monotonic_ns();
         session_event_begin(s, e);
-        if (verify_exec(pid, &pe->plan, &reason, &pidfd) != 0) {
+        /* the pidfd taken at the notification names this process only if
+         * the thread that exec'd led it (else it names the old thread) */
+        if (verify_exec(pid, &pe->plan, (pid_t)former == pid ? pe->in.pidfd : -1, &reason, &pidfd) != 0) {
+                if ((pid_t)former == pid)
+                        pe->in.pidfd = -1;
                 kill_image(s, pid, e, &pe->in, reason);
                 task_free(s, t);
                 return;
         }
+        if ((pid_t)former == pid)
+                pe->in.pidfd = -1; /* taken over by verify_exec */
         if (pe->plan.ldso) {
                 /* keep it until the loader has mapped its program */
                 if (pidfd >= 0)

@@ -46,7 +46,7 @@ static int image_euid(pid_t pid, int pidfd, uid_t *ret)
         return 0;
 }
 
-int verify_exec(pid_t pid, const exec_plan *p, const char **ret_reason, int *ret_pidfd)
+int verify_exec(pid_t pid, const exec_plan *p, int pidfd, const char **ret_reason, int *ret_pidfd)
 {
         const plan_step *img = &p->steps[p->image];
         strv argv = { 0 };
@@ -54,41 +54,41 @@ int verify_exec(pid_t pid, const exec_plan *p, const char **ret_reason, int *ret
         char path[64];
         uid_t euid;
         bool same;
-        int pidfd;
 
         *ret_pidfd = -1;
         (void)snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
         if (stat(path, &sb) < 0) {
                 *ret_reason = "its executed file cannot be read";
-                return 1;
+                goto fail;
         }
         if (sb.st_dev != img->dev || sb.st_ino != img->ino) {
                 *ret_reason = "the file executed is not the one that was allowed";
-                return 1;
+                goto fail;
         }
         if (read_stack_argv(pid, &argv) < 0) {
                 *ret_reason = "its argv cannot be read";
-                return 1;
+                goto fail;
         }
         same = strv_equal(&argv, &img->argv);
         strv_clear(&argv);
         if (!same) {
                 *ret_reason = "its argv is not the one that was allowed";
-                return 1;
+                goto fail;
         }
-        pidfd = pidfd_open_(pid, 0);
+        if (pidfd < 0)
+                pidfd = pidfd_open_(pid, 0);
         if (image_euid(pid, pidfd, &euid) < 0) {
-                if (pidfd >= 0)
-                        (void)close(pidfd);
                 *ret_reason = "its credentials cannot be read";
-                return 1;
+                goto fail;
         }
         if (euid != p->runas_uid) {
-                if (pidfd >= 0)
-                        (void)close(pidfd);
                 *ret_reason = "it runs as another account than the one judged";
-                return 1;
+                goto fail;
         }
         *ret_pidfd = pidfd;
         return 0;
+fail:
+        if (pidfd >= 0)
+                (void)close(pidfd);
+        return 1;
 }

@@ -55,7 +55,7 @@ run() { # MODE WORKLOAD -> seconds
         sudo) sudo -u "$BU" sh -c "$cmd" ;;
     esac >/dev/null 2>&1 || echo "bench: $mode failed" >&2
     t1=$(now)
-    echo "$t1 - $t0" | bc -l
+    awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f\n", b - a }'
 }
 
 modes="bare vigil strace sudo"
@@ -81,10 +81,10 @@ for w in loop make; do
     for m in $modes; do
         t=$(median < "$BT/$w.$m")
         if [ $w = loop ]; then
-            per=$(echo "($t - $bare) * 1000000 / $loop" | bc -l)
-            printf '    %-7s %7.3f s  %5.2fx  %+6.0f us per exec\n' "$m" "$t" "$(echo "$t / $bare" | bc -l)" "$per"
+            awk -v m="$m" -v t="$t" -v b="$bare" -v n="$loop" \
+                'BEGIN { printf "    %-7s %7.3f s  %5.2fx  %+6.0f us per exec\n", m, t, t / b, (t - b) * 1000000 / n }'
         else
-            printf '    %-7s %7.3f s  %5.2fx\n' "$m" "$t" "$(echo "$t / $bare" | bc -l)"
+            awk -v m="$m" -v t="$t" -v b="$bare" 'BEGIN { printf "    %-7s %7.3f s  %5.2fx\n", m, t, t / b }'
         fi
     done
 done

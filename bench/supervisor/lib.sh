@@ -13,7 +13,7 @@ chmod 755 "$BT"
 bench_cleanup() {
     pkill -KILL -u "$BU" 2>/dev/null
     sleep 0.2
-    userdel -r "$BU" >/dev/null 2>&1
+    userdel -f -r "$BU" >/dev/null 2>&1
     rm -f "/etc/sudoers.d/vigil-bench-$BU"
     rm -rf "$BT"
 }

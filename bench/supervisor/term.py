@@ -144,7 +144,7 @@ def main():
     finally:
         subprocess.run(["pkill", "-KILL", "-u", user], capture_output=True)
         time.sleep(0.2)
-        subprocess.run(["userdel", "-r", user], capture_output=True)
+        subprocess.run(["userdel", "-f", "-r", user], capture_output=True)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -19,12 +19,14 @@ cleanup() {
     if id "$TU" >/dev/null 2>&1; then
         pkill -KILL -u "$TU" 2>/dev/null
         for i in 1 2 3 4 5 6 7 8 9 10; do pgrep -u "$TU" >/dev/null 2>&1 || break; sleep 0.1; done
-        userdel -r "$TU" >/dev/null 2>&1 || userdel "$TU" >/dev/null 2>&1
+        # -f: killed processes may still be zombies waiting for init to reap them
+        userdel -f -r "$TU" >/dev/null 2>&1 || userdel -f "$TU" >/dev/null 2>&1
     fi
     [ -f "$TMPD/root-pids" ] && while read -r p; do kill -KILL "$p" 2>/dev/null; done < "$TMPD/root-pids"
     [ -f "$TMPD/umount" ] && umount "$(cat "$TMPD/umount")" 2>/dev/null
     rm -f "$SUDOERS"
     rm -rf "$TMPD"
+    trap - EXIT
     exit $rc
 }
 trap cleanup EXIT

@@ -30,6 +30,39 @@ if [ "$killed" -gt 0 ]; then
         fail "no killed line"
 fi
 
+# -- an execve interrupted by signals (a timer every 50 us) and restarted is
+# one request: one verdict, one line, one event. (A handler without
+# SA_RESTART, as Python's, sees EINTR when the signal comes before the
+# supervisor picked the request up; Python then retries, as programs do.)
+policy "$P" 'default allow
+deny exe=/usr/bin/whoami'
+rm -f "$EV"
+for prog in whoami id; do
+    vrun "$P" --events "$EV" -- python3 -c "
+import os, signal
+signal.signal(signal.SIGALRM, lambda s, f: None)
+signal.setitimer(signal.ITIMER_REAL, 0.00005, 0.00005)
+while True:
+    try:
+        os.execv('/usr/bin/$prog', ['$prog', '-u'] if '$prog' == 'id' else ['$prog'])
+    except InterruptedError:
+        continue
+    except OSError as e:
+        print('exec failed', e.errno)
+    break
+" >"$TMPD/out" 2>"$TMPD/err"
+done
+
+events_py '
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+w = [e for e in ev if e["exe"] == "/usr/bin/whoami"]
+i = [e for e in ev if e["exe"] == "/usr/bin/id"]
+assert len(w) == 1 and w[0]["decision"] == "deny", w
+# the timer outlives the exec and kills id (no handler there) unless it is quick
+assert len(i) == 1 and i[0]["decision"] == "allow" and i[0]["exit"] in (0, "SIGALRM"), i
+' || fail "interrupted execs: $(cat "$EV")"
+
 # -- scripts: the script and its interpreter are both judged
 printf '#!/bin/sh\necho script-ran "$@"\n' > "$TMPD/w/s.sh"
 printf '#!/usr/bin/perl\nprint "perl-ran\\n";\n' > "$TMPD/w/p.pl"

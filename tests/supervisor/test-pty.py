@@ -54,13 +54,19 @@ def spawn(policy, args, extra=()):
         os.execv(VIGIL, [VIGIL, "--policy", policy, "--store", tmp + "/store", "run", "--user", tu] + list(extra) + ["--"] + args)
     os.close(follower)
     # the session is up once vigil has put the outer terminal in raw mode
-    end = time.time() + 10
+    end = time.time() + 60
     while time.time() < end:
         m = termios.tcgetattr(fd)
         if not (m[3] & termios.ICANON) and not (m[3] & termios.ECHO):
             return pid, fd, before
         time.sleep(0.01)
-    fail("the outer terminal was never put in raw mode")
+    shown = b""
+    while select.select([fd], [], [], 0.1)[0]:
+        try:
+            shown += os.read(fd, 4096)
+        except OSError:
+            break
+    fail("the outer terminal was never put in raw mode; the terminal shows %r" % shown[-500:])
 
 
 def main():
@@ -160,5 +166,6 @@ try:
 finally:
     subprocess.run(["pkill", "-KILL", "-u", tu], capture_output=True)
     time.sleep(0.2)
-    subprocess.run(["userdel", "-r", tu], capture_output=True)
+    # -f: killed processes may still be zombies waiting for init to reap them
+    subprocess.run(["userdel", "-f", "-r", tu], capture_output=True)
     shutil.rmtree(tmp, ignore_errors=True)

@@ -198,6 +198,18 @@ static void test_resolve_self(void **state)
         assert_true(c.same_root);
         assert_string_equal(c.cwd, dir);
 
+        /* an absolute path without symlinks: its canonical form */
+        if (access("/usr/bin/env", X_OK) == 0) {
+                struct stat a;
+
+                assert_int_equal(lstat("/usr/bin/env", &a), 0);
+                if (!S_ISLNK(a.st_mode)) {
+                        assert_int_equal(exec_resolve(&c, AT_FDCWD, "//usr/./lib/../bin//env", 0, &f), 0);
+                        assert_string_equal(f.path, "/usr/bin/env");
+                        assert_int_equal(f.st.st_ino, a.st_ino);
+                        exec_file_done(&f);
+                }
+        }
         /* a symlink resolves to its target */
         assert_int_equal(exec_resolve(&c, AT_FDCWD, "link", 0, &f), 0);
         assert_false(f.fileless);
@@ -259,7 +271,7 @@ static int plan_for(const char *policy_text, const char *path, const char *const
                     exec_plan *ret, vigil_policy **ret_policy)
 {
         exec_ctx c = {.rootfd = -1, .cwdfd = -1};
-        exec_input in = {.tid = getpid(), .dirfd = AT_FDCWD};
+        exec_input in = {.tid = getpid(), .dirfd = AT_FDCWD, .pidfd = -1};
         uid_names names = {0};
         vigil_policy *p = NULL;
         plan_env env = {.user = "alice", .names = &names};

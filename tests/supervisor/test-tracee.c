@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -229,6 +230,58 @@ static void test_many_args(void **state)
         free(bufs);
 }
 
+static void *idle_thread(void *arg)
+{
+        pid_t *tid = arg;
+
+        *tid = gettid();
+        for (;;)
+                pause();
+        return NULL;
+}
+
+/* The cheap way (a pidfd) and /proc agree; a pidfd is handed back only for
+ * a thread-group leader; a thread's ids name its process. */
+static void test_creds(void **state)
+{
+        static volatile pid_t thread_tid;
+        tracee_status a, b;
+        pthread_t t;
+        int fd = -1;
+
+        (void)state;
+        start_child(NULL);
+        assert_int_equal(tracee_read_creds(child, &a, &fd), 0);
+        assert_int_equal(tracee_read_status(child, &b), 0);
+        assert_int_equal(a.tgid, b.tgid);
+        assert_int_equal(a.ppid, b.ppid);
+        assert_int_equal(a.euid, b.euid);
+        assert_int_equal(a.fsuid, b.fsuid);
+        assert_int_equal(a.fsgid, b.fsgid);
+        assert_true(b.complete);
+        if (fd >= 0) {
+                assert_false(a.complete);
+                assert_int_equal(tracee_complete(child, &a), 0);
+                assert_true(a.complete);
+                assert_int_equal(a.n_groups, b.n_groups);
+                close(fd);
+        }
+        stop_child(NULL);
+        assert_true(tracee_read_creds(child, &a, &fd) < 0);
+        assert_int_equal(fd, -1);
+
+        /* a thread of this process */
+        thread_tid = 0;
+        assert_int_equal(pthread_create(&t, NULL, idle_thread, (void *)&thread_tid), 0);
+        while (!thread_tid)
+                usleep(1000);
+        assert_int_equal(tracee_read_creds(thread_tid, &a, &fd), 0);
+        assert_int_equal(fd, -1);
+        assert_int_equal(a.tgid, getpid());
+        pthread_cancel(t);
+        pthread_join(t, NULL);
+}
+
 static void test_proc_files(void **state)
 {
         tracee_status st;
@@ -258,6 +311,7 @@ int main(void)
                 cmocka_unit_test(test_string_simple), cmocka_unit_test(test_string_edges),
                 cmocka_unit_test(test_argv),          cmocka_unit_test(test_argv_awkward),
                 cmocka_unit_test(test_many_args),     cmocka_unit_test(test_proc_files),
+                cmocka_unit_test(test_creds),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
