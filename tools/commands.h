@@ -3,6 +3,7 @@
 
 #include "cli.h"
 
+int cmd_doctor(int argc, char **argv, const vigil_globals *g);
 int cmd_policy(int argc, char **argv, const vigil_globals *g);
 int cmd_token(int argc, char **argv, const vigil_globals *g);
 int cmd_sessions(int argc, char **argv, const vigil_globals *g);

@@ -12,6 +12,7 @@ static int cmd_help(int argc, char **argv, const vigil_globals *g);
 
 static const vigil_command commands[] = {
         { "help", cmd_help, "show the commands, or one command's help" },
+        { "doctor", cmd_doctor, "find what would let someone around vigil on this host" },
         { "policy", cmd_policy, "check a policy file, or test what it decides" },
         { "token", cmd_token, "verify an OIDC token as a login would" },
         { "sessions", cmd_sessions, "list recorded sessions" },

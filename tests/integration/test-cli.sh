@@ -19,4 +19,15 @@ expect_exit 2 "$VIGIL" --bogus
 expect_exit 2 "$VIGIL" policy --bogus
 expect_exit 2 "$VIGIL" --store
 expect_exit 2 "$VIGIL"
+
+# Global options stand before or after the command, as --opt V or --opt=V.
+pol=$VIGIL_SOURCE_ROOT/policy/examples/production.policy
+expect_exit 0 "$VIGIL" --policy "$pol" policy check
+expect_exit 0 "$VIGIL" policy check --policy "$pol"
+expect_exit 0 "$VIGIL" policy --policy="$pol" check
+expect_exit 1 "$VIGIL" --policy /nonexistent/policy policy check
+expect_exit 1 "$VIGIL" policy check --policy /nonexistent/policy
+# after "--" nothing is taken as a global option
+out=$("$VIGIL" policy test "$pol" --user u --exe /bin/echo -- echo --policy x) || fail "policy test with --policy after --: exit $?"
+case "$out" in allow*|deny*|hold*|audit*) ;; *) fail "policy test after --: '$out'" ;; esac
 ok

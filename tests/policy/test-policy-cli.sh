@@ -59,7 +59,8 @@ one_line 1 "$VIGIL" policy check adir
 : >empty.policy
 one_line 1 "$VIGIL" policy check empty.policy
 case "$err" in "empty.policy:1:1: the file is empty"*) ;; *) fail "empty: $err" ;; esac
-# the start of an executable (the whole one may pass the 4 MiB bound, as the ASan build's does)
+# A binary file: the start of vigil's own executable (the whole one grows past
+# the 4 MiB policy bound as components land, in sanitizer builds).
 head -c 65536 "$VIGIL" >binary.policy
 one_line 1 "$VIGIL" policy check binary.policy
 case "$err" in *": NUL byte: this is a binary file, not a policy") ;; *) fail "binary: $err" ;; esac

@@ -111,7 +111,10 @@ try:
     p.write(b"\x15")  # kill the line
     md, ml = statistics.median(times["digit"]), statistics.median(times["letter"])
     print("echo median: digits %.0f us, letters %.0f us" % (md * 1e6, ml * 1e6))
-    if md > 3 * ml + 0.005:
+    # A masker that held digits would hold them until more input decided
+    # (seconds here); the 20 ms margin only absorbs scheduling noise on a
+    # loaded 2-core CI machine.
+    if md > 3 * ml + 0.02:
         fail("digits echo slower than letters: %.0f us vs %.0f us" % (md * 1e6, ml * 1e6))
     p.write(b"exit 0\n")
     rc = p.wait()
