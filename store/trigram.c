@@ -131,9 +131,10 @@ uint32_t trigram_hash(uint8_t a, uint8_t b, uint8_t c, bool command)
  * rest of it is not hashed; on bulk output that is most of the writer's CPU
  * time. "unindexed" is always a correct signature (the search reads the
  * unit, verify accepts it), so this is a matter of cost only. */
-#define SATURATION_MIN_RAW (256u * 1024)
-#define SATURATION_CHECK_EVERY (64u * 1024)
-#define SATURATION_FILL_PERCENT 25
+#define SATURATION_MIN_RAW (64u * 1024)
+#define SATURATION_CHECK_EVERY (32u * 1024)
+#define SATURATION_FILL_PERCENT 25      /* from 256 KiB on: a quarter of the bits set */
+#define SATURATION_NEW_PER_BYTE_TENTHS 6 /* before: more than 0.6 distinct bits per byte (text: 0.1-0.3) */
 
 int bloom_init(bloom *b)
 {
@@ -173,9 +174,14 @@ void bloom_add_line(bloom *b, const uint8_t *line, size_t len, bool command)
                 b->bits[h >> 3] |= (uint8_t)(1u << (h & 7));
         }
         if (b->raw >= b->next_check) {
+                size_t set = popcount_bytes(b->bits, (1u << BLOOM_MAX_LOG) / 8);
+
                 b->next_check = b->raw + SATURATION_CHECK_EVERY;
-                if (popcount_bytes(b->bits, (1u << BLOOM_MAX_LOG) / 8) * 100 >
-                    (size_t)(1u << BLOOM_MAX_LOG) * SATURATION_FILL_PERCENT)
+                /* random data sets a new bit for nearly every byte until the
+                 * bits fill up; text repeats its trigrams */
+                if (set * 10 > b->raw * SATURATION_NEW_PER_BYTE_TENTHS ||
+                    (b->raw >= 4 * SATURATION_MIN_RAW &&
+                     set * 100 > (size_t)(1u << BLOOM_MAX_LOG) * SATURATION_FILL_PERCENT))
                         b->saturated = true;
         }
 }
