@@ -49,12 +49,33 @@ size_t vigil_utf8_complete_prefix(const uint8_t *s, size_t len)
  * bytes are neither printable, whitespace, escape/terminal controls, nor part
  * of valid UTF-8. Once binary, a write must be clean to switch back, so a
  * transfer's occasional text-like block stays with it. */
+/* Whether all 8 bytes of @w are printable ASCII (0x20..0x7e): no byte
+ * below 0x20 and none above 0x7e (the exact "has less" / "has more" word
+ * tests for n <= 128). */
+static inline bool printable8(uint64_t w)
+{
+        const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+
+        return !(((w - ones * 0x20) & ~w & highs) | (((w + ones * (127 - 0x7e)) | w) & highs));
+}
+
 bool looks_binary(const uint8_t *p, size_t len, bool was_binary)
 {
         size_t bad = 0;
 
         for (size_t i = 0; i < len;) {
                 uint8_t c = p[i];
+
+                /* most output is plain ASCII text: eight bytes at a time */
+                if (len - i >= 8) {
+                        uint64_t w;
+
+                        memcpy(&w, p + i, 8);
+                        if (printable8(w)) {
+                                i += 8;
+                                continue;
+                        }
+                }
 
                 if (c == 0)
                         return true;

@@ -129,8 +129,10 @@ void line_norm_done(line_norm *n);
 
 /* A unit's trigram signature: bits set at hash(trigram) mod 2^log. */
 typedef struct bloom {
-        uint8_t *bits; /* 2^BLOOM_MAX_LOG bits while building */
-        uint64_t raw;  /* bytes indexed */
+        uint8_t *bits;       /* 2^BLOOM_MAX_LOG bits while building */
+        uint64_t raw;        /* bytes indexed */
+        uint64_t next_check; /* raw at which the fill is looked at next */
+        bool saturated;      /* random-looking data: the unit goes unindexed, nothing more is hashed */
 } bloom;
 
 int bloom_init(bloom *b);

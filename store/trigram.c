@@ -125,10 +125,23 @@ uint32_t trigram_hash(uint8_t a, uint8_t b, uint8_t c, bool command)
         return trigram_hash_inline(a, b, c, command);
 }
 
+/* A unit whose bits are this full after this many bytes is random-looking
+ * (base64, binary kept in full): it would be folded into "unindexed" anyway
+ * (ordinary text fills a few percent), so it is marked so at once and the
+ * rest of it is not hashed; on bulk output that is most of the writer's CPU
+ * time. "unindexed" is always a correct signature (the search reads the
+ * unit, verify accepts it), so this is a matter of cost only. */
+#define SATURATION_MIN_RAW (64u * 1024)
+#define SATURATION_CHECK_EVERY (32u * 1024)
+#define SATURATION_FILL_PERCENT 25      /* from 256 KiB on: a quarter of the bits set */
+#define SATURATION_NEW_PER_BYTE_TENTHS 6 /* before: more than 0.6 distinct bits per byte (text: 0.1-0.3) */
+
 int bloom_init(bloom *b)
 {
         b->bits = calloc(1, (1u << BLOOM_MAX_LOG) / 8);
         b->raw = 0;
+        b->next_check = SATURATION_MIN_RAW;
+        b->saturated = false;
         return b->bits ? 0 : -ENOMEM;
 }
 
@@ -142,19 +155,34 @@ void bloom_clear(bloom *b)
 {
         memset(b->bits, 0, (1u << BLOOM_MAX_LOG) / 8);
         b->raw = 0;
+        b->next_check = SATURATION_MIN_RAW;
+        b->saturated = false;
 }
+
+static size_t popcount_bytes(const uint8_t *p, size_t n);
 
 void bloom_add_line(bloom *b, const uint8_t *line, size_t len, bool command)
 {
         const uint32_t mask = (1u << BLOOM_MAX_LOG) - 1;
 
         b->raw += len;
-        if (len < 3)
+        if (len < 3 || b->saturated)
                 return;
         for (size_t i = 0; i + 2 < len; i++) {
                 uint32_t h = trigram_hash_inline(line[i], line[i + 1], line[i + 2], command) & mask;
 
                 b->bits[h >> 3] |= (uint8_t)(1u << (h & 7));
+        }
+        if (b->raw >= b->next_check) {
+                size_t set = popcount_bytes(b->bits, (1u << BLOOM_MAX_LOG) / 8);
+
+                b->next_check = b->raw + SATURATION_CHECK_EVERY;
+                /* random data sets a new bit for nearly every byte until the
+                 * bits fill up; text repeats its trigrams */
+                if (set * 10 > b->raw * SATURATION_NEW_PER_BYTE_TENTHS ||
+                    (b->raw >= 4 * SATURATION_MIN_RAW &&
+                     set * 100 > (size_t)(1u << BLOOM_MAX_LOG) * SATURATION_FILL_PERCENT))
+                        b->saturated = true;
         }
 }
 
@@ -198,6 +226,10 @@ void bloom_finish(const bloom *b, size_t max_bytes, vbuf *out)
         unsigned log = BLOOM_MAX_LOG;
         uint8_t *work;
 
+        if (b->saturated) {
+                vbuf_u8(out, BLOOM_ALL);
+                return;
+        }
         if (popcount_bytes(b->bits, bytes) == 0) {
                 vbuf_u8(out, BLOOM_EMPTY);
                 return;

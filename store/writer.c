@@ -461,6 +461,11 @@ static void index_frame(void *userdata, vigil_frame_kind kind, const uint8_t *p,
 {
         vigil_session *s = userdata;
 
+        /* A unit that goes unindexed needs no lines: what is left of the
+         * one in progress is dropped when the unit closes (line_norm_break). */
+        if (s->bl.saturated)
+                return;
+
         if (kind == VIGIL_FRAME_TEXT)
                 line_norm_feed(&s->ln, p, len, bloom_line_cb, &s->bl);
         else

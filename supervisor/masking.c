@@ -113,18 +113,19 @@ static void mask_failed(session *s, int r)
         session_fail(s, r, "masking");
 }
 
-/* Hand what the stream decided on: the store first, then the terminal. */
+/* Hand what the stream decided on: the terminal first (a keystroke's echo
+ * waits for nothing else), then the recording's queue. */
 static int pass_on(session *s, relay_stage *st, unsigned ch)
 {
         masker *m = &s->mask;
         int r = 0;
 
-        if (m->rec.len > 0)
-                (void)record_output(s, m->rec.data, m->rec.len);
-        m->rec.len = 0;
         if (m->term.len > 0)
                 r = st->next->write(s, st->next, ch, m->term.data, m->term.len);
         m->term.len = 0;
+        if (m->rec.len > 0)
+                (void)record_output(s, m->rec.data, m->rec.len);
+        m->rec.len = 0;
         return r;
 }
 
@@ -142,8 +143,9 @@ static int filter_write(session *s, relay_stage *st, unsigned ch, const void *bu
         }
         ms = m->out[stream_of(s, ch)];
         if (!ms) {
+                r = st->next->write(s, st->next, ch, buf, n);
                 (void)record_output(s, buf, n);
-                return st->next->write(s, st->next, ch, buf, n);
+                return r;
         }
         if (m->transfer) {
                 /* the transfer unchanged; the recording masked */

@@ -69,6 +69,7 @@ struct recq {
         int error; /* the first store error (sticky) */
         char msg[512];
         bool done; /* the thread has left */
+        bool unsignaled; /* ops wait that the thread was not woken for */
 };
 
 /* The first error, with what failed and the store's message. Called
@@ -324,9 +325,15 @@ static int push(recq *q, op *o)
                         if (q->bytes > RECQ_HIGH)
                                 __atomic_store_n(&q->backlogged, true, __ATOMIC_RELAXED);
                 }
-                /* wake the thread for a new batch, or when one is full */
-                if (was_empty || (was_small && q->bytes >= RECQ_BATCH))
+                /* Wake the thread when a batch is full; a new batch waits for
+                 * recq_kick(), so that no wake-up (a system call, often a
+                 * cross-CPU interrupt) delays the relay between a keystroke
+                 * and its echo. */
+                if (was_small && q->bytes >= RECQ_BATCH) {
                         pthread_cond_signal(&q->cond);
+                        q->unsignaled = false;
+                } else if (was_empty)
+                        q->unsignaled = true;
                 o = NULL;
         }
         pthread_mutex_unlock(&q->lock);
@@ -443,6 +450,16 @@ int recq_masked(recq *q, const char *name, uint64_t n)
         o->masked = n;
         memcpy(o->data, name, strlen(name) + 1);
         return push(q, o);
+}
+
+void recq_kick(recq *q)
+{
+        pthread_mutex_lock(&q->lock);
+        if (q->unsignaled && q->head) {
+                pthread_cond_signal(&q->cond);
+                q->unsignaled = false;
+        }
+        pthread_mutex_unlock(&q->lock);
 }
 
 bool recq_backlogged(const recq *q)

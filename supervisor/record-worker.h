@@ -45,6 +45,13 @@ int recq_command(recq *q, const vigil_command_info *c, uint32_t no);
 int recq_command_exit(recq *q, uint32_t no, uint64_t t_us, int wait_status, int decision);
 int recq_masked(recq *q, const char *name, uint64_t n);
 
+/**
+ * recq_kick() - wake the thread for what was queued since it last looked.
+ * Queueing wakes it only when a batch is full; the relay calls this once per
+ * turn of its loop, after the turn's writes to the terminal.
+ */
+void recq_kick(recq *q);
+
 /** Whether the relay should stop reading the session for now. */
 bool recq_backlogged(const recq *q);
 

@@ -390,8 +390,11 @@ void record_masked(session *s, const char *name, uint64_t n)
 
 void record_tick(session *s)
 {
+        if (!recording(s))
+                return;
+        masking_report(s);
         if (recording(s))
-                masking_report(s);
+                recq_kick(s->rec.q);
 }
 
 void record_close(session *s)

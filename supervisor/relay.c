@@ -305,13 +305,14 @@ static void input_readable(session *s, watch *w, uint32_t events)
                 }
                 return;
         }
-        /* the echo to expect, and the input recording */
-        masking_input(s, buf, (size_t)n);
         if (outq_push(s, &io->to_child, buf, (size_t)n) < 0) {
                 /* the command closed its input: discard the rest */
                 io->to_child.dead = true;
                 return;
         }
+        /* the echo to expect (its output is read later, in this thread) and
+         * the input recording, once the keystroke is on its way */
+        masking_input(s, buf, (size_t)n);
         if (io->to_child.len > QUEUE_HIGH)
                 (void)loop_mod(s, &io->in_w, 0);
 }

@@ -10,12 +10,14 @@ policy "$P" "default allow"
 
 # start_ticking N: a session printing a tick every 100 ms; waits for tick N
 start_ticking() {
+    # a fresh file: the last session's ticks must not count for this one
+    rm -f "$WORK/out"
     "$VIGIL" --policy "$P" --store "$STORE" run --user "$TU" --no-pty -- \
         sh -c 'i=0; while :; do i=$((i + 1)); echo tick $i; sleep 0.1; done' >"$WORK/out" 2>&1 &
     SUP=$!
     echo "$SUP" >>"$WORK/root-pids"
     _i=0
-    until grep -q "^tick $1\$" "$WORK/out"; do
+    until grep -q "^tick $1\$" "$WORK/out" 2>/dev/null; do
         _i=$((_i + 1))
         [ $_i -lt 600 ] || fail "the session did not tick: $(cat "$WORK/out")"
         sleep 0.05

@@ -404,6 +404,100 @@ static void test_binary(void **state)
         assert_false(looks_binary((const uint8_t *)"clean text\n", 11, true));
 }
 
+/* The byte-at-a-time classification looks_binary() had before its
+ * eight-bytes-at-a-time fast path: the two must agree on every input. */
+static bool binary_reference(const uint8_t *p, size_t len, bool was_binary)
+{
+        size_t bad = 0;
+
+        for (size_t i = 0; i < len;) {
+                uint8_t c = p[i];
+
+                if (c == 0)
+                        return true;
+                if (c < 0x20) {
+                        if (!(c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == 0x07 || c == 0x1b ||
+                              c == 0x0e || c == 0x0f || c == 0x0c || c == 0x0b))
+                                bad++;
+                        i++;
+                } else if (c < 0x7f) {
+                        i++;
+                } else if (c == 0x7f) {
+                        bad++;
+                        i++;
+                } else {
+                        int n = 0;
+
+                        /* the same UTF-8 rules, spelled out */
+                        if (c >= 0xc2 && c <= 0xdf)
+                                n = 2;
+                        else if (c >= 0xe0 && c <= 0xef)
+                                n = 3;
+                        else if (c >= 0xf0 && c <= 0xf4)
+                                n = 4;
+                        if (n && i + (size_t)n > len) {
+                                bool ok = true;
+
+                                for (size_t k = i + 1; k < len; k++)
+                                        ok = ok && (p[k] & 0xc0) == 0x80;
+                                if (ok)
+                                        break;
+                        }
+                        if (n && i + (size_t)n <= len) {
+                                uint32_t cp = c & (n == 2 ? 0x1f : n == 3 ? 0x0f : 0x07);
+                                bool ok = true;
+
+                                for (int k = 1; k < n; k++) {
+                                        ok = ok && (p[i + (size_t)k] & 0xc0) == 0x80;
+                                        cp = cp << 6 | (p[i + (size_t)k] & 0x3f);
+                                }
+                                if (ok && !((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+                                            (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))) {
+                                        i += (size_t)n;
+                                        continue;
+                                }
+                        }
+                        if (!(i < 3 && (c & 0xc0) == 0x80))
+                                bad++;
+                        i++;
+                }
+        }
+        if (was_binary)
+                return bad > 0;
+        return bad * 16 > len || (len < 16 && bad > 1);
+}
+
+static void test_binary_fast_path(void **state)
+{
+        static const uint8_t pieces[][4] = { "a", "Z", " ", "~", "\x7f", "\x1f", "\n", "\x1b", "\x01", "\xc3\xa9",
+                                             "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\x80", "\xff", "\xed\xa0\x80" };
+        uint8_t buf[600];
+
+        (void)state;
+        srand(12345);
+        for (int round = 0; round < 20000; round++) {
+                size_t len = 0, want = (size_t)(rand() % 300);
+                int text_bias = rand() % 8;
+
+                while (len < want) {
+                        /* mostly printable runs, with other pieces mixed in */
+                        const uint8_t *pc = rand() % 8 < text_bias ? pieces[rand() % 4] : pieces[rand() % 15];
+                        size_t n = strnlen((const char *)pc, 4);
+
+                        memcpy(buf + len, pc, n);
+                        len += n;
+                }
+                /* cut at both ends: writes may start and end inside a sequence */
+                for (int wb = 0; wb < 2; wb++)
+                        for (size_t off = 0; off < 3 && off <= len; off++)
+                                for (size_t cut = 0; cut < 3 && off + cut <= len; cut++)
+                                        if (looks_binary(buf + off, len - off - cut, wb) !=
+                                            binary_reference(buf + off, len - off - cut, wb))
+                                                fail_msg("round %d, offset %zu, cut %zu, was_binary %d: differs",
+                                                         round, off, cut, wb);
+        }
+}
+
 /* ---- a real store: chain, seal, writer errors ---- */
 
 typedef struct vres {
@@ -633,7 +727,8 @@ int main(void)
                 cmocka_unit_test(test_json_escape),    cmocka_unit_test(test_csv),
                 cmocka_unit_test(test_time),           cmocka_unit_test(test_literals),
                 cmocka_unit_test(test_lines),          cmocka_unit_test(test_bloom),
-                cmocka_unit_test(test_binary),         cmocka_unit_test(test_store_roundtrip),
+                cmocka_unit_test(test_binary),         cmocka_unit_test(test_binary_fast_path),
+                cmocka_unit_test(test_store_roundtrip),
                 cmocka_unit_test(test_seal_orphans),   cmocka_unit_test(test_decoder_garbage),
         };
 
