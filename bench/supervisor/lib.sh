@@ -21,7 +21,7 @@ trap bench_cleanup EXIT
 trap 'exit 1' INT TERM HUP
 useradd -m -d "$BT/home" -s /bin/sh "$BU" || exit 1
 printf 'default allow\n' > "$BT/policy"
-mkdir -p "$BT/store"
+mkdir -m 0700 "$BT/store"
 
 # median of the numbers on stdin
 median() {

@@ -111,7 +111,7 @@ def main():
         subprocess.run(["useradd", "-m", "-d", tmp + "/home", "-s", "/bin/sh", user], check=True)
         with open(tmp + "/policy", "w") as f:
             f.write("default allow\n")
-        os.mkdir(tmp + "/store")
+        os.mkdir(tmp + "/store", 0o700)
         modes = ["bare", "script", "vigil"]
         load = open("/proc/loadavg").read().split()[:3]
         if a.what in ("throughput", "all"):
