@@ -18,9 +18,10 @@ ls -lR /usr 2>/dev/null | head -c 1000000 >"$WORK/ls-lR"
 find / -xdev 2>/dev/null | head -c 1000000 >"$WORK/find"
 
 # Live bytes of the store: pages in use minus free pages (LMDB keeps pages
-# freed by earlier commits for reuse; the file itself never shrinks).
+# freed by earlier commits for reuse; the file itself never shrinks). The
+# free pages are only listed with -f (the freelist).
 live_bytes() {
-    mdb_stat -e "$WORK/store" | awk '/Page size/ {ps=$3} /Number of pages used/ {u=$5} /Free pages/ {f=$3} END {print (u - f) * ps}'
+    mdb_stat -ef "$WORK/store" | awk '/Page size/ {ps=$3} /Number of pages used/ {u=$5} /Free pages/ {f=$3} END {print (u - f) * ps}'
 }
 vigil_size() { # FILE -> bytes one more session showing FILE adds to a store (mean of K)
     K=4
