@@ -59,6 +59,23 @@ static inline bool printable8(uint64_t w)
         return !(((w - ones * 0x20) & ~w & highs) | (((w + ones * (127 - 0x7e)) | w) & highs));
 }
 
+/* Whether all 16 bytes at @p are printable ASCII or terminal controls that
+ * are never counted (BEL to SI, ESC): nothing in them can make a write
+ * binary. Vector code through the compiler's generic vectors (SSE2, NEON). */
+typedef uint8_t u8x16 __attribute__((vector_size(16)));
+
+static inline bool plain16(const uint8_t *p)
+{
+        u8x16 v, ok;
+        uint64_t w[2];
+
+        memcpy(&v, p, sizeof(v));
+        /* unsigned wrap-around turns each range test into one comparison */
+        ok = (u8x16)((u8x16)(v - 0x20) < 0x5f) | (u8x16)((u8x16)(v - 0x07) < 0x09) | (u8x16)(v == 0x1b);
+        memcpy(w, &ok, sizeof(w));
+        return (w[0] & w[1]) == UINT64_MAX;
+}
+
 bool looks_binary(const uint8_t *p, size_t len, bool was_binary)
 {
         size_t bad = 0;
@@ -66,7 +83,12 @@ bool looks_binary(const uint8_t *p, size_t len, bool was_binary)
         for (size_t i = 0; i < len;) {
                 uint8_t c = p[i];
 
-                /* most output is plain ASCII text: eight bytes at a time */
+                /* most output is ASCII text with line ends and colours:
+                 * sixteen bytes at a time, then eight */
+                if (len - i >= 16 && plain16(p + i)) {
+                        i += 16;
+                        continue;
+                }
                 if (len - i >= 8) {
                         uint64_t w;
 

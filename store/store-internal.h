@@ -131,6 +131,7 @@ void line_norm_done(line_norm *n);
 typedef struct bloom {
         uint8_t *bits;       /* 2^BLOOM_MAX_LOG bits while building */
         uint64_t raw;        /* bytes indexed */
+        size_t set;          /* bits set */
         uint64_t next_check; /* raw at which the fill is looked at next */
         bool saturated;      /* random-looking data: the unit goes unindexed, nothing more is hashed */
 } bloom;

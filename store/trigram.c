@@ -140,6 +140,7 @@ int bloom_init(bloom *b)
 {
         b->bits = calloc(1, (1u << BLOOM_MAX_LOG) / 8);
         b->raw = 0;
+        b->set = 0;
         b->next_check = SATURATION_MIN_RAW;
         b->saturated = false;
         return b->bits ? 0 : -ENOMEM;
@@ -155,6 +156,7 @@ void bloom_clear(bloom *b)
 {
         memset(b->bits, 0, (1u << BLOOM_MAX_LOG) / 8);
         b->raw = 0;
+        b->set = 0;
         b->next_check = SATURATION_MIN_RAW;
         b->saturated = false;
 }
@@ -170,11 +172,16 @@ void bloom_add_line(bloom *b, const uint8_t *line, size_t len, bool command)
                 return;
         for (size_t i = 0; i + 2 < len; i++) {
                 uint32_t h = trigram_hash_inline(line[i], line[i + 1], line[i + 2], command) & mask;
+                uint8_t *byte = &b->bits[h >> 3], bit = (uint8_t)(1u << (h & 7));
 
-                b->bits[h >> 3] |= (uint8_t)(1u << (h & 7));
+                /* the bits set are counted as they are set (the saturation
+                 * check needs the count; a scan of 64 KiB each time cost more
+                 * than the hashing) */
+                b->set += !(*byte & bit);
+                *byte |= bit;
         }
         if (b->raw >= b->next_check) {
-                size_t set = popcount_bytes(b->bits, (1u << BLOOM_MAX_LOG) / 8);
+                size_t set = b->set;
 
                 b->next_check = b->raw + SATURATION_CHECK_EVERY;
                 /* random data sets a new bit for nearly every byte until the
@@ -191,12 +198,27 @@ void bloom_line_cb(void *userdata, const uint8_t *line, size_t len)
         bloom_add_line(userdata, line, len, false);
 }
 
+/* Bits set in 8 bytes, without a library call (no POPCNT instruction in
+ * the baseline x86-64 the package is built for). */
+static inline size_t popcount64(uint64_t x)
+{
+        x = x - ((x >> 1) & UINT64_C(0x5555555555555555));
+        x = (x & UINT64_C(0x3333333333333333)) + ((x >> 2) & UINT64_C(0x3333333333333333));
+        x = (x + (x >> 4)) & UINT64_C(0x0f0f0f0f0f0f0f0f);
+        return (size_t)((x * UINT64_C(0x0101010101010101)) >> 56);
+}
+
+/* @n is a multiple of 8 (the signatures are 64 bytes and more). */
 static size_t popcount_bytes(const uint8_t *p, size_t n)
 {
         size_t c = 0;
 
-        for (size_t i = 0; i < n; i++)
-                c += (size_t)__builtin_popcount(p[i]);
+        for (size_t i = 0; i < n; i += 8) {
+                uint64_t w;
+
+                memcpy(&w, p + i, 8);
+                c += popcount64(w);
+        }
         return c;
 }
 
@@ -215,8 +237,13 @@ static size_t fold_fill(const uint8_t *work, size_t half)
 {
         size_t set = 0;
 
-        for (size_t i = 0; i < half; i++)
-                set += (size_t)__builtin_popcount(work[i] | work[i + half]);
+        for (size_t i = 0; i < half; i += 8) {
+                uint64_t a, b;
+
+                memcpy(&a, work + i, 8);
+                memcpy(&b, work + i + half, 8);
+                set += popcount64(a | b);
+        }
         return set;
 }
 
@@ -230,7 +257,7 @@ void bloom_finish(const bloom *b, size_t max_bytes, vbuf *out)
                 vbuf_u8(out, BLOOM_ALL);
                 return;
         }
-        if (popcount_bytes(b->bits, bytes) == 0) {
+        if (b->set == 0) {
                 vbuf_u8(out, BLOOM_EMPTY);
                 return;
         }
@@ -275,7 +302,7 @@ int bloom_check_stored(const bloom *b, const uint8_t *sig, size_t len)
         if (sig[0] == BLOOM_ALL)
                 return len == 1 ? 0 : -1;
         if (sig[0] == BLOOM_EMPTY)
-                return len == 1 && popcount_bytes(b->bits, bytes) == 0 ? 0 : -1;
+                return len == 1 && b->set == 0 ? 0 : -1;
         log = sig[0];
         if (log < BLOOM_MIN_LOG || log > BLOOM_MAX_LOG || len != 1 + ((size_t)1 << log) / 8)
                 return -1;

@@ -469,8 +469,11 @@ static bool binary_reference(const uint8_t *p, size_t len, bool was_binary)
 
 static void test_binary_fast_path(void **state)
 {
+        /* the edges of the sixteen-byte test's ranges (0x07-0x0f, ESC, 0x20-0x7e) too */
         static const uint8_t pieces[][4] = { "a", "Z", " ", "~", "\x7f", "\x1f", "\n", "\x1b", "\x01", "\xc3\xa9",
-                                             "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\x80", "\xff", "\xed\xa0\x80" };
+                                             "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\x80", "\xff", "\xed\xa0\x80",
+                                             "\x06", "\x07", "\x0f", "\x10", "\x1a", "\x1c", "\r", "\t" };
+        const int n_pieces = (int)(sizeof(pieces) / sizeof(pieces[0]));
         uint8_t buf[600];
 
         (void)state;
@@ -481,7 +484,7 @@ static void test_binary_fast_path(void **state)
 
                 while (len < want) {
                         /* mostly printable runs, with other pieces mixed in */
-                        const uint8_t *pc = rand() % 8 < text_bias ? pieces[rand() % 4] : pieces[rand() % 15];
+                        const uint8_t *pc = rand() % 8 < text_bias ? pieces[rand() % 4] : pieces[rand() % n_pieces];
                         size_t n = strnlen((const char *)pc, 4);
 
                         memcpy(buf + len, pc, n);
