@@ -135,6 +135,8 @@ uint32_t trigram_hash(uint8_t a, uint8_t b, uint8_t c, bool command)
 #define SATURATION_CHECK_EVERY (32u * 1024)
 #define SATURATION_FILL_PERCENT 25      /* from 256 KiB on: a quarter of the bits set */
 #define SATURATION_NEW_PER_BYTE_TENTHS 6 /* before: more than 0.6 distinct bits per byte (text: 0.1-0.3) */
+#define SATURATION_EARLY_RAW (16u * 1024)  /* bloom_expect_random(): first check here, */
+#define SATURATION_EARLY_TENTHS 8          /* ... against 0.8 bits per byte (base64: 0.95) */
 
 int bloom_init(bloom *b)
 {
@@ -159,6 +161,15 @@ void bloom_clear(bloom *b)
         b->set = 0;
         b->next_check = SATURATION_MIN_RAW;
         b->saturated = false;
+        b->early = false;
+}
+
+void bloom_expect_random(bloom *b)
+{
+        if (b->raw < SATURATION_EARLY_RAW) {
+                b->early = true;
+                b->next_check = SATURATION_EARLY_RAW;
+        }
 }
 
 static size_t popcount_bytes(const uint8_t *p, size_t n);
@@ -180,7 +191,12 @@ void bloom_add_line(bloom *b, const uint8_t *line, size_t len, bool command)
                 b->set += !(*byte & bit);
                 *byte |= bit;
         }
-        if (b->raw >= b->next_check) {
+        if (b->raw >= b->next_check && b->early) {
+                b->early = false;
+                b->next_check = SATURATION_MIN_RAW;
+                if (b->set * 10 > b->raw * SATURATION_EARLY_TENTHS)
+                        b->saturated = true;
+        } else if (b->raw >= b->next_check) {
                 size_t set = b->set;
 
                 b->next_check = b->raw + SATURATION_CHECK_EVERY;

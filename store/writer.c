@@ -199,6 +199,8 @@ static int close_search_unit(vigil_session *s, uint64_t raw)
         vbuf_free(&val);
         s->prev_random = s->bl.saturated;
         bloom_clear(&s->bl);
+        if (s->prev_random)
+                bloom_expect_random(&s->bl);
         s->unit_first_seq = s->seq;
         return r;
 }

@@ -385,6 +385,50 @@ static void test_bloom(void **state)
         bloom_done(&b);
 }
 
+/* Random-looking data stops being hashed: at 64 KiB, or at 16 KiB after a
+ * random-looking unit; text stays indexed; the count of bits set that the
+ * checks use is the real one. */
+static void test_bloom_saturation(void **state)
+{
+        bloom b;
+        uint8_t r[76];
+        char line[96];
+        size_t bits;
+
+        (void)state;
+        assert_int_equal(bloom_init(&b), 0);
+        for (int early = 0; early < 2; early++) {
+                size_t limit = early ? 16 * 1024 : 64 * 1024;
+
+                bloom_clear(&b);
+                if (early)
+                        bloom_expect_random(&b);
+                while (!b.saturated) {
+                        assert_true(b.raw < limit);
+                        for (size_t k = 0; k < sizeof r; k++)
+                                r[k] = (uint8_t)("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[rand() % 64]);
+                        bloom_add_line(&b, r, sizeof r, false);
+                }
+                assert_true(b.raw >= limit && b.raw < limit + sizeof r);
+        }
+        /* text expected to be random is not taken for it */
+        bloom_clear(&b);
+        bloom_expect_random(&b);
+        for (int i = 0; i < 4000; i++) {
+                int len = snprintf(line, sizeof line, "-rw-r--r-- 1 root root %6d Nov 27 03:%02d file-%d.txt",
+                                   i * 37 % 100000, i % 60, i);
+
+                bloom_add_line(&b, (const uint8_t *)line, (size_t)len, false);
+        }
+        assert_false(b.saturated);
+        assert_true(b.raw > 128 * 1024);
+        bits = 0;
+        for (size_t k = 0; k < (1u << BLOOM_MAX_LOG) / 8; k++)
+                bits += (size_t)__builtin_popcount(b.bits[k]);
+        assert_int_equal(b.set, bits);
+        bloom_done(&b);
+}
+
 static void test_binary(void **state)
 {
         uint8_t rnd[4096];
@@ -730,6 +774,7 @@ int main(void)
                 cmocka_unit_test(test_json_escape),    cmocka_unit_test(test_csv),
                 cmocka_unit_test(test_time),           cmocka_unit_test(test_literals),
                 cmocka_unit_test(test_lines),          cmocka_unit_test(test_bloom),
+                cmocka_unit_test(test_bloom_saturation),
                 cmocka_unit_test(test_binary),         cmocka_unit_test(test_binary_fast_path),
                 cmocka_unit_test(test_store_roundtrip),
                 cmocka_unit_test(test_seal_orphans),   cmocka_unit_test(test_decoder_garbage),
