@@ -27,8 +27,6 @@
 #include "util.h"
 
 #define READ_CHUNK 65536u
-#define READS_PER_WAKEUP 16
-#define READ_MIN_ROOM 4096u /* gather no further once less room is left */
 #define QUEUE_HIGH (256u * 1024)
 #define QUEUE_LOW (64u * 1024)
 #define QUEUE_MAX (8u * 1024 * 1024)
@@ -67,7 +65,7 @@ static void outq_arm(session *s, outq *q, bool on)
 static int outq_flush(session *s, outq *q)
 {
         while (q->len > 0) {
-                ssize_t n = fd_write(q->fd, q->sock, q->buf + q->off, q->len);
+                ssize_t n = fd_write(q->fd, q->sock, q->buf, q->len);
 
                 if (n == -EINTR)
                         continue;
@@ -84,66 +82,36 @@ static int outq_flush(session *s, outq *q)
                 }
                 if (n < 0) {
                         q->dead = true;
-                        q->off = q->len = 0;
+                        q->len = 0;
                         outq_arm(s, q, false);
                         return (int)n;
                 }
-                /* taken from the front: nothing moves until room is needed */
-                q->off += (size_t)n;
+                memmove(q->buf, q->buf + n, q->len - (size_t)n);
                 q->len -= (size_t)n;
         }
-        q->off = 0;
         outq_arm(s, q, false);
         return 0;
 }
 
 static int outq_push(session *s, outq *q, const void *buf, size_t n)
 {
-        const uint8_t *p = buf;
-
         if (q->dead || q->fd < 0 || n == 0)
                 return 0;
-        if (q->len == 0) {
-                /* Nothing waits: write straight from @buf, queue only what the
-                 * fd does not take now. */
-                ssize_t w;
-
-                do
-                        w = fd_write(q->fd, q->sock, p, n);
-                while (w == -EINTR);
-                if (w < 0 && w != -EAGAIN) {
-                        q->dead = true;
-                        outq_arm(s, q, false);
-                        return (int)w;
-                }
-                if (w > 0) {
-                        p += w;
-                        n -= (size_t)w;
-                }
-                if (n == 0)
-                        return 0;
-        }
-        if (q->off + q->len + n > q->cap) {
+        if (q->len + n > q->cap) {
                 size_t cap = q->cap ? q->cap : 65536;
+                uint8_t *nb;
 
-                if (q->off > 0) {
-                        memmove(q->buf, q->buf + q->off, q->len);
-                        q->off = 0;
-                }
                 while (cap < q->len + n)
                         cap *= 2;
                 if (cap > QUEUE_MAX)
                         return -ENOBUFS;
-                if (cap > q->cap) {
-                        uint8_t *nb = realloc(q->buf, cap);
-
-                        if (!nb)
-                                return -ENOMEM;
-                        q->buf = nb;
-                        q->cap = cap;
-                }
+                nb = realloc(q->buf, cap);
+                if (!nb)
+                        return -ENOMEM;
+                q->buf = nb;
+                q->cap = cap;
         }
-        memcpy(q->buf + q->off + q->len, p, n);
+        memcpy(q->buf + q->len, buf, n);
         q->len += n;
         return outq_flush(s, q);
 }
@@ -269,42 +237,30 @@ void relay_session_readable(session *s, watch *w, uint32_t events)
         unsigned ch = w == &io->from_w[1] ? CH_ERR : CH_OUT;
         int fd = io->mode == VIGIL_IO_PTY ? io->leader : io->from_child[ch];
         uint8_t buf[READ_CHUNK];
-        size_t have = 0;
-        bool eof = false;
         ssize_t n;
 
         (void)events;
-        if (io->read_paused)
-                return;
-        /* A pty leader hands out about 4 KiB per read. Gather what is there
-         * (a few reads, then back to the loop so that notifications are not
-         * kept waiting behind a flood of output) and pass it on at once: one
-         * trip through masking, one write to the terminal and one recording
-         * queue entry instead of one per read. A keystroke's echo is not held
-         * back: the read after it finds nothing and ends the gathering. */
-        for (int i = 0; i < READS_PER_WAKEUP && sizeof(buf) - have >= READ_MIN_ROOM; i++) {
-                n = read(fd, buf + have, sizeof(buf) - have);
+        /* a few reads per wake-up, then back to the loop so that
+         * notifications are not kept waiting behind a flood of output */
+        for (int i = 0; i < 4 && !io->read_paused; i++) {
+                n = read(fd, buf, sizeof(buf));
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0 && errno == EAGAIN)
-                        break;
+                        return;
                 if (n <= 0) {
                         /* EOF; EIO on a pty leader once no follower is open */
-                        eof = true;
-                        break;
+                        loop_del(s, w);
+                        io->from_eof[ch] = true;
+                        if (io->mode == VIGIL_IO_PIPES) {
+                                (void)close(io->from_child[ch]);
+                                io->from_child[ch] = -1;
+                        }
+                        return;
                 }
-                have += (size_t)n;
-        }
-        if (have > 0 && relay_output(s, ch, buf, have) < 0) {
-                session_fail(s, -ENOBUFS, "output");
-                return;
-        }
-        if (eof) {
-                loop_del(s, w);
-                io->from_eof[ch] = true;
-                if (io->mode == VIGIL_IO_PIPES) {
-                        (void)close(io->from_child[ch]);
-                        io->from_child[ch] = -1;
+                if (relay_output(s, ch, buf, (size_t)n) < 0) {
+                        session_fail(s, -ENOBUFS, "output");
+                        return;
                 }
         }
 }
@@ -531,7 +487,7 @@ static void outq_done(session *s, outq *q)
         q->fd = -1;
         free(q->buf);
         q->buf = NULL;
-        q->off = q->len = q->cap = 0;
+        q->len = q->cap = 0;
 }
 
 void relay_done(session *s)

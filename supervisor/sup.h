@@ -72,7 +72,7 @@ typedef struct outq {
         int fd;
         bool sock, owned, dead;
         uint8_t *buf;
-        size_t off, len, cap; /* the bytes waiting are buf[off .. off + len) */
+        size_t len, cap;
         watch w;
         bool armed;
 } outq;
