@@ -2,9 +2,11 @@
  * JWKS already loaded (the cached case), for RS256, ES256 and EdDSA.
  *
  * Prints, per algorithm, the median and 90th percentile of N single
- * verifications (default 5000, after 200 warm-up rounds). Two anchors are
- * measured in the same run, interleaved with vigil call by call so that
- * load from other processes falls on all three alike:
+ * verifications (default 5000, after 200 warm-up calls). Two anchors are
+ * measured in the same run, interleaved with vigil in blocks of 50 calls
+ * (BLOCK=n in the environment changes it; BLOCK=1 alternates call by call,
+ * with colder caches for all three) so that load from other processes falls
+ * on all three alike:
  *  - primitive: the signature check alone at its cheapest, the cost no
  *    verifier can avoid: for RS256 and ES256 SHA-256 of the signing input
  *    and OpenSSL's EVP_PKEY_verify() with a key parsed once and a context
@@ -200,7 +202,8 @@ int main(int argc, char **argv)
                 { "EdDSA", "Ed25519", "ed-1" },
         };
         const char *conf = "issuer = https://idp.example\naudience = vigil-test\njwks_file = /nonexistent\n";
-        size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 5000, warm = 200;
+        size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 5000, warm = 200,
+               block = getenv("BLOCK") ? strtoul(getenv("BLOCK"), NULL, 10) : 50;
         char claims[512];
         double *t[3];
         vigil_config *cfg = NULL;
@@ -208,9 +211,9 @@ int main(int argc, char **argv)
 
         for (size_t m = 0; m < 3; m++)
                 t[m] = calloc(n + warm, sizeof(double));
-        if (!t[0] || !t[1] || !t[2] || n < 10 ||
+        if (!t[0] || !t[1] || !t[2] || n < 10 || block < 1 ||
             vigil_config_parse(conf, strlen(conf), "bench.conf", &cfg, NULL) < 0) {
-                fprintf(stderr, "usage: bench-token [N>=10]\n");
+                fprintf(stderr, "usage: [BLOCK=n>=1] bench-token [N>=10]\n");
                 return 2;
         }
         snprintf(
@@ -219,9 +222,9 @@ int main(int argc, char **argv)
                 "\"preferred_username\":\"alice\",\"email\":\"alice@example.com\",\"iat\":%lld,\"exp\":%lld,"
                 "\"groups\":[\"dev\",\"ops\"],\"jti\":\"bench\"}",
                 NOW - 60, NOW + 600);
-        printf("bench-token: %zu verifications per algorithm, interleaved with the anchors (median, p90), "
-               "JWKS cached\n",
-               n);
+        printf("bench-token: %zu verifications per algorithm, interleaved with the anchors in blocks of %zu "
+               "(median, p90), JWKS cached\n",
+               n, block);
         printf("primitive: SHA-256 + OpenSSL EVP_PKEY_verify, prepared context (RS256, ES256); libsodium "
                "(EdDSA)\n");
         printf("%-6s %9s %9s %13s %7s %14s\n", "alg", "vigil us", "p90 us", "primitive us", "ratio",
@@ -243,20 +246,25 @@ int main(int argc, char **argv)
                 prepare(&c, k);
                 if (vigil_verifier_new(cfg, &o, &v) < 0)
                         return 1;
-                /* Round r runs the three in a rotating order, so none is
-                 * always first after the others warmed the caches. */
-                for (size_t r = 0; r < warm + n; r++)
+                /* Blocks of BLOCK calls of each in a rotating order: load that
+                 * comes and goes falls on all three alike, and within a block
+                 * a method runs with its own code and data in the caches, as
+                 * it would verifying token after token. */
+                for (size_t r0 = 0; r0 < warm + n; r0 += block)
                         for (size_t j = 0; j < 3; j++) {
-                                size_t m = (r + j) % 3;
-                                double t0 = now_us();
+                                size_t m = (r0 / block + j) % 3;
 
-                                if (m == 0)
-                                        vigil_once(v, &c);
-                                else if (m == 1)
-                                        primitive(&c);
-                                else
-                                        evp_fresh(&c);
-                                t[m][r] = now_us() - t0;
+                                for (size_t r = r0; r < r0 + block && r < warm + n; r++) {
+                                        double t0 = now_us();
+
+                                        if (m == 0)
+                                                vigil_once(v, &c);
+                                        else if (m == 1)
+                                                primitive(&c);
+                                        else
+                                                evp_fresh(&c);
+                                        t[m][r] = now_us() - t0;
+                                }
                         }
                 sv = summarize(t[0] + warm, n);
                 sp = summarize(t[1] + warm, n);
