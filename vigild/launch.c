@@ -47,6 +47,7 @@
 #include "config/config.h"
 #include "log.h"
 #include "policy.h"
+#include "real-shell.h"
 #include "supervisor.h"
 #include "vigil-error.h"
 
@@ -143,7 +144,7 @@ static int strv_push(char ***v, size_t *n, const char *s)
 
 static int plan_build(const vigil_config *cfg, const vigild_start *st, plan *p, char *why, size_t whylen)
 {
-        const char *run_dir = vigild_server_run_dir(backend_server), *events_dir;
+        const char *run_dir = vigild_server_run_dir(backend_server), *events_dir, *shell = NULL;
         size_t n = 0, ne = 0;
         char shell_env[4200];
         int r;
@@ -154,13 +155,18 @@ static int plan_build(const vigil_config *cfg, const vigild_start *st, plan *p, 
                 return r;
         }
         p->st = st;
+        /* the account's own `shell.USER` or `shell`; one that anybody but
+         * root could change refuses the session (fail closed) */
+        r = real_shell_pick(cfg, st->user, &shell, why, whylen);
+        if (r < 0)
+                return r == -EINVAL ? -ENOENT : r;
         p->policy = strdup(cfg->policy);
         p->store = strdup(cfg->store);
-        p->shell = strdup(cfg->shell);
+        p->shell = strdup(shell);
         if (!p->policy || !p->store || !p->shell)
                 return -ENOMEM;
 
-        /* What runs: a login gets the real shell (vigil.conf `shell`), as a
+        /* What runs: a login gets the real shell (vigil.conf `shell.USER` or `shell`), as a
          * login shell, or with its one command line (ssh host cmd, scp,
          * sftp all come as `vigil-shell -c CMD`); a token session runs its
          * argv as `vigil run` would. */
