@@ -69,8 +69,8 @@ bool vigil_config_key_per_user(vigil_conf_key k)
 /* ASCII only, whatever the locale of the process the module runs in */
 static bool is_name_char(char ch)
 {
-        return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' ||
-               ch == '.' || ch == '-';
+        return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+               ch == '_' || ch == '.' || ch == '-';
 }
 
 bool vigil_config_user_name_valid(const char *name, size_t len)
@@ -453,8 +453,8 @@ static int check_required(const vigil_config *c, unsigned last_line, char **ret_
 }
 
 /* `KEY.USER = value`: checked as KEY's own value, kept apart from it. */
-static int parse_user_line(vigil_config *c, const key_desc *k, const char *user, size_t ulen, const char *val,
-                           unsigned lineno, char **ret_error)
+static int parse_user_line(vigil_config *c, const key_desc *k, const char *user, size_t ulen,
+                           const char *val, unsigned lineno, char **ret_error)
 {
         vigil_conf_user_value *nv, *u;
         char *value = NULL;
@@ -476,14 +476,15 @@ static int parse_user_line(vigil_config *c, const key_desc *k, const char *user,
 
                 if (o->key == (vigil_conf_key)(k - keys) && strlen(o->user) == ulen &&
                     memcmp(o->user, user, ulen) == 0)
-                        return fail(ret_error, c->path, lineno, "duplicate key '%s.%s' (first set on line %u)",
-                                    k->name, o->user, o->line);
+                        return fail(ret_error, c->path, lineno,
+                                    "duplicate key '%s.%s' (first set on line %u)", k->name, o->user,
+                                    o->line);
         }
 
         r = parse_value(&value, k, val, &w);
         if (r == VIGIL_E_PARSE)
-                return fail(ret_error, c->path, lineno, "bad value for '%s.%.*s': %s", k->name, (int)ulen, user,
-                            w.text);
+                return fail(ret_error, c->path, lineno, "bad value for '%s.%.*s': %s", k->name, (int)ulen,
+                            user, w.text);
         if (r < 0)
                 return r;
         nv = realloc(c->per_user, (c->n_per_user + 1) * sizeof *nv);

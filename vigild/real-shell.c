@@ -90,10 +90,11 @@ int real_shell_pick(const vigil_config *cfg, const char *user, const char **ret,
                 r = real ? path_root_alone(real, bad, sizeof bad) : negative_errno();
         }
         if (r == -EPERM) {
-                (void)snprintf(why, whylen,
-                               "the shell '%s' from %s is not root's alone: %s can be changed by another user, "
-                               "who would decide what the session runs",
-                               path, from, bad);
+                (void)snprintf(
+                        why, whylen,
+                        "the shell '%s' from %s is not root's alone: %s can be changed by another user, "
+                        "who would decide what the session runs",
+                        path, from, bad);
                 return r;
         }
         if (r < 0) {

@@ -66,6 +66,26 @@ static void default_shell(void **state)
         vigil_config_free(c);
 }
 
+/* The keys issue 8 adds, with their defaults. */
+static void login_keys(void **state)
+{
+        vigil_config *c = parse_ok(BASE);
+        (void)state;
+
+        assert_int_equal(c->login_timeout, 90);
+        assert_false(vigil_config_is_set(c, VIGIL_CONF_KEY_login_timeout));
+        assert_string_equal(c->shell, "/bin/bash");
+        vigil_config_free(c);
+        c = parse_ok(BASE "login_timeout = 1m30s\nshell = /usr/bin/zsh\n");
+        assert_int_equal(c->login_timeout, 90);
+        assert_string_equal(c->shell, "/usr/bin/zsh");
+        assert_int_equal(c->line[VIGIL_CONF_KEY_shell], 4);
+        vigil_config_free(c);
+        parse_err(BASE "login_timeout = 90\n", "test.conf:3: bad value for 'login_timeout': '90' is not a "
+                                               "duration: each number needs a unit s, "
+                                               "m, h or d");
+}
+
 static void override(void **state)
 {
         vigil_config *c = parse_ok(BASE "shell = /bin/sh\n"
@@ -155,21 +175,24 @@ static void errors(void **state)
         parse_err(BASE "shell.alice =\n", "test.conf:3: bad value for 'shell.alice': no value");
         parse_err(BASE "shell.alice = \t \n", "test.conf:3: bad value for 'shell.alice': no value");
         parse_err(BASE "shell. = /bin/zsh\n", "test.conf:3: expected a user name after 'shell.'");
-        parse_err(BASE "shell.-x = /bin/zsh\n",
-                  "test.conf:3: 'shell.-x': '-x' is not a user name ([A-Za-z0-9_][A-Za-z0-9_.-]*, at most 255 "
-                  "characters, optionally ending in $)");
+        parse_err(
+                BASE "shell.-x = /bin/zsh\n",
+                "test.conf:3: 'shell.-x': '-x' is not a user name ([A-Za-z0-9_][A-Za-z0-9_.-]*, at most 255 "
+                "characters, optionally ending in $)");
         parse_err(BASE "shell.a b = /bin/zsh\n",
                   "test.conf:3: 'shell.a b': 'a b' is not a user name ([A-Za-z0-9_][A-Za-z0-9_.-]*, at most "
                   "255 characters, optionally ending in $)");
         parse_err(BASE "shell.a/b = /bin/zsh\n",
                   "test.conf:3: 'shell.a/b': 'a/b' is not a user name ([A-Za-z0-9_][A-Za-z0-9_.-]*, at most "
                   "255 characters, optionally ending in $)");
-        parse_err(BASE "shell..a = /bin/zsh\n",
-                  "test.conf:3: 'shell..a': '.a' is not a user name ([A-Za-z0-9_][A-Za-z0-9_.-]*, at most 255 "
-                  "characters, optionally ending in $)");
+        parse_err(
+                BASE "shell..a = /bin/zsh\n",
+                "test.conf:3: 'shell..a': '.a' is not a user name ([A-Za-z0-9_][A-Za-z0-9_.-]*, at most 255 "
+                "characters, optionally ending in $)");
         parse_err(BASE "policy.alice = /etc/vigil/alice.policy\n",
                   "test.conf:3: 'policy' cannot be set per user (only: shell)");
-        parse_err(BASE "session_max.alice = 1h\n", "test.conf:3: 'session_max' cannot be set per user (only: shell)");
+        parse_err(BASE "session_max.alice = 1h\n",
+                  "test.conf:3: 'session_max' cannot be set per user (only: shell)");
         parse_err(BASE "shel.alice = /bin/zsh\n", "test.conf:3: unknown key 'shel.alice'");
         parse_err(BASE "Shell.alice = /bin/zsh\n", "test.conf:3: unknown key 'Shell.alice'");
         parse_err(BASE ".alice = /bin/zsh\n", "test.conf:3: unknown key '.alice'");
@@ -199,7 +222,8 @@ static void long_name(void **state)
         {
                 char *err = NULL;
 
-                assert_int_equal(vigil_config_parse(text, strlen(text), "test.conf", &c, &err), VIGIL_E_PARSE);
+                assert_int_equal(vigil_config_parse(text, strlen(text), "test.conf", &c, &err),
+                                 VIGIL_E_PARSE);
                 assert_null(c);
                 assert_non_null(strstr(err, "test.conf:3: 'shell.uuu"));
                 assert_non_null(strstr(err, "is not a user name"));
@@ -260,9 +284,11 @@ static void other_keys(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(default_shell), cmocka_unit_test(override),  cmocka_unit_test(override_without_global),
-                cmocka_unit_test(user_names),    cmocka_unit_test(name_rule), cmocka_unit_test(errors),
-                cmocka_unit_test(long_name),     cmocka_unit_test(many),      cmocka_unit_test(other_keys),
+                cmocka_unit_test(default_shell), cmocka_unit_test(login_keys),
+                cmocka_unit_test(override),      cmocka_unit_test(override_without_global),
+                cmocka_unit_test(user_names),    cmocka_unit_test(name_rule),
+                cmocka_unit_test(errors),        cmocka_unit_test(long_name),
+                cmocka_unit_test(many),          cmocka_unit_test(other_keys),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
