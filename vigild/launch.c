@@ -512,8 +512,8 @@ int launch_session(vigild_req *r, const vigild_start *st)
         /* sshd opens the PAM session before it allocates the terminal, so
          * PAM_TTY says "ssh" even for an interactive login: the terminal
          * vigil-shell handed over is the login's */
-        if (k == 0 && st->pty && fds[0] >= 0 && (!st->tty || strncmp(st->tty, "/dev/", 5) != 0) &&
-            ttyname_r(fds[0], p.tty, sizeof p.tty) != 0)
+        if (k == 0 && st->form == VIGILD_START_LOGIN && st->pty && fds[0] >= 0 &&
+            (!st->tty || strncmp(st->tty, "/dev/", 5) != 0) && ttyname_r(fds[0], p.tty, sizeof p.tty) != 0)
                 p.tty[0] = '\0';
         if (k < 0) {
                 vlog(LOG_NOTICE, "session.start: no session for '%s' (uid %u): %s", st->user,
