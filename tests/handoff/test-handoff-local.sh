@@ -491,13 +491,13 @@ warn_t=${warn%% *}
 left=$(echo "$warn" | sed 's/.* ends in \([0-9]*\) seconds$/\1/')
 expired=$(grep "vigil: your sign-in has expired; ending the session" "$tmp/m.err") || fail "(m) no end: $(cat "$tmp/m.err")"
 expired_t=${expired%% *}
-# the warning 60 s before exp (to the second, and 2 s for the reader), the end
+# the warning 60 s before exp (to the second, and 3 s for the reader), the end
 # at exp; the supervisor's time() is the coarse clock and may say 61 when its
 # timer fires at exp - 60
 [ "$left" -ge 59 ] && [ "$left" -le 61 ] || fail "(m) warned $left s before the end, not 60: $warn"
-[ "$warn_t" -ge $((long_exp - 61)) ] && [ "$warn_t" -le $((long_exp - 58)) ] ||
+[ "$warn_t" -ge $((long_exp - 61)) ] && [ "$warn_t" -le $((long_exp - 57)) ] ||
     fail "(m) warned at $warn_t, the token expires at $long_exp: $(cat "$tmp/m.err")"
-[ "$expired_t" -ge "$long_exp" ] && [ "$expired_t" -le $((long_exp + 2)) ] && [ "$end" -le $((long_exp + 5)) ] ||
+[ "$expired_t" -ge "$long_exp" ] && [ "$expired_t" -le $((long_exp + 3)) ] && [ "$end" -le $((long_exp + 6)) ] ||
     fail "(m) ended at $expired_t (shell gone at $end), the token expires at $long_exp"
 
 step "vigild stops cleanly (in the ASan build: without leaks)"
