@@ -78,10 +78,11 @@ ho_wait_file() {
 }
 
 # ho_cleanup: sessions first (their supervisors, by the pid in their
-# records: killing one makes its watchdog end the session), then what
-# pv_cleanup removes.
+# records: killing one makes its watchdog end the session, and an account
+# with processes left cannot be removed), then what pv_cleanup removes.
 ho_cleanup() {
-    for _f in "$tmp"/sessions/*; do
+    # every vigild's run directory: $tmp, or the directory of a socket in $tmp/NAME/
+    for _f in "$tmp"/sessions/* "$tmp"/*/sessions/*; do
         case $_f in *.sock | *'*') continue ;; esac
         _p=$(sed -n 's/^supervisor \([0-9]*\) .*/\1/p' "$_f" 2>/dev/null)
         _st=$(sed -n 's/^supervisor [0-9]* \([0-9]*\)$/\1/p' "$_f" 2>/dev/null)
