@@ -391,6 +391,11 @@ static void test_list_decide(void **state)
         vigil_approver_id self_sub = { .subject = "alice-sub", .local = "mallory" };
         vigil_approver_id self_local = { .local = "alice" };
 
+        /* nothing yet: nothing listed, nothing reaped */
+        assert_int_equal(vigil_approvals_list(f->st, true, NULL, collect, &s), 0);
+        assert_int_equal(vigil_approvals_list(f->st, false, SESSION_A, collect, &s), 0);
+        assert_int_equal(s.n, 0);
+        assert_int_equal(vigil_approvals_reap(f->st, SESSION_A, NULL), 0);
         for (int i = 0; i < 4; i++) {
                 a[i] = request_new(i == 2 ? SESSION_B : SESSION_A, "alice", "alice-sub");
                 /* creation order differs from the ids' order */
