@@ -318,6 +318,17 @@ static void test_create_get(void **state)
                 assert_int_equal(vigil_approval_create(f->st, b), -EINVAL);
                 free(b->screen);
                 b->screen = NULL;
+                /* each string within its bound, the document beyond VIGIL_APPROVAL_JSON_MAX */
+                strv_free(b->argv, b->argc);
+                b->argv = calloc(6, sizeof(char *));
+                for (int i = 0; i < 5; i++) {
+                        b->argv[i] = malloc(VIGIL_STORE_MAX_STRING);
+                        memset(b->argv[i], 'a', VIGIL_STORE_MAX_STRING - 1);
+                        b->argv[i][VIGIL_STORE_MAX_STRING - 1] = 0;
+                }
+                b->argc = 5;
+                assert_int_equal(vigil_approval_create(f->st, b), -E2BIG);
+                assert_string_equal(b->id, "");
                 strv_free(b->argv, b->argc);
                 b->argv = NULL;
                 b->argc = 0;
