@@ -87,7 +87,9 @@ typedef struct vigil_strv {
         X(login_timeout, DURATION, "90s", NULL)                                                             \
         X(shell, PATH, "/bin/bash", NULL)                                                                   \
         X(auditors, LIST, NULL, NULL)                                                                       \
-        X(responders, LIST, NULL, NULL)
+        X(responders, LIST, NULL, NULL)                                                                     \
+        X(approval_hook, PATH, NULL, NULL)                                                                  \
+        X(approval_hook_user, STRING, "nobody", NULL)
 
 /* Keys that may also be set per account (`KEY.USER = value`). Only keys of a
  * text type (STRING, PATH, URL, ENUM) may be listed: a per-user value is one
