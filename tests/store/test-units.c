@@ -300,6 +300,66 @@ static void test_lines(void **state)
         line_norm_done(&n);
 }
 
+/* Lines as a hash of their bytes and lengths (a differential check needs no copy). */
+typedef struct line_sum {
+        uint64_t h;
+        size_t n;
+} line_sum;
+
+static void sum_line(void *userdata, const uint8_t *line, size_t len)
+{
+        line_sum *l = userdata;
+
+        for (size_t i = 0; i < len; i++)
+                l->h = (l->h ^ line[i]) * UINT64_C(0x100000001b3);
+        l->h = (l->h ^ len) * UINT64_C(0x100000001b3);
+        l->n++;
+}
+
+/* Whole writes (runs of shown bytes scanned sixteen at a time) and one byte
+ * at a time (one by one) must cut the same lines, lines longer than
+ * LINE_MAX_LEN included. */
+static void test_lines_fast_path(void **state)
+{
+        static const char *const pieces[] = { "a", "Z", "~", " ", "\t", "\x7f", "\x1f", "\x80", "\xff", "\r",
+                                              "\n", "\b", "\x1b[31m", "\x1b]0;t\x07", "\x1b(B", "\x01", "\x19" };
+        const size_t n_pieces = sizeof(pieces) / sizeof(pieces[0]);
+        size_t cap = 3 * LINE_MAX_LEN, len;
+        uint8_t *buf = malloc(cap);
+
+        (void)state;
+        assert_non_null(buf);
+        srand(4242);
+        for (int round = 0; round < 300; round++) {
+                line_norm a = { 0 }, b = { 0 };
+                line_sum la = { 0 }, lb = { 0 };
+                /* some rounds are one line longer than LINE_MAX_LEN */
+                size_t want = round % 10 == 0 ? LINE_MAX_LEN + 5000 : (size_t)(rand() % 4000);
+                int text_bias = rand() % 16;
+
+                len = 0;
+                while (len < want) {
+                        const char *pc = round % 10 == 0 || rand() % 16 < text_bias ? pieces[rand() % 4]
+                                                                                   : pieces[(size_t)rand() % n_pieces];
+                        size_t k = strlen(pc);
+
+                        memcpy(buf + len, pc, k);
+                        len += k;
+                }
+                line_norm_feed(&a, buf, len, sum_line, &la);
+                line_norm_break(&a, sum_line, &la);
+                for (size_t i = 0; i < len; i++)
+                        line_norm_feed(&b, buf + i, 1, sum_line, &lb);
+                line_norm_break(&b, sum_line, &lb);
+                if (la.h != lb.h || la.n != lb.n)
+                        fail_msg("round %d (%zu bytes): %zu lines at once, %zu byte by byte, or they differ", round,
+                                 len, la.n, lb.n);
+                line_norm_done(&a);
+                line_norm_done(&b);
+        }
+        free(buf);
+}
+
 static void test_bloom(void **state)
 {
         bloom b;
@@ -773,7 +833,8 @@ int main(void)
                 cmocka_unit_test(test_varint),         cmocka_unit_test(test_strings),
                 cmocka_unit_test(test_json_escape),    cmocka_unit_test(test_csv),
                 cmocka_unit_test(test_time),           cmocka_unit_test(test_literals),
-                cmocka_unit_test(test_lines),          cmocka_unit_test(test_bloom),
+                cmocka_unit_test(test_lines),
+                cmocka_unit_test(test_lines_fast_path),          cmocka_unit_test(test_bloom),
                 cmocka_unit_test(test_bloom_saturation),
                 cmocka_unit_test(test_binary),         cmocka_unit_test(test_binary_fast_path),
                 cmocka_unit_test(test_store_roundtrip),
