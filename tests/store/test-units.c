@@ -737,6 +737,171 @@ static void test_store_roundtrip(void **state)
 
 /* A writer that dies without ending its session leaves an orphan, which
  * vigil_store_seal_orphans() seals once, and only once. */
+/* Output as a session made it, for test_store_units(). */
+typedef struct outbuf {
+        uint8_t *p;
+        size_t len, cap;
+} outbuf;
+
+static void out_add(outbuf *o, const void *p, size_t n)
+{
+        if (o->len + n > o->cap) {
+                o->cap = (o->len + n) * 2;
+                o->p = realloc(o->p, o->cap);
+                assert_non_null(o->p);
+        }
+        memcpy(o->p + o->len, p, n);
+        o->len += n;
+}
+
+/* Lines of listing-like text (@base64: random base64 lines instead) written
+ * in pieces of 4 KiB at times from @t to @t_end, kept in @o too. */
+static void write_lines(vigil_session *s, outbuf *o, size_t bytes, bool base64, uint64_t t, uint64_t t_end)
+{
+        static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        uint8_t piece[4096];
+        size_t n = 0, done = 0;
+        char line[128];
+
+        while (done < bytes) {
+                int len;
+
+                if (base64) {
+                        for (int k = 0; k < 76; k++)
+                                line[k] = b64[rand() % 64];
+                        line[76] = '\n';
+                        len = 77;
+                } else
+                        len = snprintf(line, sizeof line, "-rw-r--r-- 1 root root %6d Nov 27 03:%02d file-%d.txt\n",
+                                       rand() % 100000, rand() % 60, rand() % 5000);
+                if (n + (size_t)len > sizeof piece) {
+                        assert_int_equal(vigil_session_output(s, t + (t_end - t) * done / bytes, piece, n), 0);
+                        out_add(o, piece, n);
+                        n = 0;
+                }
+                memcpy(piece + n, line, (size_t)len);
+                n += (size_t)len;
+                done += (size_t)len;
+        }
+        if (n) {
+                assert_int_equal(vigil_session_output(s, t_end, piece, n), 0);
+                out_add(o, piece, n);
+        }
+}
+
+/* Read a session back: every output byte into @got, where each unit starts
+ * into @unit_start (up to 16). @return the number of units. */
+static uint32_t read_units(vigil_store *st, const uint8_t *id, outbuf *got, uint64_t unit_start[16])
+{
+        vigil_record_reader *rr = NULL;
+        const vigil_record *rec;
+        uint32_t n_units = 0;
+        int r;
+
+        assert_int_equal(vigil_record_reader_new(st, id, &rr), 0);
+        while ((r = vigil_record_reader_next(rr, &rec)) == 1) {
+                if (rec->type != VIGIL_REC_OUTPUT)
+                        continue;
+                if (rec->chunk.unit >= n_units) {
+                        assert_true(rec->chunk.unit < 16);
+                        unit_start[rec->chunk.unit] = rec->chunk.offset;
+                        n_units = rec->chunk.unit + 1;
+                }
+                for (size_t i = 0; i < rec->chunk.n_frames; i++) {
+                        assert_int_equal(rec->chunk.frames[i].kind, VIGIL_FRAME_TEXT);
+                        out_add(got, rec->chunk.frames[i].data, rec->chunk.frames[i].len);
+                }
+        }
+        assert_int_equal(r, 0);
+        vigil_record_reader_free(rr);
+        return n_units;
+}
+
+/* Compression units end early when a unit compressed at the strong level
+ * turns random-looking or spends the session's budget for it; the records
+ * still verify and give back every byte. */
+static void test_store_units(void **state)
+{
+        char dir[] = "/tmp/vigil-unit.XXXXXX", sdir[300], key[300];
+        vigil_store_options o = { 0 };
+        vigil_store *st = NULL;
+        vigil_record_opts ro = { .output = true };
+        uint64_t unit_start[16] = { 0 };
+        uint8_t id[2][VIGIL_SESSION_ID_LEN];
+        outbuf w[2] = { 0 }, got[2] = { 0 };
+        uint32_t n_units;
+        vres v = { 0 };
+
+        (void)state;
+        srand(777);
+        assert_non_null(mkdtemp(dir));
+        snprintf(sdir, sizeof sdir, "%s/s", dir);
+        snprintf(key, sizeof key, "%s/k", dir);
+        o.dir = sdir;
+        o.key_path = key;
+        o.flags = VIGIL_STORE_CREATE;
+        assert_int_equal(vigil_store_open(&o, &st), 0);
+        for (int k = 0; k < 2; k++) {
+                uint64_t t = vigil_now_us();
+                vigil_session_meta m = { .user = "tester", .cols = 100, .rows = 30, .start_us = t };
+                vigil_session *s = NULL;
+
+                assert_int_equal(vigil_session_begin(st, &m, &ro, &s), 0);
+                memcpy(id[k], vigil_session_id(s), VIGIL_SESSION_ID_LEN);
+                if (k == 0) {
+                        /* text committed early (a strong unit), then base64 in it */
+                        write_lines(s, &w[k], 300 * 1024, false, t, t + 1000);
+                        assert_int_equal(vigil_session_flush(s, true), 1);
+                        write_lines(s, &w[k], 300 * 1024, true, t + 2000, t + 3000);
+                } else {
+                        /* 1.1 MB of text over 6 s spends the budget (1 MiB at
+                         * the start, 32 KiB more per second); the next unit is
+                         * strong again but ends after the ~190 KiB earned */
+                        write_lines(s, &w[k], 100 * 1024, false, t, t + 300000);
+                        assert_int_equal(vigil_session_flush(s, true), 1);
+                        write_lines(s, &w[k], 1000 * 1024, false, t + 300000, t + 6000000);
+                        assert_int_equal(vigil_session_flush(s, true), 1);
+                        write_lines(s, &w[k], 500 * 1024, false, t + 6000000, t + 6100000);
+                }
+                assert_int_equal(vigil_session_end(s, t + 7000000, 0, VIGIL_END_EXIT), 0);
+                vigil_session_free(s);
+        }
+        assert_int_equal(vigil_store_verify(st, NULL, 0, vcb, &v), 0);
+        assert_int_equal(v.n_ok, 2);
+        assert_int_equal(v.n_bad, 0);
+
+        /* the first: unit 1 starts inside the base64, once it was seen to be
+         * random-looking (a unit otherwise ends after 1 MiB) */
+        n_units = read_units(st, id[0], &got[0], unit_start);
+        assert_int_equal(got[0].len, w[0].len);
+        assert_memory_equal(got[0].p, w[0].p, w[0].len);
+        assert_true(n_units >= 2);
+        assert_true(unit_start[1] > 300 * 1024 && unit_start[1] < 600 * 1024);
+        /* the second: after the first MiB's unit, one much shorter unit */
+        n_units = read_units(st, id[1], &got[1], unit_start);
+        assert_int_equal(got[1].len, w[1].len);
+        assert_memory_equal(got[1].p, w[1].p, w[1].len);
+        assert_true(n_units >= 3);
+        assert_true(unit_start[1] >= 1024 * 1024 && unit_start[1] < 1100 * 1024);
+        assert_true(unit_start[2] - unit_start[1] < 300 * 1024);
+        for (int k = 0; k < 2; k++) {
+                free(w[k].p);
+                free(got[k].p);
+        }
+        vigil_store_close(st);
+        {
+                char p[400];
+
+                snprintf(p, sizeof p, "%s/data.mdb", sdir);
+                assert_int_equal(unlink(p), 0);
+                snprintf(p, sizeof p, "%s/lock.mdb", sdir);
+                assert_int_equal(unlink(p), 0);
+                assert_int_equal(rmdir(sdir), 0);
+                assert_int_equal(unlink(key), 0);
+                assert_int_equal(rmdir(dir), 0);
+        }
+}
+
 static void test_seal_orphans(void **state)
 {
         char dir[] = "/tmp/vigil-unit.XXXXXX", sdir[300], key[300], p[400];
@@ -838,6 +1003,7 @@ int main(void)
                 cmocka_unit_test(test_bloom_saturation),
                 cmocka_unit_test(test_binary),         cmocka_unit_test(test_binary_fast_path),
                 cmocka_unit_test(test_store_roundtrip),
+                cmocka_unit_test(test_store_units),
                 cmocka_unit_test(test_seal_orphans),   cmocka_unit_test(test_decoder_garbage),
         };
 
