@@ -68,7 +68,9 @@ def command(mode, cmd, user, tmp):
         return asuser + ["script", "-q", "-c", cmd, "/dev/null"]
     pol = tmp + ("/mask.policy" if mode == "vigil+mask" else "/plain.policy")
     exe = BASE if mode == "base" else VIGIL
-    return [exe, "--policy", pol, "--store", tmp + "/store", "run", "--user", user, "--pty", "--", "sh", "-c", cmd]
+    # a store per build: another build ("base") may write another format
+    store = tmp + ("/store-base" if mode == "base" else "/store")
+    return [exe, "--policy", pol, "--store", store, "run", "--user", user, "--pty", "--", "sh", "-c", cmd]
 
 
 def own_cpu(pid):
@@ -180,6 +182,9 @@ def main():
                 # recordings of earlier rounds are not needed
                 subprocess.run([VIGIL, "--store", tmp + "/store", "prune", "--older-than", "0s"], env=env,
                                capture_output=True)
+                if BASE:
+                    subprocess.run([BASE, "--store", tmp + "/store-base", "prune", "--older-than", "0s"], env=env,
+                                   capture_output=True)
             med = {m: statistics.median(res[m]) for m in modes}
             print("terminal throughput: %.0f MB of base64 with planted secrets, recording on, %d rounds "
                   "(median MB/s), load %s" % (size / 1e6, a.rounds, load))
