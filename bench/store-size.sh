@@ -1,8 +1,9 @@
 #!/bin/sh
 # Bytes on disk per byte of output: vigil's store vs sudo's I/O log
 # (log_output, zlib) vs tlog, for the same output (about 1 MB of ordinary
-# text of three kinds, 10 MB of listings at once, and about 1 MB of random
-# base64), written through a terminal.
+# text of three kinds, one of them also at an interactive pace, 10 MB of
+# listings at once, and about 1 MB of random base64), written through a
+# terminal.
 # Needs: sudo, tlog (apt-get install tlog), script(1). Changes nothing
 # permanent: a sudoers drop-in is added for the run and removed after.
 . "$(dirname "$0")/store-lib.sh"
@@ -27,13 +28,16 @@ find / -xdev 2>/dev/null | head -c 1000000 >"$WORK/find"
 live_bytes() {
     mdb_stat -ef "$WORK/store" | awk '/Page size/ {ps=$3} /Number of pages used/ {u=$5} /Free pages/ {f=$3} END {print (u - f) * ps}'
 }
-vigil_size() { # FILE -> bytes one more session showing FILE adds to a store (mean of K)
+vigil_size() { # FILE [PACE] -> bytes one more session showing FILE adds to a store (mean of K)
     K=4
     rm -rf "$WORK/store"
     # a first small session: the tables' fixed pages are not a session's cost
     "$WRITER" --store "$WORK/store" --commands 1 --output 1000 >/dev/null
     base=$(live_bytes)
-    "$WRITER" --store "$WORK/store" --sessions $K --commands 1 --file "$1" --output "$(stat -c %s "$1")" ${LEVEL:+--level $LEVEL} >/dev/null
+    # PACE: bytes per second of (synthetic) session time, committed every
+    # second as the supervisor does; without it, all at once
+    "$WRITER" --store "$WORK/store" --sessions $K --commands 1 --file "$1" --output "$(stat -c %s "$1")" \
+        ${LEVEL:+--level $LEVEL} ${2:+--pace $2} >/dev/null
     echo $(( ($(live_bytes) - base) / K ))
 }
 vigil_file() {
@@ -65,22 +69,26 @@ tlog_size() {
     stat -c %s "$WORK/tlog.json"
 }
 
-printf "%-7s %8s | %8s %7s | %8s %7s %8s %7s | %8s %7s | %s\n" input bytes vigil per_MB sudo_du per_MB sudo_app per_MB tlog per_MB "vigil/sudo du (apparent)"
-for kind in text ls-lR find bulk base64; do
-    f=$WORK/$kind
+printf "%-8s %8s | %8s %7s | %8s %7s %8s %7s | %8s %7s | %s\n" input bytes vigil per_MB sudo_du per_MB sudo_app per_MB tlog per_MB "vigil/sudo du (apparent)"
+for kind in text text@16k ls-lR find bulk base64; do
+    # text@16k: the same text at an interactive pace, 16 KB per second (sudo
+    # buffers its log, iolog_flush being off by default: its size does not
+    # depend on the pace, and its run is the same)
+    f=$WORK/${kind%@*}
+    pace=; [ "$kind" = text@16k ] && pace=16000
     n=$(stat -c %s "$f")
-    vs=$(vigil_size "$f")
+    vs=$(vigil_size "$f" $pace)
     vf=$(vigil_file)
     sudo_size "$f" >"$WORK/ss"
     ss=$(cat "$WORK/ss")
     ts=$(tlog_size "$f")
     per() { [ "$1" = - ] && echo - || awk -v a="$1" -v n="$n" 'BEGIN {printf "%.0f KB", a / n * 1000}'; }
     sa=$(find "$WORK/iolog" -type f -printf '%s\n' | awk '{s+=$1} END {print s}')
-    printf "%-7s %8s | %8s %7s | %8s %7s %8s %7s | %8s %7s | %s (%s)\n" "$kind" "$n" "$vs" "$(per "$vs")" "$ss" "$(per "$ss")" \
+    printf "%-8s %8s | %8s %7s | %8s %7s %8s %7s | %8s %7s | %s (%s)\n" "$kind" "$n" "$vs" "$(per "$vs")" "$ss" "$(per "$ss")" \
         "$sa" "$(per "$sa")" "$ts" "$(per "$ts")" "$(awk -v a="$vs" -v b="$ss" 'BEGIN {printf "%.2f", a / b}')" \
         "$(awk -v a="$vs" -v b="$sa" 'BEGIN {printf "%.2f", a / b}')"
     echo "         (vigil: mean added live bytes over 4 sessions; data.mdb after 5 sessions: $vf bytes)"
 done
-echo "vigil zstd level: ${LEVEL:-adaptive (docs/store.md: 19 for a session's first MiB of text, 3 for bulk after it, 1 for random-looking data)}"
-echo "vigil: whole LMDB pages a session adds (records with their chain hashes, the search signature, summary, events, indexes), free pages not counted"
+echo "vigil zstd level: ${LEVEL:-adaptive (docs/store.md: 9 for a burst of text, 3 for bulk after its first MiB, 19 at an interactive pace, 1 for random-looking data)}"
+echo "vigil: whole LMDB pages a session adds (records with their chain hashes, the search signatures, summary, events, indexes), free pages not counted"
 echo "sudo: its I/O log directory for one session (zlib): du (blocks) and apparent size; tlog: its JSON log"

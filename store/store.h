@@ -70,7 +70,7 @@ typedef struct vigil_store_options {
         uint64_t map_size;    /* LMDB map size; 0 = 1 TiB (address space only; the file grows as used) */
         int zstd_level;       /* output compression level; 0 = adaptive (docs/store.md): 1 for
                                * random-looking data, 3 for bulk output after a MiB of it,
-                               * 19 within a per-session budget, else 9 */
+                               * 19 for output at an interactive pace, else 9 */
         unsigned flags;       /* vigil_store_open_flags */
 } vigil_store_options;
 

@@ -55,14 +55,17 @@ typedef struct stream {
 #define STREAM_LEVEL_RANDOM 1
 #define FAST_UNIT_USEC 2000000u
 /* The strong level costs 20-60 times the tight one's CPU (0.2-0.6 s per MiB
- * of text on the 2-core reference machine) for 6-8% less: a session may
- * spend it on STRONG_START bytes at once (a short session's output, or the
- * first MiB of a burst) and then on STRONG_RATE bytes per second of its
- * time (more than interactive work produces), never on more than STRONG_MAX
- * bytes in a row. */
-#define STRONG_START (1024 * 1024)
+ * of text on the 2-core reference machine) for 6-8% less. Spent where that
+ * CPU is idle anyway: output that comes at an interactive pace. A session
+ * earns STRONG_RATE bytes of it per second (more than interactive work
+ * produces), starts with STRONG_START and keeps at most STRONG_MAX (about
+ * 0.1 s of CPU), so a burst (cat of a big file) is compressed at the
+ * strong level for at most that much before its unit ends and the next is
+ * compressed tightly or fast: the terminal and the end of a session never
+ * wait for it. */
+#define STRONG_START (64 * 1024)
 #define STRONG_RATE (32 * 1024)
-#define STRONG_MAX (1024 * 1024)
+#define STRONG_MAX (256 * 1024)
 
 /* @level: a zstd level, or 0 for the adaptive choice above. */
 int stream_init(stream *s, vigil_record_type type, bool keep, bool full_binary, uint64_t cap, int level);

@@ -21,6 +21,9 @@
  *   --exit-status N     the session command's exit status (default 0)
  *   --level L           zstd level
  *   --delay-ms MS       sleep between commands (a slow, live session)
+ *   --pace BYTES        output at this many bytes per second of a synthetic
+ *                       clock (from --start-us, else now), committed each
+ *                       second of it as the supervisor's timer would
  * Exit status: 0, or 1 with one line on stderr naming the failing call. */
 #include <errno.h>
 #include <fcntl.h>
@@ -105,7 +108,7 @@ static void gen_raw(char *buf, size_t len)
 typedef struct opts {
         const char *store, *user, *kind, *file, *dump, *manifest;
         long sessions, commands, binary_every, deny_every, level, exit_status, delay_ms;
-        uint64_t output, start_us, step_us;
+        uint64_t output, start_us, step_us, pace;
         bool no_end, hang, input;
         vigil_record_opts rec;
 } opts;
@@ -155,7 +158,7 @@ static int run_session(vigil_store *st, const opts *o, long k)
         };
         vigil_session *s = NULL;
         char idt[VIGIL_SESSION_ID_STRLEN + 1];
-        uint64_t t = 0, per_cmd, written = 0;
+        uint64_t t = 0, per_cmd, written = 0, commit_t;
         FILE *dump = NULL;
         char *buf = NULL;
         int r, ret = 1;
@@ -169,7 +172,11 @@ static int run_session(vigil_store *st, const opts *o, long k)
         if (o->start_us) {
                 t = o->start_us + (uint64_t)k * o->step_us;
                 m.start_us = t;
+        } else if (o->pace) {
+                t = vigil_now_us();
+                m.start_us = t;
         }
+        commit_t = t;
         r = vigil_session_begin(st, &m, &o->rec, &s);
         if (r < 0)
                 FAIL("vigil_session_begin", r, st);
@@ -226,9 +233,17 @@ static int run_session(vigil_store *st, const opts *o, long k)
                         if (n > left)
                                 n = (size_t)left;
                         gen(o, buf, n);
-                        r = vigil_session_output(s, t ? t += 100 : 0, buf, n);
+                        if (t)
+                                t += o->pace ? n * 1000000 / o->pace : 100;
+                        r = vigil_session_output(s, t, buf, n);
                         if (r < 0)
                                 FAIL("vigil_session_output", r, st);
+                        if (o->pace && t - commit_t >= 1000000) {
+                                r = vigil_session_flush(s, true);
+                                if (r < 0)
+                                        FAIL("vigil_session_flush", r, st);
+                                commit_t = t;
+                        }
                         if (dump)
                                 fwrite(buf, 1, n, dump);
                         left -= n;
@@ -346,6 +361,7 @@ int main(int argc, char **argv)
                 { "dump", required_argument, NULL, 'd' },     { "manifest", required_argument, NULL, 'M' },
                 { "deny-every", required_argument, NULL, 'x' }, { "exit-status", required_argument, NULL, 'e' },
                 { "level", required_argument, NULL, 'L' },    { "delay-ms", required_argument, NULL, 'y' },
+                { "pace", required_argument, NULL, 'P' },
                 {},
         };
         opts o = {
@@ -385,6 +401,7 @@ int main(int argc, char **argv)
                 case 'e': o.exit_status = (long)num(optarg); break;
                 case 'L': o.level = (long)num(optarg); break;
                 case 'y': o.delay_ms = (long)num(optarg); break;
+                case 'P': o.pace = num(optarg); break;
                 default: return 2;
                 }
         }
