@@ -16,3 +16,6 @@ int cmd_watch(int argc, char **argv, const vigil_globals *g);
 int cmd_prune(int argc, char **argv, const vigil_globals *g);
 int cmd_store(int argc, char **argv, const vigil_globals *g);
 int cmd_run(int argc, char **argv, const vigil_globals *g);
+int cmd_approvals(int argc, char **argv, const vigil_globals *g);
+int cmd_approve(int argc, char **argv, const vigil_globals *g);
+int cmd_deny(int argc, char **argv, const vigil_globals *g);

@@ -25,6 +25,9 @@ static const vigil_command commands[] = {
         { "prune", cmd_prune, "delete old sessions" },
         { "store", cmd_store, "store maintenance (migrate)" },
         { "run", cmd_run, "run a command as a supervised session" },
+        { "approvals", cmd_approvals, "list pending approval requests, or show one" },
+        { "approve", cmd_approve, "let a held command run" },
+        { "deny", cmd_deny, "refuse a held command" },
 };
 
 static void print_usage(FILE *f)

@@ -5,9 +5,12 @@
  *   session_of_pid  here: the pid's cgroup names the session, its record the identity
  *   session_close,  here: the order "end" on the session's control socket
  *   session_kill
+ *   approvals_list, ops-approvals.c: on the store, judged by approvers/
+ *   approvals_decide,
+ *   may_watch
  *
- * The store (sessions.list, watch, replay) and approvals operations are not
- * there yet: vigild refuses those requests as unavailable. */
+ * The store operations (sessions.list, watch, replay) are not there yet:
+ * vigild refuses those requests as unavailable. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -21,6 +24,7 @@
 #include "backend.h"
 #include "fileio.h"
 #include "log.h"
+#include "ops-approvals.h"
 #include "vigil-error.h"
 
 vigild_server *backend_server;
@@ -231,11 +235,14 @@ static int session_kill(vigild_req *r, const vigild_caller *by, const char *sess
 }
 
 const vigild_ops vigild_ops_vigil = {
-        .backends = "supervisor identity",
+        .backends = "supervisor identity approvals",
         .init = init,
         .verify_token = verify_in_child,
         .session_of_pid = session_of_pid,
         .session_start = launch_session,
         .session_close = session_close,
         .session_kill = session_kill,
+        .approvals_list = approvals_list_op,
+        .approvals_decide = approvals_decide_op,
+        .may_watch = approvals_may_watch,
 };
