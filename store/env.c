@@ -15,6 +15,10 @@
 #define MAX_READERS 1024
 
 static _Thread_local char open_errmsg[512];
+/* A handle is shared by the supervisor's threads (the recording's writer,
+ * the approvals in the loop): each thread keeps the message of its own last
+ * failure, so that neither reads or tears the other's. */
+static _Thread_local char handle_errmsg[512];
 
 const char *vigil_store_open_errmsg(void)
 {
@@ -23,14 +27,14 @@ const char *vigil_store_open_errmsg(void)
 
 const char *vigil_store_errmsg(const vigil_store *st)
 {
-        return st ? st->errmsg : open_errmsg;
+        return st ? handle_errmsg : open_errmsg;
 }
 
 void store_set_errmsg(vigil_store *st, const char *fmt, ...)
 {
         va_list ap;
-        char *buf = st ? st->errmsg : open_errmsg;
-        size_t sz = st ? sizeof st->errmsg : sizeof open_errmsg;
+        char *buf = st ? handle_errmsg : open_errmsg;
+        size_t sz = st ? sizeof handle_errmsg : sizeof open_errmsg;
 
         va_start(ap, fmt);
         vsnprintf(buf, sz, fmt, ap);
@@ -160,21 +164,26 @@ static int read_format(vigil_store *st, MDB_txn *txn, uint32_t *ret)
         return 0;
 }
 
+/* The tables of each format version; a version's list extends the one before. */
+static const struct {
+        const char *name;
+        size_t off;
+        uint32_t since; /* format version that added it */
+} tables[] = {
+        { "meta", offsetof(vigil_store, meta), 1 },
+        { "sessions", offsetof(vigil_store, sessions), 1 },
+        { "records", offsetof(vigil_store, records), 1 },
+        { "events", offsetof(vigil_store, events), 1 },
+        { "events_by_time", offsetof(vigil_store, evtime), 1 },
+        { "by_user", offsetof(vigil_store, users), 1 },
+        { "search", offsetof(vigil_store, search), 1 },
+        { "unsealed", offsetof(vigil_store, unsealed), 1 },
+        { "approvals", offsetof(vigil_store, approvals), 2 },
+        { "approvals-pending", offsetof(vigil_store, approvals_pending), 2 },
+};
+
 static int tables_open(vigil_store *st, bool create, uint32_t *ret_format)
 {
-        static const struct {
-                const char *name;
-                size_t off;
-        } tables[] = {
-                { "meta", offsetof(vigil_store, meta) },
-                { "sessions", offsetof(vigil_store, sessions) },
-                { "records", offsetof(vigil_store, records) },
-                { "events", offsetof(vigil_store, events) },
-                { "events_by_time", offsetof(vigil_store, evtime) },
-                { "by_user", offsetof(vigil_store, users) },
-                { "search", offsetof(vigil_store, search) },
-                { "unsealed", offsetof(vigil_store, unsealed) },
-        };
         MDB_txn *txn = NULL;
         uint32_t version = 0;
         int r, rc;
@@ -218,27 +227,26 @@ static int tables_open(vigil_store *st, bool create, uint32_t *ret_format)
         } else if (r < 0)
                 goto fail;
         *ret_format = version;
-        if (version != VIGIL_STORE_FORMAT) {
+        /* A reader may use a format 1 store as it is: its tables mean what
+         * they meant, and it has no approvals (those calls say to migrate).
+         * A writer may not: it would write what format 1 readers misread. */
+        if (version != VIGIL_STORE_FORMAT && !(version == 1 && (st->flags & VIGIL_STORE_READONLY))) {
                 r = 0;
                 goto fail; /* the caller reports; open no further tables */
         }
+        st->format = version;
         for (size_t i = 1; i < ELEMENTSOF(tables); i++) {
+                if (tables[i].since > version)
+                        continue;
                 r = open_dbi(st, txn, tables[i].name, create, (MDB_dbi *)((char *)st + tables[i].off));
                 if (r < 0)
                         goto fail;
         }
-        if (create) {
-                rc = mdb_txn_commit(txn);
-                txn = NULL;
-                if (rc)
-                        return store_mdb_error(st, rc, "mdb_txn_commit");
-        } else {
-                /* Handles opened in a read transaction stay valid after commit. */
-                rc = mdb_txn_commit(txn);
-                txn = NULL;
-                if (rc)
-                        return store_mdb_error(st, rc, "mdb_txn_commit");
-        }
+        /* Handles opened in a read transaction stay valid after commit. */
+        rc = mdb_txn_commit(txn);
+        txn = NULL;
+        if (rc)
+                return store_mdb_error(st, rc, "mdb_txn_commit");
         return 0;
 fail:
         if (txn)
@@ -333,7 +341,7 @@ int vigil_store_open(const vigil_store_options *o, vigil_store **ret)
         r = env_open(st, o->map_size);
         if (r >= 0)
                 r = tables_open(st, create, &version);
-        if (r >= 0 && version != VIGIL_STORE_FORMAT) {
+        if (r >= 0 && version != st->format) {
                 if (version > VIGIL_STORE_FORMAT)
                         store_set_errmsg(st, "store '%s' has format version %u, newer than this vigil understands (%u)",
                                          st->dir, version, VIGIL_STORE_FORMAT);
@@ -343,7 +351,7 @@ int vigil_store_open(const vigil_store_options *o, vigil_store **ret)
                 r = VIGIL_E_FORMAT;
         }
         if (r < 0) {
-                snprintf(open_errmsg, sizeof open_errmsg, "%s", st->errmsg);
+                snprintf(open_errmsg, sizeof open_errmsg, "%s", handle_errmsg);
                 vigil_store_close(st);
                 return r;
         }
@@ -408,13 +416,20 @@ static int open_raw(const char *dir, bool write, vigil_store **ret, uint32_t *re
         }
         if (r < 0)
                 goto fail;
-        mdb_txn_abort(txn);
+        /* committed, not aborted: the meta handle must outlive this
+         * transaction (a migration writes the version through it) */
+        rc = mdb_txn_commit(txn);
+        txn = NULL;
+        if (rc) {
+                r = store_mdb_error(st, rc, "mdb_txn_commit");
+                goto fail;
+        }
         *ret = st;
         return 0;
 fail:
         if (txn)
                 mdb_txn_abort(txn);
-        snprintf(open_errmsg, sizeof open_errmsg, "%s", st->errmsg);
+        snprintf(open_errmsg, sizeof open_errmsg, "%s", handle_errmsg);
         vigil_store_close(st);
         return r;
 }
@@ -428,10 +443,30 @@ int vigil_store_format(const char *dir, uint32_t *ret_version)
         return r;
 }
 
-/* Migrations from version N to N+1, run in one write transaction each. The
- * table is empty while only format 1 exists; a new format adds its step here. */
+/* Format 1 to 2: the approval requests (issue 9). Nothing else changes:
+ * format 2 adds a record type (approval outcomes) and a decision (held)
+ * that format 1 readers would refuse, which is why the version moves. */
+static int migrate_1_to_2(vigil_store *st, MDB_txn *txn)
+{
+        for (size_t i = 0; i < ELEMENTSOF(tables); i++) {
+                MDB_dbi dbi;
+                int rc;
+
+                if (tables[i].since != 2)
+                        continue;
+                rc = mdb_dbi_open(txn, tables[i].name, MDB_CREATE, &dbi);
+                if (rc)
+                        return store_mdb_error(st, rc, "create table");
+        }
+        return 0;
+}
+
+/* Migrations from version N to N+1 (at index N), run in one write
+ * transaction each, with the new version number. */
 typedef int (*migrate_fn)(vigil_store *st, MDB_txn *txn);
-static const migrate_fn migrations[VIGIL_STORE_FORMAT] = { NULL };
+static const migrate_fn migrations[VIGIL_STORE_FORMAT] = {
+        [1] = migrate_1_to_2,
+};
 
 int vigil_store_migrate(const char *dir, uint32_t *ret_from)
 {
@@ -488,7 +523,7 @@ int vigil_store_migrate(const char *dir, uint32_t *ret_from)
                 }
         }
         if (r < 0 && st)
-                snprintf(open_errmsg, sizeof open_errmsg, "%s", st->errmsg);
+                snprintf(open_errmsg, sizeof open_errmsg, "%s", handle_errmsg);
         vigil_store_close(st);
         return r < 0 ? r : 0;
 }

@@ -79,16 +79,21 @@ int owner_self(int32_t *ret_pid, uint64_t *ret_start, uint8_t ret_boot[16])
         return 0;
 }
 
+bool owner_alive(int32_t pid, uint64_t start, const uint8_t boot[16])
+{
+        uint8_t now_boot[16];
+        uint64_t now_start = 0;
+
+        if (pid <= 0)
+                return false;
+        if (boot_id(now_boot) < 0 || memcmp(now_boot, boot, 16) != 0)
+                return false;
+        if (proc_start_time(pid, &now_start) < 0)
+                return false;
+        return now_start == start;
+}
+
 bool vigil_session_writer_alive(const vigil_session_info *i)
 {
-        uint8_t boot[16];
-        uint64_t start = 0;
-
-        if (i->writer_pid <= 0)
-                return false;
-        if (boot_id(boot) < 0 || memcmp(boot, i->boot_id, 16) != 0)
-                return false;
-        if (proc_start_time(i->writer_pid, &start) < 0)
-                return false;
-        return start == i->writer_start;
+        return owner_alive(i->writer_pid, i->writer_start, i->boot_id);
 }

@@ -18,7 +18,7 @@ const char *vigil_record_type_name(int type)
                 [VIGIL_REC_INPUT] = "input",     [VIGIL_REC_RESIZE] = "resize",
                 [VIGIL_REC_COMMAND] = "command", [VIGIL_REC_COMMAND_EXIT] = "command exit",
                 [VIGIL_REC_MASKS] = "masks",     [VIGIL_REC_END] = "end",
-                [VIGIL_REC_SEAL] = "seal",
+                [VIGIL_REC_SEAL] = "seal",       [VIGIL_REC_APPROVAL] = "approval",
         };
 
         if (type <= 0 || type >= (int)ELEMENTSOF(names) || !names[type])
@@ -49,6 +49,7 @@ static void decoder_clear_rec(record_decoder *dec)
 {
         vigil_session_info_clear(&dec->begin);
         vigil_event_clear(&dec->cmd);
+        approval_outcome_clear(&dec->appr);
         masks_free(dec->masks, dec->n_masks);
         dec->masks = NULL;
         dec->n_masks = 0;
@@ -346,6 +347,59 @@ static int decode_command_exit(record_decoder *dec, vdec *d)
         return 0;
 }
 
+void approval_outcome_clear(vigil_approval_outcome *o)
+{
+        free(o->request);
+        free(o->by_subject);
+        free(o->by_email);
+        strv_free(o->by_groups, o->by_n_groups);
+        free(o->by_local);
+        free(o->by_via);
+        free(o->reason);
+        *o = (vigil_approval_outcome){ 0 };
+}
+
+void approval_body(vbuf *b, const vigil_approval_outcome *o)
+{
+        vbuf_varint(b, o->command_no);
+        vbuf_str(b, o->request);
+        vbuf_u8(b, (uint8_t)o->decision);
+        vbuf_u8(b, o->remembered);
+        vbuf_str(b, o->by_subject);
+        vbuf_str(b, o->by_email);
+        vbuf_strv(b, (const char *const *)o->by_groups, o->by_groups ? o->by_n_groups : 0);
+        vbuf_str(b, o->by_local);
+        vbuf_str(b, o->by_via);
+        vbuf_varint(b, o->decided_us);
+        vbuf_str(b, o->reason);
+}
+
+static int decode_approval(record_decoder *dec, vdec *d)
+{
+        vigil_approval_outcome *o = &dec->appr;
+        uint8_t decision, remembered;
+
+        o->command_no = (uint32_t)vdec_varint_max(d, UINT32_MAX);
+        if (!vdec_str(d, &o->request))
+                return d->err ? VIGIL_E_CORRUPT : -ENOMEM;
+        decision = vdec_u8(d);
+        remembered = vdec_u8(d);
+        if (!vdec_str(d, &o->by_subject) || !vdec_str(d, &o->by_email) ||
+            !vdec_strv(d, &o->by_groups, &o->by_n_groups) || !vdec_str(d, &o->by_local) ||
+            !vdec_str(d, &o->by_via))
+                return d->err ? VIGIL_E_CORRUPT : -ENOMEM;
+        o->decided_us = vdec_varint(d);
+        if (!vdec_str(d, &o->reason))
+                return d->err ? VIGIL_E_CORRUPT : -ENOMEM;
+        if (!approval_outcome_decision(decision) || remembered > 1 || (remembered && decision != VIGIL_DEC_APPROVED) ||
+            !o->request)
+                return VIGIL_E_CORRUPT;
+        o->decision = decision;
+        o->remembered = remembered;
+        dec->rec.approval = o;
+        return 0;
+}
+
 int record_decode(record_decoder *dec, uint64_t seq, const uint8_t *p, size_t n, vbuf *canon, const char **why)
 {
         vdec d = vdec_init(p, n);
@@ -389,6 +443,9 @@ int record_decode(record_decoder *dec, uint64_t seq, const uint8_t *p, size_t n,
                 break;
         case VIGIL_REC_COMMAND_EXIT:
                 r = decode_command_exit(dec, &d);
+                break;
+        case VIGIL_REC_APPROVAL:
+                r = decode_approval(dec, &d);
                 break;
         case VIGIL_REC_MASKS:
                 r = masks_decode(&d, &dec->masks, &dec->n_masks);

@@ -23,16 +23,18 @@
 struct vigil_store {
         MDB_env *env;
         MDB_dbi meta, sessions, records, events, evtime, users, search, unsealed;
+        MDB_dbi approvals, approvals_pending; /* format 2 */
+        uint32_t format; /* of the store as opened: VIGIL_STORE_FORMAT, or 1 read-only */
         char *dir, *key_path;
         int zstd_level;
         unsigned flags;
         void *key; /* EVP_PKEY *, loaded on first seal */
-        char errmsg[512];
 };
 
 /* ---- errors (env.c) ---- */
 
-/* Map an mdb_* result to -errno / VIGIL_E_* and note "@what: <mdb text>" in st->errmsg. */
+/* Map an mdb_* result to -errno / VIGIL_E_* and note "@what: <mdb text>" as the
+ * calling thread's message (vigil_store_errmsg()). */
 int store_mdb_error(vigil_store *st, int rc, const char *what);
 void store_set_errmsg(vigil_store *st, const char *fmt, ...) _printf_(2, 3);
 int store_txn_begin(vigil_store *st, bool write, MDB_txn **ret);
@@ -43,6 +45,8 @@ uint64_t session_id_ms(const uint8_t id[ID_LEN]);
 
 /* ---- writer identity (owner.c) ---- */
 int owner_self(int32_t *ret_pid, uint64_t *ret_start, uint8_t ret_boot[16]);
+/* Whether that process still runs (same boot, pid and start time). */
+bool owner_alive(int32_t pid, uint64_t start, const uint8_t boot[16]);
 
 /* ---- hashing (chain.c) ---- */
 typedef struct chain_hasher chain_hasher;
@@ -96,6 +100,7 @@ typedef struct record_decoder {
         chunk_content chunk;
         vigil_session_info begin;
         vigil_event cmd;
+        vigil_approval_outcome appr;
         vigil_mask_count *masks;
         size_t n_masks;
 } record_decoder;
@@ -200,6 +205,15 @@ void end_body(vbuf *b, vigil_end_how how, bool truncated, int status, uint64_t o
 void seal_body(vbuf *b, bool truncated, uint64_t covers, const uint8_t head[HASH_LEN], const uint8_t pub[32],
                const uint8_t sig[64]);
 void masks_body(vbuf *b, const vigil_mask_count *m, size_t n);
+/* An approval record's body (writer.c encodes, record.c decodes). */
+void approval_body(vbuf *b, const vigil_approval_outcome *o);
+void approval_outcome_clear(vigil_approval_outcome *o);
+/* The outcomes a held command can have. */
+static inline bool approval_outcome_decision(int d)
+{
+        return d == VIGIL_DEC_APPROVED || d == VIGIL_DEC_REJECTED || d == VIGIL_DEC_TIMEOUT ||
+               d == VIGIL_DEC_WITHDRAWN;
+}
 /* The command line as the search index and search see it (writer.c). */
 void command_line(vbuf *b, char *const *argv, size_t argc);
 /* Key of a session's search unit and of its events. */

@@ -44,7 +44,7 @@
 
 /* ---- constants ------------------------------------------------------ */
 
-#define VIGIL_STORE_FORMAT 1u                   /* format version this code writes */
+#define VIGIL_STORE_FORMAT 2u                   /* format version this code writes (2: approvals) */
 #define VIGIL_STORE_BATCH_USEC 1000000u         /* commit at least this often while data is pending */
 #define VIGIL_STORE_BATCH_BYTES (1024u * 1024)  /* ... or when this much is pending */
 #define VIGIL_STORE_UNIT_BYTES (1024u * 1024)   /* output per compression and search unit */
@@ -92,8 +92,9 @@ vigil_store *vigil_store_close(vigil_store *st);
 
 /**
  * vigil_store_errmsg() - what failed last on this store handle, e.g.
- * "mdb_txn_commit: MDB_MAP_FULL: Environment mapsize limit reached".
- * @return a string owned by the store, valid until the next call on it; never NULL.
+ * "mdb_txn_commit: MDB_MAP_FULL: Environment mapsize limit reached". Kept per
+ * thread: threads sharing the handle each see their own last failure.
+ * @return a string owned by the store, valid until the thread's next call on it; never NULL.
  */
 const char *vigil_store_errmsg(const vigil_store *st);
 
@@ -171,7 +172,10 @@ typedef enum vigil_end_how {
         VIGIL_END_LOST = 3,  /* the supervisor died; sealed later as truncated */
 } vigil_end_how;
 
-/* A command event's decision (issue 3, approvals add the last four). */
+/* A command event's decision (issue 3, approvals add the last five). A held
+ * command's event says `held` until its approval record (VIGIL_REC_APPROVAL)
+ * gives it the outcome; it stays `held` only in a session whose supervisor
+ * died while it waited. */
 typedef enum vigil_decision_kind {
         VIGIL_DEC_ALLOW,
         VIGIL_DEC_DENY,
@@ -181,6 +185,7 @@ typedef enum vigil_decision_kind {
         VIGIL_DEC_REJECTED,
         VIGIL_DEC_TIMEOUT,
         VIGIL_DEC_WITHDRAWN,
+        VIGIL_DEC_HELD, /* format 2 */
         _VIGIL_DEC_MAX,
 } vigil_decision_kind;
 
@@ -247,6 +252,34 @@ int vigil_session_resize(vigil_session *s, uint64_t t_us, uint16_t cols, uint16_
  * @param[out] ret_no  the command's number in the session (for vigil_session_command_exit()); may be NULL.
  */
 int vigil_session_command(vigil_session *s, const vigil_command_info *c, uint32_t *ret_no);
+
+/* The outcome of a held command, as the session's chain keeps it (issue 9):
+ * the audit record of the decision, tied to its command event. Strings may be
+ * NULL when absent; the writer copies them. */
+typedef struct vigil_approval_outcome {
+        uint32_t command_no;          /* the held command's event */
+        char *request;                /* the request's id */
+        vigil_decision_kind decision; /* APPROVED, REJECTED, TIMEOUT or WITHDRAWN */
+        bool remembered;              /* approved by an earlier request of this session
+                                       * (remember=session): @request names that one */
+        char *by_subject, *by_email; /* who decided (approved, rejected): identity-provider subject */
+        char **by_groups;
+        size_t by_n_groups;
+        char *by_local; /* their local account */
+        char *by_via;   /* "session", "device", "local" */
+        uint64_t decided_us; /* wall clock of the decision */
+        char *reason;
+} vigil_approval_outcome;
+
+/**
+ * vigil_session_approval() - record the outcome of a held command: an approval
+ * record in the chain, and the command's event takes @o->decision. The command
+ * must have been recorded with VIGIL_DEC_HELD (or, @o->remembered, with
+ * VIGIL_DEC_APPROVED) and not decided yet. An approved command may exit later
+ * (vigil_session_command_exit()); any other outcome ends it.
+ * @return 0, -ENOENT (no such command waiting), -EINVAL (bad outcome), or a writer error.
+ */
+int vigil_session_approval(vigil_session *s, const vigil_approval_outcome *o);
 
 /**
  * vigil_session_command_exit() - the command that was executed has exited.
@@ -413,6 +446,7 @@ typedef enum vigil_record_type {
         VIGIL_REC_MASKS = 7,
         VIGIL_REC_END = 8,
         VIGIL_REC_SEAL = 9,
+        VIGIL_REC_APPROVAL = 10, /* format 2 */
         _VIGIL_REC_MAX,
 } vigil_record_type;
 
@@ -452,6 +486,7 @@ typedef struct vigil_record {
                         uint16_t cols, rows;
                 } resize;
                 vigil_event *command; /* COMMAND / COMMAND_EXIT (partial: no, exit fields) */
+                const vigil_approval_outcome *approval; /* APPROVAL */
                 struct {
                         size_t n;
                         const vigil_mask_count *counts;

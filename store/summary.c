@@ -328,6 +328,7 @@ const char *vigil_decision_name(vigil_decision_kind d)
                 [VIGIL_DEC_AUDIT] = "audit",         [VIGIL_DEC_KILLED] = "killed",
                 [VIGIL_DEC_APPROVED] = "approved",   [VIGIL_DEC_REJECTED] = "rejected",
                 [VIGIL_DEC_TIMEOUT] = "timeout",     [VIGIL_DEC_WITHDRAWN] = "withdrawn",
+                [VIGIL_DEC_HELD] = "held",
         };
 
         if ((unsigned)d >= ELEMENTSOF(names))

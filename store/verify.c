@@ -244,7 +244,7 @@ static int walk_record(vigil_store *st, const uint8_t id[ID_LEN], vigil_record_r
                 const vigil_event *x = rec->command;
                 vigil_event *e;
 
-                if (x->no >= d->n_events || d->events[x->no].exited)
+                if (x->no >= d->n_events || d->events[x->no].exited || d->events[x->no].decision == VIGIL_DEC_HELD)
                         return bad(d, "record %llu (command exit): no running command %u", (unsigned long long)seq,
                                    x->no);
                 e = &d->events[x->no];
@@ -255,6 +255,19 @@ static int walk_record(vigil_store *st, const uint8_t id[ID_LEN], vigil_record_r
                 e->exit_off = x->exit_off;
                 if ((int)x->decision >= 0)
                         e->decision = x->decision;
+                break;
+        }
+        case VIGIL_REC_APPROVAL: {
+                const vigil_approval_outcome *o = rec->approval;
+                vigil_event *e = o->command_no < d->n_events ? &d->events[o->command_no] : NULL;
+
+                /* the outcome of a command that waits for one (held), or the
+                 * note that an earlier approval let it run (remember=session) */
+                if (!e || e->exited ||
+                    !(e->decision == VIGIL_DEC_HELD || (o->remembered && e->decision == VIGIL_DEC_APPROVED)))
+                        return bad(d, "record %llu (approval): command %u is not waiting for a decision",
+                                   (unsigned long long)seq, o->command_no);
+                e->decision = o->decision;
                 break;
         }
         case VIGIL_REC_MASKS:

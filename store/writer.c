@@ -655,8 +655,9 @@ int vigil_session_command(vigil_session *s, const vigil_command_info *c, uint32_
         s->info.n_commands = s->next_cmd;
         if (ret_no)
                 *ret_no = e.no;
-        /* Only a command that may run can exit later. */
-        if (e.decision == VIGIL_DEC_ALLOW || e.decision == VIGIL_DEC_AUDIT || e.decision == VIGIL_DEC_APPROVED) {
+        /* Only a command that may run can exit later (a held one once approved). */
+        if (e.decision == VIGIL_DEC_ALLOW || e.decision == VIGIL_DEC_AUDIT || e.decision == VIGIL_DEC_APPROVED ||
+            e.decision == VIGIL_DEC_HELD) {
                 if (s->n_live == s->cap_live) {
                         size_t cap = s->cap_live ? s->cap_live * 2 : 16;
                         live_cmd *nl = realloc(s->live, cap * sizeof *nl);
@@ -674,6 +675,73 @@ int vigil_session_command(vigil_session *s, const vigil_command_info *c, uint32_
         return maybe_commit(s);
 }
 
+static int live_find(vigil_session *s, uint32_t no, size_t *ret_idx)
+{
+        for (size_t i = s->n_live; i-- > 0;)
+                if (s->live[i].ev.no == no) {
+                        *ret_idx = i;
+                        return 0;
+                }
+        return -ENOENT;
+}
+
+int vigil_session_approval(vigil_session *s, const vigil_approval_outcome *o)
+{
+        vigil_approval_outcome c;
+        vigil_event *e;
+        vbuf body = { 0 };
+        size_t idx = 0;
+        uint64_t t;
+        int r;
+
+        if (s->error)
+                return s->error;
+        if (s->ended)
+                return -ESTALE;
+        if (!o || !approval_outcome_decision(o->decision) || (o->remembered && o->decision != VIGIL_DEC_APPROVED) ||
+            !o->request || !*o->request || (o->by_n_groups && !o->by_groups))
+                return -EINVAL;
+        if (live_find(s, o->command_no, &idx) < 0)
+                return -ENOENT;
+        e = &s->live[idx].ev;
+        if (e->exited || !(e->decision == VIGIL_DEC_HELD || (o->remembered && e->decision == VIGIL_DEC_APPROVED)))
+                return -ENOENT;
+        t = rel_time(s, 0);
+        r = cut_all(s);
+        if (r < 0)
+                return fail(s, r);
+        /* Bounded like every stored string: the decoder refuses more. */
+        c = *o;
+        c.by_n_groups = o->by_groups ? (o->by_n_groups > VIGIL_STORE_MAX_ARGV ? VIGIL_STORE_MAX_ARGV : o->by_n_groups) : 0;
+        for (size_t i = 0; i < c.by_n_groups; i++)
+                if (!o->by_groups[i] || strlen(o->by_groups[i]) > VIGIL_STORE_MAX_STRING)
+                        return -EINVAL;
+        if ((c.request && strlen(c.request) > VIGIL_STORE_MAX_STRING) ||
+            (c.by_subject && strlen(c.by_subject) > VIGIL_STORE_MAX_STRING) ||
+            (c.by_email && strlen(c.by_email) > VIGIL_STORE_MAX_STRING) ||
+            (c.by_local && strlen(c.by_local) > VIGIL_STORE_MAX_STRING) ||
+            (c.by_via && strlen(c.by_via) > VIGIL_STORE_MAX_STRING) ||
+            (c.reason && strlen(c.reason) > VIGIL_STORE_MAX_STRING))
+                return -EINVAL;
+        if (!c.decided_us)
+                c.decided_us = vigil_now_us();
+        approval_body(&body, &c);
+        r = body.oom ? -ENOMEM : queue_simple(s, VIGIL_REC_APPROVAL, t, &body);
+        vbuf_free(&body);
+        if (r < 0)
+                return fail(s, r);
+        e->decision = o->decision;
+        r = queue_event(s, e, false);
+        if (r < 0)
+                return fail(s, r);
+        /* Only an approved command runs, and may exit later. */
+        if (o->decision != VIGIL_DEC_APPROVED) {
+                vigil_event_clear(e);
+                s->live[idx] = s->live[--s->n_live];
+        }
+        return maybe_commit(s);
+}
+
 int vigil_session_command_exit(vigil_session *s, uint32_t no, uint64_t t_us, int wait_status, int decision)
 {
         vigil_event *e = NULL;
@@ -688,13 +756,10 @@ int vigil_session_command_exit(vigil_session *s, uint32_t no, uint64_t t_us, int
                 return -ESTALE;
         if (decision >= _VIGIL_DEC_MAX || decision < -1)
                 return -EINVAL;
-        for (size_t i = s->n_live; i-- > 0;)
-                if (s->live[i].ev.no == no) {
-                        e = &s->live[i].ev;
-                        idx = i;
-                        break;
-                }
-        if (!e)
+        if (live_find(s, no, &idx) == 0)
+                e = &s->live[idx].ev;
+        /* a held command that was not approved never ran */
+        if (!e || e->decision == VIGIL_DEC_HELD)
                 return -ENOENT;
         t = rel_time(s, t_us);
         r = cut_all(s);

@@ -3,11 +3,13 @@
 #include <stdio.h>
 
 #include "commands.h"
+#include "approval.h"
 #include "store-cli.h"
 
 static const char usage[] =
         "Usage: vigil prune --older-than DUR [--dry-run]\n"
-        "Delete sessions that started more than DUR ago (90m, 30d, 12w) and are not live.\n"
+        "Delete sessions that started more than DUR ago (90m, 30d, 12w) and are not live,\n"
+        "and the approval requests created before then that were decided.\n"
         "LMDB reuses the space; the file does not shrink (see docs/store.md: mdb_copy -c).\n";
 
 typedef struct prune_out {
@@ -35,7 +37,7 @@ int cmd_prune(int argc, char **argv, const vigil_globals *g)
         };
         const char *older = NULL;
         prune_out o = { 0 };
-        uint64_t dur = 0, now, n = 0;
+        uint64_t dur = 0, now, n = 0, na = 0;
         vigil_store *st = NULL;
         int c, r;
 
@@ -72,7 +74,16 @@ int cmd_prune(int argc, char **argv, const vigil_globals *g)
                 vigil_store_close(st);
                 return EXIT_FAIL;
         }
+        /* the requests of the same age that were decided (pending ones wait on) */
+        r = vigil_approvals_prune(st, (int64_t)((dur < now ? now - dur : 0) / 1000u), o.dry, &na);
+        if (r < 0) {
+                fflush(stdout);
+                cli_store_error(st, "prune", "prune approval requests", r);
+                vigil_store_close(st);
+                return EXIT_FAIL;
+        }
         vigil_store_close(st);
-        printf("%s %llu sessions\n", o.dry ? "would prune" : "pruned", (unsigned long long)n);
+        printf("%s %llu sessions and %llu decided approval requests\n", o.dry ? "would prune" : "pruned",
+               (unsigned long long)n, (unsigned long long)na);
         return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
 }

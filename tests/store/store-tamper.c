@@ -8,6 +8,8 @@
  *   append ID                   copy the last record to a new last place
  *   swap-sessions ID1 ID2 SEQ   exchange record SEQ of two sessions
  *   format N                    set the store's format version
+ *   drop TABLE                  delete a table (with `format 1` after dropping the
+ *                               format 2 tables: the store a format 1 vigil made)
  *   summary-user ID USER        rewrite the user in a session's summary
  * IDs are full 36-character ids. Exit 0 when done, 1 otherwise. */
 #include <errno.h>
@@ -184,6 +186,12 @@ int main(int argc, char **argv)
                 if ((rc = mdb_dbi_open(txn, "meta", 0, &meta)))
                         return die("meta", rc);
                 rc = mdb_put(txn, meta, &k, &val, 0);
+        } else if (strcmp(op, "drop") == 0 && argc == 4) {
+                MDB_dbi dbi;
+
+                if ((rc = mdb_dbi_open(txn, argv[3], 0, &dbi)))
+                        return die(argv[3], rc);
+                rc = mdb_drop(txn, dbi, 1);
         } else if (strcmp(op, "summary-user") == 0 && argc == 5) {
                 MDB_dbi sessions;
                 MDB_val k = { 16, id };
