@@ -302,6 +302,9 @@ int vigil_approver_decide(vigil_store *st, const vigil_decision_req *d, const vi
                 now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
         }
 
+        /* A request whose supervisor is gone holds nothing: reject it as
+         * lost first, so that nobody approves a command no one waits for. */
+        (void)vigil_approvals_reap(st, NULL, NULL);
         r = vigil_approval_get(st, id, &a);
         if (r == -ENOENT)
                 return why(ret_why, r, "no approval request '%s'", id);

@@ -461,8 +461,9 @@ int vigil_device_sign_in(const vigil_config *cfg, vigil_device_show_fn show, voi
         r = vigil_device_authorize(cfg, p->device_authorization_endpoint, deadline_ms, &g, ret_reason);
         if (r < 0)
                 return reason_wrap(ret_reason, r, "device authorization");
+        /* what is left of the sign-in: the code's life or the caller's deadline */
         show(userdata, g->verification_uri, g->user_code, g->verification_uri_complete,
-             (g->expires_ms - vigil_device_now_ms()) / 1000);
+             ((g->expires_ms < deadline_ms ? g->expires_ms : deadline_ms) - vigil_device_now_ms()) / 1000);
         r = vigil_device_poll(cfg, p->token_endpoint, g, deadline_ms, ret_id_token, ret_reason);
         vigil_device_grant_free(g);
         if (r < 0)
