@@ -111,8 +111,10 @@ typedef struct vigil_decision_req {
 
 /**
  * vigil_approver_decide() - everything a decision takes, the same for every
- * door: find the request, refuse one that is decided or expired, judge @who
- * (approvers=, four-eyes), then vigil_approval_decide() with the decider.
+ * door: reject the requests whose supervisor is gone (vigil_approvals_reap():
+ * nobody approves a command no process waits for), find the request, refuse
+ * one that is decided or expired, judge @who (approvers=, four-eyes), then
+ * vigil_approval_decide() with the decider. Needs a store opened for writing.
  * @param[out] ret      on success the request after the decision (vigil_approval_free()).
  * @param[out] ret_why  on failure a malloc'd one-line message for the person who asked
  *                      (may stay NULL on -ENOMEM); may be NULL.

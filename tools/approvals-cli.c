@@ -202,7 +202,8 @@ static int decide_vigild(cli_approvals *c, const char *id, bool approve, const c
                         cli_error("%s: %s", c->cmd, why);
                 goto out;
         }
-        ret_code = item_approval(c, &rep->msg, ret);
+        /* decided; the request comes back unless it is too big for an item */
+        ret_code = vmsg_get(&rep->msg, VF_ITEM) ? item_approval(c, &rep->msg, ret) : 0;
 out:
         vigild_reply_free(rep);
         return ret_code;

@@ -43,7 +43,8 @@ int cli_approvals_get(cli_approvals *c, const char *id, vigil_approval **ret);
  * vigil session it runs in, else its local account, and when only an
  * identity-provider entry of approvers= could name it a device sign-in.
  * Logs the decision (syslog, LOG_AUTHPRIV) when it is made here (root).
- * @param[out] ret  the request after the decision.
+ * @param[out] ret  the request after the decision; NULL when vigild decided
+ *                  but could not send it back (too big for its protocol).
  * @return 0, or EXIT_FAIL after printing one line.
  */
 int cli_approvals_decide(cli_approvals *c, const char *id, bool approve, const char *reason, vigil_approval **ret);

@@ -68,11 +68,12 @@ static int decide(int argc, char **argv, const vigil_globals *g, bool approve)
         cli_approvals_close(c);
         if (r)
                 return EXIT_FAIL;
-        {
+        if (a) {
                 _cleanup_free_ char *t = vigil_approval_decided_text(a);
 
                 printf("request %s: %s\n", a->id, t ? t : approve ? "approved" : "rejected");
-        }
+        } else
+                printf("request %s: %s\n", argv[optind], approve ? "approved" : "rejected");
         vigil_approval_free(a);
         return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
 }

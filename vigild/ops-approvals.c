@@ -505,18 +505,30 @@ static int start(vigild_req *r, const job_args *ja)
         return 0;
 }
 
+static int start_or_say(vigild_req *r, const job_args *ja)
+{
+        int k = start(r, ja);
+
+        if (k == -EOPNOTSUPP) {
+                /* answered: 0, so that nobody touches the request again */
+                (void)vigild_req_fail(r, VS_UNAVAILABLE, "no vigil.conf is loaded (it names the store)");
+                return 0;
+        }
+        return k;
+}
+
 int approvals_list_op(vigild_req *r, const vigild_approver *a, const char *session)
 {
         job_args ja = { .kind = JOB_LIST, .a = a, .session = session };
 
-        return start(r, &ja);
+        return start_or_say(r, &ja);
 }
 
 int approvals_decide_op(vigild_req *r, const vigild_approver *a, const vigild_decision *d)
 {
         job_args ja = { .kind = JOB_DECIDE, .a = a, .d = d };
 
-        return start(r, &ja);
+        return start_or_say(r, &ja);
 }
 
 int approvals_may_watch(const vigild_approver *a, const char *session)

@@ -1,6 +1,7 @@
 /* Integration tests against the real vigild binary of this build (its
- * session and identity backends are real, its store and approvals ones "not
- * available"; a session that starts is tests/handoff's): every request type
+ * session, identity and approvals backends are real, its store one "not
+ * available"; a session that starts is tests/handoff's, a decision
+ * tests/approvers'): every request type
  * allowed and refused for
  * root and for real unprivileged test users, the one-time references,
  * malformed and oversized messages, caps, stalling clients, 200 clients at
@@ -308,12 +309,13 @@ static void test_session_start_token(void **state)
 static void test_approvals(void **state)
 {
         (void)state;
+        /* the real approvals backend, on a store this daemon's vigil.conf names and nobody made */
         EXPECT(tcall_as(&D, U.plain, VT_APPROVALS_LIST, NOF, NULL, 0), VS_UNAVAILABLE,
-               "no approvals backend");
+               "approvals.list: the store cannot be opened");
         EXPECT(tcall(&D, VT_APPROVALS_LIST, F(TS(VF_SESSION, "s1")), NULL, 0), VS_UNAVAILABLE, "");
         EXPECT(tcall_as(&D, U.plain, VT_APPROVALS_DECIDE,
                         F(TS(VF_APPROVAL, "a7"), TS(VF_DECISION, "approve")), NULL, 0),
-               VS_UNAVAILABLE, "approvals.decide: not available in this build");
+               VS_UNAVAILABLE, "approvals.decide: the store cannot be opened");
         EXPECT(tcall_as(&D, U.plain, VT_APPROVALS_DECIDE, F(TS(VF_APPROVAL, "a7"), TS(VF_DECISION, "deny")),
                         NULL, 0),
                VS_INVALID, "a denial needs field 'reason'");
