@@ -343,11 +343,26 @@ static int forward_item(appr_job *j, const char *text)
         return k;
 }
 
-static void job_end(appr_job *j)
+/* The job is over: detach it from the request and free it. Call it before
+ * the request is answered: an answered request is dead. */
+static vigild_req *job_end(appr_job *j)
 {
-        vigild_req_on_cancel(j->r, NULL, NULL);
-        vigild_req_on_drain(j->r, NULL, NULL);
+        vigild_req *r = j->r;
+
+        vigild_req_on_cancel(r, NULL, NULL);
+        vigild_req_on_drain(r, NULL, NULL);
         job_free(j);
+        return r;
+}
+
+/* Give up: the child goes, the caller gets one line. */
+static void job_fail(appr_job *j, const char *why)
+{
+        vigild_req *r;
+
+        (void)kill(j->pid, SIGKILL);
+        r = job_end(j);
+        (void)vigild_req_fail(r, VS_FAILED, "%s", why);
 }
 
 static void job_drained(vigild_req *r, void *userdata)
@@ -364,19 +379,14 @@ static void job_drained(vigild_req *r, void *userdata)
         free(j->held);
         j->held = NULL;
         if (k < 0) {
-                (void)kill(j->pid, SIGKILL);
-                (void)vigild_req_fail(j->r, VS_FAILED, "cannot pass a request on");
-                job_end(j);
+                job_fail(j, "cannot pass a request on");
                 return;
         }
-        if (vigild_watch_fd(vigild_req_server(j->r), j->fd, EPOLLIN, job_readable, j, &j->w) < 0) {
-                (void)kill(j->pid, SIGKILL);
-                (void)vigild_req_fail(j->r, VS_FAILED, "internal error");
-                job_end(j);
-        }
+        if (vigild_watch_fd(vigild_req_server(j->r), j->fd, EPOLLIN, job_readable, j, &j->w) < 0)
+                job_fail(j, "internal error");
 }
 
-static void log_decision(appr_job *j, const vmsg *m)
+static void log_decision(uid_t uid, const char *decision, const vmsg *m)
 {
         const vmsg_field *f = vmsg_get(m, VF_ITEM);
         vigil_approval *a = NULL;
@@ -386,30 +396,35 @@ static void log_decision(appr_job *j, const vmsg *m)
                 t = vigil_approval_decided_text(a);
         vlog(LOG_NOTICE, "approvals.decide: request %s (session %s, command %u, rule %s) by uid=%u: %s",
              a ? a->id : "?", a ? a->session : "?", a ? a->command_no : 0, a && a->rule ? a->rule : "?",
-             (unsigned)j->uid, t ? t : j->decision);
+             (unsigned)uid, t ? t : decision);
         vigil_approval_free(a);
 }
 
+/* The child's final reply, passed on (the job is freed first). */
 static void job_final(appr_job *j, const vmsg *m)
 {
-        vigild_req *r = j->r;
         uint32_t st = VS_FAILED;
         const vmsg_field *e = vmsg_get(m, VF_ERROR);
         vmsg_builder b = { 0 };
+        uid_t uid = j->uid;
+        char decision[sizeof j->decision];
+        vigild_req *r;
 
+        memcpy(decision, j->decision, sizeof decision);
+        r = job_end(j);
         (void)vmsg_get_u32(m, VF_STATUS, &st);
         if (st > VS_MAX_)
                 st = VS_FAILED;
         if (st != VS_OK) {
                 if (vigild_req_type(r) == VT_APPROVALS_DECIDE)
-                        vlog_limited(LOG_NOTICE, "approvals.decide: refused for uid=%u: %.*s", (unsigned)j->uid,
+                        vlog_limited(LOG_NOTICE, "approvals.decide: refused for uid=%u: %.*s", (unsigned)uid,
                                      e ? (int)e->len : 7, e ? (const char *)e->val : "refused");
                 (void)vigild_req_fail(r, (vstatus)st, "%.*s", e ? (int)e->len : 7,
                                       e ? (const char *)e->val : "refused");
                 return;
         }
         if (vigild_req_type(r) == VT_APPROVALS_DECIDE)
-                log_decision(j, m);
+                log_decision(uid, decision, m);
         if (vigild_req_reply_begin(r, &b) == 0) {
                 const vmsg_field *f = vmsg_get(m, VF_ITEM);
 
@@ -431,9 +446,7 @@ static void job_readable(int fd, uint32_t events, void *userdata)
 
         (void)events;
         if (!buf || !m) {
-                (void)kill(j->pid, SIGKILL);
-                (void)vigild_req_fail(j->r, VS_FAILED, "out of memory");
-                job_end(j);
+                job_fail(j, "out of memory");
                 return;
         }
         n = recv(fd, buf, VMSG_MAX + 1, MSG_DONTWAIT);
@@ -443,9 +456,7 @@ static void job_readable(int fd, uint32_t events, void *userdata)
             (m->type != (type | VT_ITEM) && m->type != (type | VT_REPLY)) ||
             (m->type == (type | VT_ITEM) && type != VT_APPROVALS_LIST)) {
                 vlog(LOG_ERR, "%s: the approvals backend ended without an answer", vigild_req_name(j->r));
-                (void)kill(j->pid, SIGKILL);
-                (void)vigild_req_fail(j->r, VS_FAILED, "the approvals backend ended without an answer");
-                job_end(j);
+                job_fail(j, "the approvals backend ended without an answer");
                 return;
         }
         if (m->type == (type | VT_ITEM)) {
@@ -463,15 +474,11 @@ static void job_readable(int fd, uint32_t events, void *userdata)
                         vigild_req_on_drain(j->r, job_drained, j);
                         return;
                 }
-                if (k < 0) {
-                        (void)kill(j->pid, SIGKILL);
-                        (void)vigild_req_fail(j->r, VS_FAILED, "cannot pass a request on");
-                        job_end(j);
-                }
+                if (k < 0)
+                        job_fail(j, "cannot pass a request on");
                 return;
         }
         job_final(j, m);
-        job_end(j);
 }
 
 static int start(vigild_req *r, const job_args *ja)
