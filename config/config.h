@@ -80,7 +80,9 @@ typedef struct vigil_strv {
         X(login_timeout, DURATION, "90s", NULL)                                                             \
         X(shell, PATH, "/bin/bash", NULL)                                                                   \
         X(auditors, LIST, NULL, NULL)                                                                       \
-        X(responders, LIST, NULL, NULL)
+        X(responders, LIST, NULL, NULL)                                                                     \
+        X(approval_hook, PATH, NULL, NULL)                                                                  \
+        X(approval_hook_user, STRING, "nobody", NULL)
 
 typedef enum vigil_conf_key {
 #define VIGIL_CONF_KEY_ENUM_(name, type, def, choices) VIGIL_CONF_KEY_##name,

@@ -439,7 +439,8 @@ out:
                 free(keys);
                 return r;
         }
-        qsort(keys, n, sizeof *keys, list_key_cmp);
+        if (n > 1)
+                qsort(keys, n, sizeof *keys, list_key_cmp);
         *ret = keys;
         *ret_n = n;
         return 0;

@@ -30,7 +30,11 @@
  *
  * Storage: two LMDB databases added by store format 2 ("approvals": id ->
  * JSON document, "approvals-pending": id -> empty, the ids still PENDING).
- * A format 1 store gets them from `vigil store migrate`.
+ * A format 1 store gets them from `vigil store migrate`; opened read-only
+ * before that, every call here but vigil_approvals_prune() (which finds
+ * nothing to prune) returns VIGIL_E_FORMAT, saying to migrate.
+ * The store is shared by the supervisor's threads: each thread has its own
+ * vigil_store_errmsg().
  * Errors as store.h: >= 0 on success, a negative errno or VIGIL_E_* code. */
 #pragma once
 
@@ -125,16 +129,20 @@ vigil_approval *vigil_approval_free(vigil_approval *a);
  * The store picks the id (written into @a->id), sets state PENDING, and fills
  * the owner fields with the calling process (the supervisor).
  * @param[in,out] a  the request; every field but id, state, decided_* and owner_* set by the caller.
- * @return 0; -EINVAL (missing session, argv or expiry; strings over VIGIL_STORE_MAX_STRING);
- *         store errors.
+ * @return 0; -EINVAL (missing session, argv or expiry; strings over VIGIL_STORE_MAX_STRING;
+ *         a screen over VIGIL_APPROVAL_SCREEN_MAX; decided_* or reason set);
+ *         -E2BIG (the document would exceed VIGIL_APPROVAL_JSON_MAX);
+ *         -EAGAIN (1024 requests are pending in the store already); store errors.
  */
 int vigil_approval_create(vigil_store *st, vigil_approval *a);
 
 /**
  * vigil_approval_get() - one request by its id (exactly, or an unambiguous
- * prefix of at least 4 characters).
+ * prefix of at least 4 characters). Case is ignored, and i, l, o are read as
+ * 1, 1, 0 (Crockford's base32).
  * @param[out] ret  the request (vigil_approval_free()); untouched on failure.
- * @return 0; -ENOENT (no such id); -EEXIST (ambiguous prefix); VIGIL_E_CORRUPT; store errors.
+ * @return 0; -ENOENT (no such id); -EEXIST (ambiguous prefix); -EINVAL (not an id or
+ *         a prefix of 4 to 8 such characters); VIGIL_E_CORRUPT; store errors.
  */
 int vigil_approval_get(vigil_store *st, const char *id, vigil_approval **ret);
 
@@ -156,9 +164,11 @@ int vigil_approvals_list(vigil_store *st, bool pending_only, const char *session
  * @param[in] to      APPROVED or REJECTED (with @by), TIMEOUT or WITHDRAWN (@by NULL).
  * @param[in] by      the decider (copied); NULL for the supervisor's own outcomes.
  * @param[in] reason  free text (NULL allowed), one line, at most 1024 bytes.
+ * @param[in] id      the full id (resolve a prefix with vigil_approval_get() first).
  * @return 0; -ENOENT; -EALREADY (not PENDING any more: someone decided first);
  *         -EPERM (@by is the requester: same subject or same local account);
- *         -EINVAL (bad @to, @by missing or present against @to, bad reason); store errors.
+ *         -EINVAL (bad @to, @by missing or present against @to, @by naming neither a
+ *         subject nor a local account, bad reason, @id not a full id); store errors.
  */
 int vigil_approval_decide(vigil_store *st, const char *id, vigil_approval_state to, const vigil_approver_id *by,
                           const char *reason);

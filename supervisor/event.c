@@ -21,6 +21,16 @@ const char *cmd_decision_name(cmd_decision d)
                 return "audit";
         case CMD_KILLED:
                 return "killed";
+        case CMD_HELD:
+                return "held";
+        case CMD_APPROVED:
+                return "approved";
+        case CMD_REJECTED:
+                return "rejected";
+        case CMD_TIMEOUT:
+                return "timeout";
+        case CMD_WITHDRAWN:
+                return "withdrawn";
         }
         return "deny";
 }
@@ -180,6 +190,8 @@ int event_format_json(const cmd_event *e, const char *session, const char *user,
                 r = set_new(o, "duration_ms", dur);
                 dur = NULL;
         }
+        if (r == 0 && e->request[0])
+                r = set_new(o, "request", jstr(e->request));
         json_decref(argv);
         json_decref(exitv);
         json_decref(dur);

@@ -15,9 +15,15 @@ typedef enum cmd_decision {
         CMD_DENY,
         CMD_AUDIT,
         CMD_KILLED,
+        /* a hold (issue 9): held while its request waits, then the outcome */
+        CMD_HELD,
+        CMD_APPROVED,
+        CMD_REJECTED,
+        CMD_TIMEOUT,
+        CMD_WITHDRAWN,
 } cmd_decision;
 
-/** "allow", "deny", "audit", "killed". */
+/** "allow", "deny", "audit", "killed", "held", "approved", "rejected", "timeout", "withdrawn". */
 const char *cmd_decision_name(cmd_decision d);
 
 typedef struct cmd_event {
@@ -33,6 +39,8 @@ typedef struct cmd_event {
         bool exited; /* wait_status and duration_ms are known */
         int wait_status;
         uint64_t exit_mono_ns;
+        char request[9];   /* a held command's approval request id (remember=session: the
+                            * earlier request that approved it), or "" */
         uint32_t store_no; /* its number in the store, when stored */
         bool stored;
         struct cmd_event *next; /* the process's other open events */
@@ -59,7 +67,8 @@ int utf8_sanitize(const char *s, char **ret);
 /**
  * event_format_json() - one JSON object (no newline) with the fields time,
  * session, user, pid, ppid, runas, cwd, exe, argv, decision, rule, exit,
- * duration_ms, in that order. exit is the exit code, or the name of the
+ * duration_ms, in that order, and for a held command request (the approval
+ * request's id) at the end. exit is the exit code, or the name of the
  * killing signal ("SIGKILL"), or null when the exec did not happen (or its
  * end is unknown); duration_ms likewise.
  * @param[out] ret      malloc'd text the caller frees.

@@ -2,13 +2,14 @@
  * kernel. Read what it asks for, judge it (plan.c), and answer:
  *   - what the kernel would refuse anyway (nothing there, not executable):
  *     that error, at once, and no event (a PATH search is not a command);
- *   - deny (and hold, until approvals exist): EPERM, one line on the
- *     terminal, an event;
+ *   - deny: EPERM, one line on the terminal, an event;
+ *   - hold: no answer yet; a request waits for a decision (hold.c), which
+ *     ends in notify_allow_held() or a denial;
  *   - allow/audit: PTRACE_SEIZE the thread with only PTRACE_O_TRACEEXEC,
  *     then CONTINUE. The exec event (tracer.c) checks that what runs is what
  *     was judged. That is one extra stop per exec, and none per fork or exit.
  * Nothing here blocks on one notification: an answer is a function call
- * (notify_deny/notify_allow) that the approvals issue can make later. */
+ * (notify_deny/notify_allow) that hold.c makes later for a held one. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/audit.h>
@@ -29,9 +30,19 @@ void pending_free(pending *pe)
 {
         if (!pe)
                 return;
+        cmd_event_free(pe->ev);
         exec_plan_done(&pe->plan);
         exec_input_done(&pe->in);
         free(pe);
+}
+
+void pending_end(session *s, pending *pe)
+{
+        if (!pe)
+                return;
+        if (pe->ev)
+                session_event_end(s, TAKE_PTR(pe->ev));
+        pending_free(pe);
 }
 
 static int respond(session *s, uint64_t id, int error, bool cont)
@@ -45,9 +56,19 @@ static int respond(session *s, uint64_t id, int error, bool cont)
         return RET_NERRNO(ioctl(s->listener, SECCOMP_IOCTL_NOTIF_SEND, s->resp));
 }
 
+int notify_respond(session *s, uint64_t id, int error, bool cont)
+{
+        return respond(s, id, error, cont);
+}
+
 static bool id_valid(session *s, uint64_t id)
 {
         return ioctl(s->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
+}
+
+bool notify_id_valid(session *s, uint64_t id)
+{
+        return id_valid(s, id);
 }
 
 /* The event every command gets, from what was asked for. */
@@ -89,9 +110,7 @@ static void deny_message(session *s, const exec_input *in, const exec_plan *p)
                 return;
         }
         rule = plan_rule(p);
-        if (d && d->action == VIGIL_ACTION_HOLD)
-                msg = "approval not available yet";
-        else if (d)
+        if (d)
                 msg = d->message;
         relay_message(s, "vigil: denied: %s (%s%s%s)", cmd ? cmd : "?", rule ? rule : "default",
                       msg ? ": " : "", msg ? msg : "");
@@ -114,19 +133,29 @@ static uint64_t argv_hash(const exec_input *in)
  * right after a denial is the same request: a shell trying each $PATH entry
  * (/bin and /usr/bin are one directory on merged-/usr systems), or a call
  * restarted after a signal. It is denied again, silently. */
-static bool deny_repeated(session *s, const exec_input *in, const exec_plan *p)
+bool notify_recently_denied(session *s, const exec_input *in, const exec_plan *p)
 {
-        uint64_t now = now_monotonic_ns(), h = argv_hash(in);
         dev_t dev = p->n > 0 ? p->steps[0].dev : 0;
         ino_t ino = p->n > 0 ? p->steps[0].ino : 0;
-        bool same = s->last_deny.tgid == in->st.tgid && s->last_deny.dev == dev && s->last_deny.ino == ino &&
-                    s->last_deny.argv_hash == h && now - s->last_deny.mono_ns < 2000000000ull;
 
+        return s->last_deny.tgid == in->st.tgid && s->last_deny.dev == dev && s->last_deny.ino == ino &&
+               s->last_deny.argv_hash == argv_hash(in) && now_monotonic_ns() - s->last_deny.mono_ns < 2000000000ull;
+}
+
+void notify_note_denied(session *s, const exec_input *in, const exec_plan *p)
+{
         s->last_deny.tgid = in->st.tgid;
-        s->last_deny.dev = dev;
-        s->last_deny.ino = ino;
-        s->last_deny.argv_hash = h;
-        s->last_deny.mono_ns = now;
+        s->last_deny.dev = p->n > 0 ? p->steps[0].dev : 0;
+        s->last_deny.ino = p->n > 0 ? p->steps[0].ino : 0;
+        s->last_deny.argv_hash = argv_hash(in);
+        s->last_deny.mono_ns = now_monotonic_ns();
+}
+
+static bool deny_repeated(session *s, const exec_input *in, const exec_plan *p)
+{
+        bool same = notify_recently_denied(s, in, p);
+
+        notify_note_denied(s, in, p);
         return same;
 }
 
@@ -161,7 +190,28 @@ static void deny_reason(session *s, uint64_t id, const exec_input *in, exec_plan
         notify_deny(s, id, in, p, t_us);
 }
 
+void notify_deny_reason(session *s, uint64_t id, const exec_input *in, exec_plan *p, uint64_t t_us,
+                        const char *reason)
+{
+        deny_reason(s, id, in, p, t_us, reason);
+}
+
 void notify_allow(session *s, uint64_t id, exec_input *in, exec_plan *p, uint64_t t_us)
+{
+        notify_allow_held(s, id, in, p, t_us, NULL, NULL);
+}
+
+/* An approved command that cannot be let go: it fails as the kernel's own
+ * error would, and its event ends (approved, never ran). */
+static void held_not_run(session *s, uint64_t id, cmd_event *ev, int error)
+{
+        (void)respond(s, id, error, false);
+        if (ev)
+                session_event_end(s, ev);
+}
+
+void notify_allow_held(session *s, uint64_t id, exec_input *in, exec_plan *p, uint64_t t_us, cmd_event *ev,
+                       const char *remembered)
 {
         task *t = pidmap_get(&s->tasks, in->tid);
         pending *pe;
@@ -169,8 +219,13 @@ void notify_allow(session *s, uint64_t id, exec_input *in, exec_plan *p, uint64_
 
         if (!t) {
                 if (ptrace(PTRACE_SEIZE, in->tid, 0, PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL) < 0) {
-                        if (errno == ESRCH)
-                                (void)respond(s, id, -EPERM, false);
+                        int err = errno;
+
+                        if (ev && err != ESRCH)
+                                relay_message(s, "vigil: cannot let the approved command run: it is traced by "
+                                                 "another process, so its exec cannot be checked");
+                        if (ev || err == ESRCH)
+                                held_not_run(s, id, ev, -EPERM);
                         else
                                 deny_reason(
                                         s, id, in, p, t_us,
@@ -181,31 +236,40 @@ void notify_allow(session *s, uint64_t id, exec_input *in, exec_plan *p, uint64_
                 if (!t || pidmap_put(&s->tasks, in->tid, t) < 0) {
                         free(t);
                         (void)ptrace(PTRACE_DETACH, in->tid, 0, 0);
-                        deny_reason(s, id, in, p, t_us, "out of memory");
+                        if (ev)
+                                held_not_run(s, id, ev, -EPERM);
+                        else
+                                deny_reason(s, id, in, p, t_us, "out of memory");
                         return;
                 }
                 t->tid = in->tid;
         }
         pe = calloc(1, sizeof(*pe));
         if (!pe) {
-                deny_reason(s, id, in, p, t_us, "out of memory");
+                if (ev)
+                        held_not_run(s, id, ev, -EPERM);
+                else
+                        deny_reason(s, id, in, p, t_us, "out of memory");
                 return;
         }
         pe->id = id;
         pe->t_us = t_us;
+        pe->ev = ev;
+        if (remembered)
+                (void)snprintf(pe->remembered, sizeof(pe->remembered), "%s", remembered);
         pe->plan = *p;
         memset(p, 0, sizeof(*p));
         /* the event shows what was asked for: keep the argv as passed */
         pe->in = *in;
         memset(in, 0, sizeof(*in));
         in->pidfd = -1;
-        pending_free(t->pe);
+        pending_end(s, t->pe);
         t->pe = pe;
         t->state = TASK_AWAIT_EXEC;
         r = respond(s, id, 0, true);
         if (r < 0) {
                 /* killed while waiting; its exit reaches the tracer */
-                pending_free(t->pe);
+                pending_end(s, t->pe);
                 t->pe = NULL;
                 t->state = TASK_IDLE;
         }
@@ -216,7 +280,7 @@ static void handle(session *s, const struct seccomp_notif *req)
         exec_input in = {.tid = (pid_t)req->pid, .dirfd = AT_FDCWD, .pidfd = -1};
         exec_ctx ctx = {.rootfd = -1, .cwdfd = -1};
         exec_plan plan = {0};
-        uint64_t t_us = now_realtime_us(), path_addr, argv_addr;
+        uint64_t t_us = now_realtime_us(), path_addr, argv_addr, envp_addr;
         int r;
 
         if (req->data.arch != AUDIT_ARCH_X86_64) {
@@ -227,11 +291,13 @@ static void handle(session *s, const struct seccomp_notif *req)
         case __NR_execve:
                 path_addr = req->data.args[0];
                 argv_addr = req->data.args[1];
+                envp_addr = req->data.args[2];
                 break;
         case __NR_execveat:
                 in.dirfd = (int)req->data.args[0];
                 path_addr = req->data.args[1];
                 argv_addr = req->data.args[2];
+                envp_addr = req->data.args[3];
                 in.at_flags = (int)req->data.args[4];
                 break;
         case __NR_chroot:
@@ -285,6 +351,11 @@ static void handle(session *s, const struct seccomp_notif *req)
                 (void)respond(s, req->id, -EPERM, false);
                 goto out;
         }
+        /* A held command's request shows the environment it would get
+         * (what differs from a login's); unreadable, it shows none. */
+        if (!plan.error && !plan.reason && plan.action == VIGIL_ACTION_HOLD &&
+            tracee_read_argv(in.tid, envp_addr, HOLD_ENV_MAX, HOLD_ENV_MAX_BYTES, &in.envp) < 0)
+                strv_clear(&in.envp);
         /* Everything read above is the waiting thread's only if its
          * notification is still pending now (else its pid may be reused). */
         if (!id_valid(s, req->id))
@@ -293,8 +364,10 @@ static void handle(session *s, const struct seccomp_notif *req)
                 (void)respond(s, req->id, plan.error, false);
                 goto out;
         }
-        if (plan.reason || plan.action == VIGIL_ACTION_DENY || plan.action == VIGIL_ACTION_HOLD)
+        if (plan.reason || plan.action == VIGIL_ACTION_DENY)
                 notify_deny(s, req->id, &in, &plan, t_us);
+        else if (plan.action == VIGIL_ACTION_HOLD)
+                notify_hold(s, req->id, &in, &plan, t_us);
         else
                 notify_allow(s, req->id, &in, &plan, t_us);
 out:

@@ -20,6 +20,7 @@ void exec_input_done(exec_input *in)
         free(in->path);
         in->path = NULL;
         strv_clear(&in->argv);
+        strv_clear(&in->envp);
 }
 
 void uid_names_done(uid_names *c)

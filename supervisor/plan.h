@@ -21,6 +21,7 @@ typedef struct exec_input {
         int at_flags; /* execveat flags; 0 for execve */
         char *path;
         strv argv;
+        strv envp; /* read only for a hold (the request shows what differs from a login) */
 } exec_input;
 
 void exec_input_done(exec_input *in);

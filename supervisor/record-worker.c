@@ -25,6 +25,7 @@ typedef enum op_type {
         OP_COMMAND,
         OP_EXIT,
         OP_MASKED,
+        OP_APPROVAL,
 } op_type;
 
 typedef struct op {
@@ -45,6 +46,7 @@ typedef struct op {
                         int status, decision;
                 } exit;
                 uint64_t masked; /* MASKED: the count; data: the name */
+                vigil_approval_outcome appr; /* APPROVAL: strings point into data */
         };
         alignas(max_align_t) unsigned char data[];
 } op;
@@ -167,6 +169,13 @@ static int apply(recq *q, op *o)
                 r = vigil_session_masked(q->rs, (const char *)o->data, o->masked);
                 if (r < 0)
                         set_error(q, r, "masking counts");
+                break;
+        case OP_APPROVAL:
+                r = vigil_session_approval(q->rs, &o->appr);
+                if (r == -ENOENT)
+                        r = 0; /* its command was not recorded as held */
+                if (r < 0)
+                        set_error(q, r, "approval");
                 break;
         }
         return r;
@@ -449,6 +458,35 @@ int recq_masked(recq *q, const char *name, uint64_t n)
                 return -ENOMEM;
         o->masked = n;
         memcpy(o->data, name, strlen(name) + 1);
+        return push(q, o);
+}
+
+int recq_approval(recq *q, const vigil_approval_outcome *a)
+{
+        size_t size = a->by_n_groups * sizeof(char *) + str_size(a->request) + str_size(a->by_subject) +
+                      str_size(a->by_email) + str_size(a->by_local) + str_size(a->by_via) + str_size(a->reason);
+        char **groups;
+        char *p;
+        op *o;
+
+        for (size_t i = 0; i < a->by_n_groups; i++)
+                size += str_size(a->by_groups[i] ? a->by_groups[i] : "");
+        o = op_new(OP_APPROVAL, 0, size);
+        if (!o)
+                return -ENOMEM;
+        /* the pointer array first (aligned), then the strings */
+        groups = (char **)(void *)o->data;
+        p = (char *)o->data + a->by_n_groups * sizeof(char *);
+        o->appr = *a;
+        for (size_t i = 0; i < a->by_n_groups; i++)
+                groups[i] = str_put(&p, a->by_groups[i] ? a->by_groups[i] : "");
+        o->appr.by_groups = a->by_n_groups ? groups : NULL;
+        o->appr.request = str_put(&p, a->request);
+        o->appr.by_subject = str_put(&p, a->by_subject);
+        o->appr.by_email = str_put(&p, a->by_email);
+        o->appr.by_local = str_put(&p, a->by_local);
+        o->appr.by_via = str_put(&p, a->by_via);
+        o->appr.reason = str_put(&p, a->reason);
         return push(q, o);
 }
 

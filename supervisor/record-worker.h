@@ -44,6 +44,8 @@ int recq_resize(recq *q, uint64_t t_us, unsigned cols, unsigned rows);
 int recq_command(recq *q, const vigil_command_info *c, uint32_t no);
 int recq_command_exit(recq *q, uint32_t no, uint64_t t_us, int wait_status, int decision);
 int recq_masked(recq *q, const char *name, uint64_t n);
+/* The outcome of a held command (strings copied). */
+int recq_approval(recq *q, const vigil_approval_outcome *a);
 
 /**
  * recq_kick() - wake the thread for what was queued since it last looked.

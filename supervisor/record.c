@@ -26,6 +26,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "approval.h"
 #include "record-worker.h"
 #include "sup.h"
 #include "util.h"
@@ -202,6 +203,18 @@ int record_open(session *s)
         else if (n > 0)
                 supervisor_log(s, LOG_NOTICE, "sealed %d orphaned session(s) in '%s' as truncated", n,
                                c->store_dir);
+        /* Requests held by supervisors that died: rejected now, so that no
+         * approval can come for a process that no longer waits. */
+        {
+                unsigned lost = 0;
+
+                if (vigil_approvals_reap(rc->st, NULL, &lost) < 0)
+                        supervisor_log(s, LOG_WARNING, "rejecting the approval requests of lost supervisors in "
+                                       "'%s': %s, ignoring", c->store_dir, vigil_store_errmsg(rc->st));
+                else if (lost > 0)
+                        supervisor_log(s, LOG_NOTICE, "rejected %u approval request(s) of lost supervisors in '%s'",
+                                       lost, c->store_dir);
+        }
 
         if (!tty && s->io.tty_fd >= 0 && ttyname_r(s->io.tty_fd, ttybuf, sizeof(ttybuf)) == 0)
                 tty = ttybuf;
@@ -284,6 +297,9 @@ int record_output(session *s, const void *buf, size_t n)
 {
         int r;
 
+        /* every byte of masked output passes here: the last screenful a
+         * held command's request shows comes from it */
+        holds_screen(s, buf, n);
         if (!recording(s) || n == 0)
                 return 0;
         r = recq_output(s->rec.q, now_realtime_us(), buf, n);
@@ -332,6 +348,16 @@ static vigil_decision_kind decision_of(cmd_decision d)
                 return VIGIL_DEC_AUDIT;
         case CMD_KILLED:
                 return VIGIL_DEC_KILLED;
+        case CMD_HELD:
+                return VIGIL_DEC_HELD;
+        case CMD_APPROVED:
+                return VIGIL_DEC_APPROVED;
+        case CMD_REJECTED:
+                return VIGIL_DEC_REJECTED;
+        case CMD_TIMEOUT:
+                return VIGIL_DEC_TIMEOUT;
+        case CMD_WITHDRAWN:
+                return VIGIL_DEC_WITHDRAWN;
         }
         return VIGIL_DEC_DENY;
 }
@@ -362,6 +388,21 @@ void record_command(session *s, cmd_event *e)
         }
         e->store_no = s->rec.next_no++;
         e->stored = true;
+}
+
+void record_approval(session *s, const cmd_event *e, const vigil_approval_outcome *o)
+{
+        vigil_approval_outcome c;
+        int r;
+
+        if (!recording(s) || !e->stored)
+                return;
+        c = *o;
+        c.command_no = e->store_no;
+        c.decision = decision_of(e->decision);
+        r = recq_approval(s->rec.q, &c);
+        if (r < 0)
+                queue_failed(s, r, "approval");
 }
 
 void record_command_exit(session *s, cmd_event *e)

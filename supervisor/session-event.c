@@ -10,11 +10,16 @@
 #include "sup.h"
 #include "vigil-error.h"
 
+void session_event_record(session *s, cmd_event *e)
+{
+        relay_drain(s);
+        record_command(s, e);
+}
+
 void session_event_begin(session *s, cmd_event *e)
 {
         masking_argv(s, e);
-        relay_drain(s);
-        record_command(s, e);
+        session_event_record(s, e);
 }
 
 static int write_line(int fd, const char *text, size_t len)

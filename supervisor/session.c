@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "child.h"
@@ -422,6 +423,11 @@ static int session_setup(session *s)
                 session_fail(s, r, "control socket '%s'", c->control_socket);
                 return r;
         }
+        r = holds_setup(s);
+        if (r < 0) {
+                session_fail(s, r, "approvals");
+                return r;
+        }
         /* orphans of the session come to the supervisor, which reaps them */
         if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
                 r = negative_errno();
@@ -435,6 +441,12 @@ static int session_setup(session *s)
         }
         if (s->watchdog_pidfd >= 0)
                 (void)loop_add(s, &s->watchdog_w, s->watchdog_pidfd, watchdog_died, EPOLLIN);
+        /* approval_hook's runner: forked while this process is single-threaded
+         * and has no store open; without it, holding still works */
+        r = hooks_start(s);
+        if (r < 0)
+                supervisor_log(s, LOG_WARNING, "approval hooks: cannot start their runner: %s; no hook runs",
+                               vigil_strerror(r));
         /* after the watchdog's fork and before the session's: only this
          * process ever has the store open */
         r = record_open(s);
@@ -459,6 +471,11 @@ static int session_setup(session *s)
 
 static void session_teardown(session *s)
 {
+        /* requests still held are withdrawn (their processes are gone or
+         * about to be), into the record before it ends */
+        holds_end_all(s);
+        /* the runner runs what it was given, then ends by itself */
+        hooks_stop(s);
         relay_done(s);
         tracer_detach_all(s);
         procs_finish_all(s);
@@ -477,6 +494,7 @@ static void session_teardown(session *s)
                 ;
         control_stop(s);
         deadline_stop(s);
+        holds_done(s);
         (void)session_cgroup_kill(&s->cg);
         session_cgroup_destroy(&s->cg);
         (void)prctl(PR_SET_CHILD_SUBREAPER, 0);
@@ -511,6 +529,8 @@ int vigil_session_run(const vigil_session_config *cfg, int *ret_status, char **r
                 .watchdog_pidfd = -1,
                 .control_fd = -1,
                 .deadline_fd = -1,
+                .appr.timerfd = -1,
+                .appr.hook_fd = -1,
         };
         struct sigaction ign = {.sa_handler = SIG_IGN}, old_pipe;
         sigset_t mask, old_mask;

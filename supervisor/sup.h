@@ -17,6 +17,7 @@
 #include "mask.h"
 #include "pidmap.h"
 #include "plan.h"
+#include "approval.h"
 #include "store.h"
 #include "supervisor.h"
 
@@ -140,13 +141,32 @@ typedef struct pending {
         uint64_t t_us;
         exec_input in; /* what was asked for (the event shows it) */
         exec_plan plan;
+        cmd_event *ev;      /* an approved hold: its event, recorded already */
+        char remembered[9]; /* remember=session: the request whose approval lets it run */
 } pending;
 
 void pending_free(pending *pe);
+/* Free @pe; an event it still holds (an approved command that never got to
+ * its exec) ends, with no exit. */
+void pending_end(session *s, pending *pe);
 /* Answer a notification: deny (EPERM, a line, an event) or allow (seize,
  * CONTINUE; the exec event checks it). @in and @p are taken over by allow. */
 void notify_deny(session *s, uint64_t id, const exec_input *in, const exec_plan *p, uint64_t t_us);
 void notify_allow(session *s, uint64_t id, exec_input *in, exec_plan *p, uint64_t t_us);
+/* notify_allow() for a held command: with its event (@ev, taken over: it is
+ * ended when the exec does not happen), or as remembered approved by
+ * request @remembered (remember=session). */
+void notify_allow_held(session *s, uint64_t id, exec_input *in, exec_plan *p, uint64_t t_us, cmd_event *ev,
+                       const char *remembered);
+/* Deny with a reason of vigil's own ("(reason)" on the terminal). */
+void notify_deny_reason(session *s, uint64_t id, const exec_input *in, exec_plan *p, uint64_t t_us,
+                        const char *reason);
+int notify_respond(session *s, uint64_t id, int error, bool cont);
+bool notify_id_valid(session *s, uint64_t id);
+/* A denial (of a hold too) that the same process's immediate retry of the
+ * same file and argv gets again silently; notify_recently_denied() asks. */
+void notify_note_denied(session *s, const exec_input *in, const exec_plan *p);
+bool notify_recently_denied(session *s, const exec_input *in, const exec_plan *p);
 /* The event of an exec attempt, from what was asked for. */
 cmd_event *notify_event_new(const exec_input *in, const exec_plan *p, uint64_t t_us, cmd_decision d);
 
@@ -189,10 +209,71 @@ void proc_add_event(session *s, proc *p, cmd_event *e);
 void proc_exited(session *s, proc *p, bool known, int wait_status);
 void procs_finish_all(session *s);
 
+/* ---- holding for approval (hold.c) ----------------------------------- */
+
+/* Commands of one session that may wait for approval at once. */
+#define HOLDS_MAX 16u
+/* Approvals a session remembers (remember=session). */
+#define HOLDS_REMEMBER_MAX 64u
+/* How often the store is asked about the requests held. */
+#define HOLDS_POLL_MS 200u
+/* The environment read from a held execve (the rest is not shown). */
+#define HOLD_ENV_MAX 4096u
+#define HOLD_ENV_MAX_BYTES (256u * 1024)
+
+typedef struct hold hold;
+
+typedef struct remembered_cmd {
+        dev_t dev;
+        ino_t ino;
+        strv argv; /* as the process passed it */
+        char id[9];
+} remembered_cmd;
+
+typedef struct approvals {
+        hold *holds[HOLDS_MAX];
+        size_t n;
+        int timerfd; /* armed while something is held */
+        watch timer_w;
+        bool armed;
+        remembered_cmd rem[HOLDS_REMEMBER_MAX];
+        size_t n_rem;
+        /* the last output, masked (a ring) */
+        uint8_t *screen;
+        size_t screen_len, screen_pos;
+        /* approval_hook's runner (hooks.c) */
+        int hook_fd; /* our end of its socket, or -1 */
+        watch hook_w;
+        pid_t hook_pid;
+} approvals;
+
+/* Set up (the poll timer) before the loop runs. @return 0 or -errno. */
+int holds_setup(session *s);
+/* A notification the policy holds: keep it unanswered and create a request
+ * (or deny when that cannot be done). @in and @p are taken over. */
+void notify_hold(session *s, uint64_t id, exec_input *in, exec_plan *p, uint64_t t_us);
+/* Keep the last screenful of masked output (record_output() calls it). */
+void holds_screen(session *s, const void *buf, size_t n);
+/* The session ends: every request still held is withdrawn, and what the
+ * store may still list as pending of this session is rejected. */
+void holds_end_all(session *s);
+void holds_done(session *s);
+
+/* approval_hook (hooks.c): start its runner (before the store is opened and
+ * the recording's thread started: it forks); tell it of a request created or
+ * decided (never waits); stop (the runner finishes what it has, then exits). */
+int hooks_start(session *s);
+void hooks_request(session *s, const vigil_approval *a);
+void hooks_decided(session *s, const vigil_approval *a);
+void hooks_stop(session *s);
+
 /* ---- events (session-event.c) ---------------------------------------- */
 
-/* An exec attempt became a command (executed, denied, killed). */
+/* An exec attempt became a command (executed, denied, killed): its command
+ * line is masked, then it is recorded. */
 void session_event_begin(session *s, cmd_event *e);
+/* The second half of it: record an event already masked. */
+void session_event_record(session *s, cmd_event *e);
 /* It ended (denied and killed ones at once); writes the --events line and frees @e. */
 void session_event_end(session *s, cmd_event *e);
 
@@ -225,6 +306,8 @@ void record_input(session *s, const void *buf, size_t n);
 void record_resize(session *s, unsigned cols, unsigned rows);
 void record_command(session *s, cmd_event *e);      /* at exec (or denial) */
 void record_command_exit(session *s, cmd_event *e); /* at exit */
+/* A held command's outcome (e->decision), into the session's chain. */
+void record_approval(session *s, const cmd_event *e, const vigil_approval_outcome *o);
 void record_masked(session *s, const char *name, uint64_t n);
 /* Each turn of the loop: the masking counts, when they changed. */
 void record_tick(session *s);
@@ -351,6 +434,7 @@ struct session {
 
         recorder rec;
         masker mask;
+        approvals appr;
         bool killed_by_vigil; /* ended by vigil before the command exited */
 
         char *error; /* the first fatal error, with context */

@@ -94,7 +94,23 @@ typedef struct vigil_session_config {
          * authpriv. @prio is a syslog priority; @msg one line. */
         void (*log)(void *userdata, int prio, const char *msg);
         void *log_userdata;
+
+        /* Approvals (see "Holding" below). */
+        const char *approval_hook;      /* NULL, or vigil.conf's approval_hook: an absolute path */
+        const char *approval_hook_user; /* the account it runs as; NULL: "nobody" */
 } vigil_session_config;
+
+/* Holding. A `hold` decision keeps the execve waiting (its notification
+ * unanswered) while a request waits in the store for a decision
+ * (store/approval.h; docs/approvals.md): approved, the exec goes on and is
+ * checked at its exec event like any other; rejected, timed out, or
+ * withdrawn (Ctrl-C, the session's end), it fails with EPERM. The session
+ * and its other processes go on meanwhile. When approval_hook is set, that
+ * program runs (as approval_hook_user, with the request as JSON on stdin,
+ * no other fds, at most VIGIL_APPROVAL_HOOK_SECONDS) each time a request is
+ * created and decided; it never delays the session, and its failures are
+ * logged. */
+#define VIGIL_APPROVAL_HOOK_SECONDS 10
 
 /* Recording. The supervisor opens the store in its own process (LMDB: after
  * the fork that made that process), seals the sessions of supervisors that

@@ -26,7 +26,7 @@
 static void task_free(session *s, task *t)
 {
         (void)pidmap_remove(&s->tasks, t->tid);
-        pending_free(t->pe);
+        pending_end(s, t->pe);
         cmd_event_free(t->ev);
         free(t);
 }
@@ -96,22 +96,38 @@ static void on_exec(session *s, pid_t pid)
                 t->tid = pid;
                 if (pidmap_put(&s->tasks, pid, t) < 0) {
                         (void)kill(pid, SIGKILL);
-                        pending_free(t->pe);
+                        pending_end(s, t->pe);
                         free(t);
                         return;
                 }
         }
         pe = t->pe;
-        e = notify_event_new(&pe->in, &pe->plan, pe->t_us,
-                             pe->plan.action == VIGIL_ACTION_AUDIT ? CMD_AUDIT : CMD_ALLOW);
-        if (!e) {
-                kill_image(s, pid, NULL, &pe->in, "out of memory");
-                task_free(s, t);
-                return;
+        if (pe->ev) {
+                /* an approved hold: its event was recorded when it was held */
+                e = TAKE_PTR(pe->ev);
+        } else {
+                e = notify_event_new(&pe->in, &pe->plan, pe->t_us,
+                                     pe->remembered[0]                       ? CMD_APPROVED
+                                     : pe->plan.action == VIGIL_ACTION_AUDIT ? CMD_AUDIT
+                                                                             : CMD_ALLOW);
+                if (!e) {
+                        kill_image(s, pid, NULL, &pe->in, "out of memory");
+                        task_free(s, t);
+                        return;
+                }
         }
         e->pid = pid;
         e->exec_mono_ns = now_monotonic_ns();
-        session_event_begin(s, e);
+        if (e->decision != CMD_APPROVED || pe->remembered[0]) {
+                session_event_begin(s, e);
+                if (pe->remembered[0]) {
+                        /* remember=session: the approval that let it run */
+                        vigil_approval_outcome o = {.request = pe->remembered, .remembered = true};
+
+                        memcpy(e->request, pe->remembered, sizeof(e->request));
+                        record_approval(s, e, &o);
+                }
+        }
         /* the pidfd taken at the notification names this process only if
          * the thread that exec'd led it (else it names the old thread) */
         if (verify_exec(pid, &pe->plan, (pid_t)former == pid ? pe->in.pidfd : -1, &reason, &pidfd) != 0) {
@@ -262,7 +278,7 @@ static void on_exit_status(session *s, pid_t pid, int status)
                         t->ev->exit_mono_ns = now_monotonic_ns();
                         session_event_end(s, TAKE_PTR(t->ev));
                 }
-                pending_free(t->pe);
+                pending_end(s, t->pe);
                 free(t);
         }
         if (p)

@@ -50,7 +50,9 @@ static int collect_cmd(void *userdata, const vigil_event *e)
         player *p = userdata;
         uint64_t *n;
 
-        if (e->decision == VIGIL_DEC_DENY)
+        /* what ran: not denied, nor held and then not approved */
+        if (e->decision != VIGIL_DEC_ALLOW && e->decision != VIGIL_DEC_AUDIT && e->decision != VIGIL_DEC_APPROVED &&
+            e->decision != VIGIL_DEC_KILLED)
                 return 0;
         n = realloc(p->cmd_offs, (p->n_cmds + 1) * sizeof *n);
         if (!n)

@@ -210,6 +210,17 @@ int cmd_run(int argc, char **argv, const vigil_globals *g)
                         cfg.deadline = (int64_t)time(NULL) + conf->session_max;
         }
 
+        /* --config given: the host's configuration for what a session needs of
+         * it (approval_hook), as it is with --token-file */
+        if (!conf && g->config_set) {
+                _cleanup_free_ char *cerr = NULL;
+
+                r = vigil_config_load(g->config, &conf, &cerr);
+                if (r < 0) {
+                        vigil_identity_free(ident);
+                        return run_error("%s", cerr ? cerr : vigil_strerror(r));
+                }
+        }
         /* with a configuration loaded, its policy unless --policy says otherwise */
         policy = load_policy(conf && !g->policy_set ? conf->policy : g->policy);
         if (!policy) {
@@ -235,6 +246,10 @@ int cmd_run(int argc, char **argv, const vigil_globals *g)
          * with a configuration loaded, its store unless --store says otherwise */
         cfg.store_dir = conf && !g->store_set ? conf->store : g->store;
         cfg.store_key = secure_getenv("VIGIL_HOST_KEY");
+        if (conf) {
+                cfg.approval_hook = conf->approval_hook;
+                cfg.approval_hook_user = conf->approval_hook_user;
+        }
         ssh = getenv("SSH_CONNECTION");
         if (ssh) {
                 /* "ADDR PORT SERVER_ADDR SERVER_PORT": the client's part */

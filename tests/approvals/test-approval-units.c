@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "approval-internal.h"
+#include "config/config.h"
 
 typedef struct fixture {
         char dir[64], sdir[128], key[128];
@@ -390,6 +391,11 @@ static void test_list_decide(void **state)
         vigil_approver_id self_sub = { .subject = "alice-sub", .local = "mallory" };
         vigil_approver_id self_local = { .local = "alice" };
 
+        /* nothing yet: nothing listed, nothing reaped */
+        assert_int_equal(vigil_approvals_list(f->st, true, NULL, collect, &s), 0);
+        assert_int_equal(vigil_approvals_list(f->st, false, SESSION_A, collect, &s), 0);
+        assert_int_equal(s.n, 0);
+        assert_int_equal(vigil_approvals_reap(f->st, SESSION_A, NULL), 0);
         for (int i = 0; i < 4; i++) {
                 a[i] = request_new(i == 2 ? SESSION_B : SESSION_A, "alice", "alice-sub");
                 /* creation order differs from the ids' order */
@@ -790,6 +796,31 @@ static void test_format1(void **state)
         vigil_approval_free(a);
 }
 
+/* ---- vigil.conf's keys ---- */
+
+static void test_config_hook(void **state)
+{
+        static const char base[] = "issuer = https://idp.example\naudience = vigil\n";
+        vigil_config *c = NULL;
+        char *err = NULL, text[512];
+
+        (void)state;
+        assert_int_equal(vigil_config_parse(base, strlen(base), "t.conf", &c, &err), 0);
+        assert_null(c->approval_hook);
+        assert_string_equal(c->approval_hook_user, "nobody");
+        c = vigil_config_free(c);
+        snprintf(text, sizeof text, "%sapproval_hook = /usr/local/bin/hook\napproval_hook_user = vigil-hook\n", base);
+        assert_int_equal(vigil_config_parse(text, strlen(text), "t.conf", &c, &err), 0);
+        assert_string_equal(c->approval_hook, "/usr/local/bin/hook");
+        assert_string_equal(c->approval_hook_user, "vigil-hook");
+        c = vigil_config_free(c);
+        /* a relative path is refused, with its line */
+        snprintf(text, sizeof text, "%sapproval_hook = hook.sh\n", base);
+        assert_int_equal(vigil_config_parse(text, strlen(text), "t.conf", &c, &err), VIGIL_E_PARSE);
+        assert_non_null(strstr(err, "t.conf:3:"));
+        free(err);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -803,6 +834,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_pending_bound, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_held_chain, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_format1, setup, teardown),
+                cmocka_unit_test(test_config_hook),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

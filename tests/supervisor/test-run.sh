@@ -45,18 +45,22 @@ assert by["/usr/bin/tr"]["cwd"] == sys.argv[1].rsplit("/", 1)[0] + "/w"
 assert len(ev) == 4, [e["exe"] for e in ev]
 ' || fail "events file"
 
-# -- hold is a denial until approvals exist; audit runs and is flagged
+# -- hold waits for approval (tests/approvals); nobody decides: it times out
+#    and fails; audit runs and is flagged
 policy "$TMPD/h.policy" 'default allow
-hold exe=/usr/bin/whoami approvers=group:sre
+hold exe=/usr/bin/whoami approvers=group:sre timeout=1s
 audit exe=/usr/bin/id'
 rm -f "$EV"
 out=$(vrun "$TMPD/h.policy" --events "$EV" -- sh -c 'whoami; id -u' 2>"$TMPD/err") || fail "hold/audit exit $?"
 [ "$out" = "$(id -u "$TU")" ] || fail "hold/audit output: '$out'"
-grep -qx "vigil: denied: whoami ($TMPD/h.policy:2: approval not available yet)" "$TMPD/err" || fail "hold line: $(cat "$TMPD/err")"
+grep -q "^vigil: held for approval (request [0-9a-z]\{8\}): whoami — waiting up to 1s; Ctrl-C cancels\$" "$TMPD/err" ||
+    fail "hold line: $(cat "$TMPD/err")"
+grep -q "^vigil: not approved within 1s (request [0-9a-z]\{8\}): whoami\$" "$TMPD/err" || fail "timeout line: $(cat "$TMPD/err")"
 events_py '
 import json, sys
 ev = {e["exe"]: e for e in map(json.loads, open(sys.argv[1]))}
-assert ev["/usr/bin/whoami"]["decision"] == "deny" and ev["/usr/bin/whoami"]["rule"].endswith(":2")
+assert ev["/usr/bin/whoami"]["decision"] == "timeout" and ev["/usr/bin/whoami"]["rule"].endswith(":2")
+assert len(ev["/usr/bin/whoami"]["request"]) == 8 and ev["/usr/bin/whoami"]["exit"] is None
 assert ev["/usr/bin/id"]["decision"] == "audit" and ev["/usr/bin/id"]["exit"] == 0
 ' || fail "hold/audit events"
 
