@@ -96,10 +96,13 @@ void vigil_approver_id_of(const vigil_approver_who *who, vigil_approver_verdict 
 char *vigil_approver_refusal(const vigil_approval *a, const vigil_approver_who *who, vigil_approver_verdict v);
 
 /**
- * vigil_approval_id_valid() - is @s an approval id or a prefix the store
- * accepts (4 to VIGIL_APPROVAL_ID_LEN characters of the id alphabet, either case)?
+ * vigil_approval_id_normalize() - what a person typed as a request id or a
+ * prefix of one, as the store reads it: 4 to VIGIL_APPROVAL_ID_LEN characters
+ * of Crockford's base32, case ignored, i and l read as 1, o as 0.
+ * @param[out] ret  the id or prefix in lower case (untouched when invalid).
+ * @return true when @s is one.
  */
-bool vigil_approval_id_valid(const char *s);
+bool vigil_approval_id_normalize(const char *s, char ret[VIGIL_APPROVAL_ID_LEN + 1]);
 
 /* What to do (vigil_approver_decide). */
 typedef struct vigil_decision_req {

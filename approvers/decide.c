@@ -287,12 +287,10 @@ int vigil_approver_decide(vigil_store *st, const vigil_decision_req *d, const vi
 
         if (ret_why)
                 *ret_why = NULL;
-        if (!d->id || !vigil_approval_id_valid(d->id))
+        if (!d->id || !vigil_approval_id_normalize(d->id, id))
                 return why(ret_why, -EINVAL, "'%s' is not a request id (4 to %u characters of 0-9 and a-z "
-                                             "without i, l, o, u)",
+                                             "without u)",
                            d->id ? (strlen(d->id) > 16 ? "(too long)" : d->id) : "", VIGIL_APPROVAL_ID_LEN);
-        for (size_t i = 0; i <= strlen(d->id); i++)
-                id[i] = d->id[i] >= 'A' && d->id[i] <= 'Z' ? (char)(d->id[i] - 'A' + 'a') : d->id[i];
         if (!d->approve && !d->reason)
                 return why(ret_why, -EINVAL, "a denial needs a reason (--reason)");
         if (d->reason && !reason_ok(d->reason))

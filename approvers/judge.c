@@ -213,16 +213,28 @@ void vigil_approver_id_of(const vigil_approver_who *who, vigil_approver_verdict 
                 ret->via = (char *)VIGIL_VIA_LOCAL;
 }
 
-bool vigil_approval_id_valid(const char *s)
+bool vigil_approval_id_normalize(const char *s, char ret[VIGIL_APPROVAL_ID_LEN + 1])
 {
         static const char alphabet[] = "0123456789abcdefghjkmnpqrstvwxyz";
+        char out[VIGIL_APPROVAL_ID_LEN + 1];
         size_t n = 0;
 
         for (; s[n]; n++) {
                 char c = s[n] >= 'A' && s[n] <= 'Z' ? (char)(s[n] - 'A' + 'a') : s[n];
 
-                if (n >= VIGIL_APPROVAL_ID_LEN || !strchr(alphabet, c) || c == '\0')
+                if (n >= VIGIL_APPROVAL_ID_LEN)
                         return false;
+                if (c == 'i' || c == 'l')
+                        c = '1';
+                else if (c == 'o')
+                        c = '0';
+                if (!strchr(alphabet, c))
+                        return false;
+                out[n] = c;
         }
-        return n >= 4;
+        if (n < 4)
+                return false;
+        out[n] = '\0';
+        memcpy(ret, out, n + 1);
+        return true;
 }

@@ -400,13 +400,11 @@ int cli_approvals_get(cli_approvals *c, const char *id, vigil_approval **ret)
         find_ctx x = { .prefix = low };
         int r;
 
-        if (!vigil_approval_id_valid(id)) {
-                cli_error("%s: '%s' is not a request id (4 to %u characters of 0-9 and a-z without i, l, o, u)",
-                          c->cmd, strlen(id) > 16 ? "(too long)" : id, VIGIL_APPROVAL_ID_LEN);
+        if (!vigil_approval_id_normalize(id, low)) {
+                cli_error("%s: '%s' is not a request id (4 to %u characters of 0-9 and a-z without u)", c->cmd,
+                          strlen(id) > 16 ? "(too long)" : id, VIGIL_APPROVAL_ID_LEN);
                 return EXIT_FAIL;
         }
-        for (size_t i = 0; i <= strlen(id); i++)
-                low[i] = id[i] >= 'A' && id[i] <= 'Z' ? (char)(id[i] - 'A' + 'a') : id[i];
         if (c->st) {
                 r = vigil_approval_get(c->st, low, ret);
                 if (r == -ENOENT)
@@ -438,25 +436,26 @@ int cli_approvals_get(cli_approvals *c, const char *id, vigil_approval **ret)
 
 int cli_approvals_decide(cli_approvals *c, const char *id, bool approve, const char *reason, vigil_approval **ret)
 {
+        char low[VIGIL_APPROVAL_ID_LEN + 1];
         decide_reply dr;
         char *token = NULL;
         int r;
 
-        if (!vigil_approval_id_valid(id)) {
-                cli_error("%s: '%s' is not a request id (4 to %u characters of 0-9 and a-z without i, l, o, u)",
-                          c->cmd, strlen(id) > 16 ? "(too long)" : id, VIGIL_APPROVAL_ID_LEN);
+        if (!vigil_approval_id_normalize(id, low)) {
+                cli_error("%s: '%s' is not a request id (4 to %u characters of 0-9 and a-z without u)", c->cmd,
+                          strlen(id) > 16 ? "(too long)" : id, VIGIL_APPROVAL_ID_LEN);
                 return EXIT_FAIL;
         }
         if (c->st)
-                return decide_root(c, id, approve, reason, ret);
-        r = decide_vigild(c, id, approve, reason, NULL, ret, &dr);
+                return decide_root(c, low, approve, reason, ret);
+        r = decide_vigild(c, low, approve, reason, NULL, ret, &dr);
         if (r == 0 || !dr.sign_in)
                 return r;
         /* known only by the local account, and only a group:/user: entry
          * could name the caller: sign in, and let vigild verify the token */
         if (cli_sign_in(c->g, c->cmd, &token))
                 return EXIT_FAIL;
-        r = decide_vigild(c, id, approve, reason, token, ret, &dr);
+        r = decide_vigild(c, low, approve, reason, token, ret, &dr);
         explicit_bzero(token, strlen(token));
         free(token);
         return r;

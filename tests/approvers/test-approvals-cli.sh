@@ -18,6 +18,9 @@
 #   (h) approvers working in their own vigil session, known by its token:
 #       root in `vigil run --token-file` (the store's session record), and a
 #       test account in a session vigild started (vigild's session record)
+#   (i) real held sessions (the supervisor holds the exec): approved by root,
+#       by a test account through vigild, by a sign-in; denied with the
+#       reason on the user's terminal; self-approval refused, then timeout
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 if [ -z "${PV_INNER:-}" ]; then
@@ -223,9 +226,12 @@ grep -qE "^vigil: approve: request $(rid expire) expired at [0-9T:.-]+Z; its ses
 expect 1 "$tmp/c7.out" "$tmp/c7.err" "$V" --store "$store" approve zzzzzzzz
 pv_has "$tmp/c7.err" "vigil: approve: no approval request 'zzzzzzzz'"
 expect 1 "$tmp/c8.out" "$tmp/c8.err" "$V" --store "$store" approve 'k3f'
-pv_has "$tmp/c8.err" "vigil: approve: 'k3f' is not a request id (4 to 8 characters of 0-9 and a-z without i, l, o, u)"
-expect 1 "$tmp/c9.out" "$tmp/c9.err" "$V" --store "$store" approvals show 'k3fi'
+pv_has "$tmp/c8.err" "vigil: approve: 'k3f' is not a request id (4 to 8 characters of 0-9 and a-z without u)"
+expect 1 "$tmp/c9.out" "$tmp/c9.err" "$V" --store "$store" approvals show 'k3fu'
 pv_has "$tmp/c9.err" "is not a request id"
+# upper case, as a person may type it
+expect 0 "$tmp/c10.out" "$tmp/c10.err" "$V" --store "$store" approvals show "$(rid nogroup | tr a-z A-Z)"
+pv_has "$tmp/c10.out" "request    $(rid nogroup) (pending"
 for f in c1 c3 c4 c5 c6 c7 c8; do
     [ ! -s "$tmp/$f.out" ] || fail "($f) stdout: $(cat "$tmp/$f.out")"
 done
@@ -243,7 +249,7 @@ sign_in() {
     "$@" >"$_o" 2>"$_e" &
     _p=$!
     _i=0
-    until grep -q "^To sign in, open https://.* and enter " "$_e"; do
+    until grep -q "^To sign in, open https://.* and enter " "$_e" 2>/dev/null; do
         _i=$((_i + 1))
         [ "$_i" -lt 300 ] && kill -0 "$_p" 2>/dev/null || fail "no sign-in prompt from '$*': $(cat "$_o" "$_e")"
         sleep 0.05
@@ -388,5 +394,66 @@ as "$appr" "$V" run --token-file "$tmp/appr.token" -- \
     fail "(h) $appr in a session: $(cat "$tmp/h2.out" "$tmp/h2.err")"
 grep -qE "^request $(rid sessnr): approved by subject '$appr' local account '$appr' \(via session\) at " "$tmp/h2.out" ||
     fail "(h) $appr: $(cat "$tmp/h2.out" "$tmp/h2.err")"
+
+step "(i) real held sessions"
+cat >"$tmp/hold.policy" <<EOF
+default allow
+hold exe=/usr/bin/whoami approvers=local:root timeout=60s
+hold exe=/usr/bin/id approvers=local:$grp timeout=60s
+hold exe=/usr/bin/stat approvers=group:sre-$$ timeout=60s
+hold exe=/usr/bin/uname approvers=local:$req timeout=4s
+EOF
+# held OUT ERR CMD: a session of $req running sh -c CMD (in the background),
+# until its command is held; HP its pid, HID the request
+held() {
+    (cd "$tmp" && exec "$V" --store "$store" --policy "$tmp/hold.policy" run --user "$req" --no-pty -- sh -c "$3") \
+        >"$1" 2>"$2" &
+    HP=$!
+    _i=0
+    until grep -q "^vigil: held for approval (request " "$2" 2>/dev/null; do
+        _i=$((_i + 1))
+        [ "$_i" -lt 400 ] && kill -0 "$HP" 2>/dev/null || fail "no hold: $(cat "$1" "$2")"
+        sleep 0.05
+    done
+    HID=$(sed -n 's/^vigil: held for approval (request \([0-9a-z]*\)).*/\1/p' "$2")
+}
+held "$tmp/i1.out" "$tmp/i1.err" 'whoami; echo "rc=$?"'
+"$V" --store "$store" approvals show "$HID" >"$tmp/i1.show" || fail "(i) show"
+pv_has "$tmp/i1.show" "command    whoami"
+pv_has "$tmp/i1.show" "user       $req on "
+pv_has "$tmp/i1.show" "approvers  local:root"
+expect 0 "$tmp/i1.dec" "$tmp/i1.decerr" "$V" --store "$store" approve "$HID" --reason "go ahead"
+wait "$HP" || fail "(i) the approved session exited $?: $(cat "$tmp/i1.err")"
+[ "$(cat "$tmp/i1.out")" = "$req
+rc=0" ] || fail "(i) approved output: $(cat "$tmp/i1.out")"
+pv_has "$tmp/i1.err" "vigil: approved by root (request $HID)"
+
+held "$tmp/i2.out" "$tmp/i2.err" 'id -un; echo "rc=$?"'
+expect 0 "$tmp/i2.dec" "$tmp/i2.decerr" as "$appr" "$V" approve "$HID"
+wait "$HP" || fail "(i) session exited $?: $(cat "$tmp/i2.err")"
+[ "$(cat "$tmp/i2.out")" = "$req
+rc=0" ] || fail "(i) approved through vigild: $(cat "$tmp/i2.out" "$tmp/i2.err")"
+pv_has "$tmp/i2.err" "vigil: approved by $appr (request $HID)"
+
+held "$tmp/i3.out" "$tmp/i3.err" 'stat -c %n /etc/hostname; echo "rc=$?"'
+sign_in "$tmp/i3.dec" "$tmp/i3.decerr" "vti$$" approve "$V" --store "$store" --config "$tmp/vigil.conf" approve "$HID"
+[ "$SIGN_RC" -eq 0 ] || fail "(i) sign-in approval: $(cat "$tmp/i3.dec" "$tmp/i3.decerr")"
+wait "$HP" || fail "(i) session exited $?"
+[ "$(cat "$tmp/i3.out")" = "/etc/hostname
+rc=0" ] || fail "(i) approved by a sign-in: $(cat "$tmp/i3.out" "$tmp/i3.err")"
+pv_has "$tmp/i3.err" "vigil: approved by vti$$@example.test (request $HID)"
+
+held "$tmp/i4.out" "$tmp/i4.err" 'whoami; echo "rc=$?"'
+expect 0 "$tmp/i4.dec" "$tmp/i4.decerr" "$V" --store "$store" deny "$HID" --reason "not during the freeze"
+wait "$HP" || fail "(i) denied session exited $?"
+[ "$(cat "$tmp/i4.out")" = "rc=126" ] || fail "(i) denied output: $(cat "$tmp/i4.out")"
+pv_has "$tmp/i4.err" "vigil: rejected by root (request $HID): not during the freeze"
+
+held "$tmp/i5.out" "$tmp/i5.err" 'uname; echo "rc=$?"'
+expect 1 "$tmp/i5.dec" "$tmp/i5.decerr" as "$req" "$V" approve "$HID"
+pv_has "$tmp/i5.decerr" "vigil: approve: not allowed: you made this request (four-eyes: same local account '$req')"
+wait "$HP"
+[ "$(cat "$tmp/i5.out")" = "rc=126" ] || fail "(i) self-approved: $(cat "$tmp/i5.out")"
+pv_has "$tmp/i5.err" "vigil: not approved within 4s (request $HID): uname"
 
 echo "ok"

@@ -247,15 +247,27 @@ static void test_refusal_text(void **state)
 
 static void test_id_syntax(void **state)
 {
+        char id[VIGIL_APPROVAL_ID_LEN + 1] = "";
+
         (void)state;
-        assert_true(vigil_approval_id_valid("k3f9x2ab"));
-        assert_true(vigil_approval_id_valid("K3F9"));
-        assert_false(vigil_approval_id_valid("k3f"));       /* too short a prefix */
-        assert_false(vigil_approval_id_valid("k3f9x2abc")); /* too long */
-        assert_false(vigil_approval_id_valid("k3f9x2ai"));  /* i, l, o, u are not in the alphabet */
-        assert_false(vigil_approval_id_valid("k3f9-2ab"));
-        assert_false(vigil_approval_id_valid(""));
-        assert_false(vigil_approval_id_valid("../../x"));
+        assert_true(vigil_approval_id_normalize("k3f9x2ab", id));
+        assert_string_equal(id, "k3f9x2ab");
+        assert_true(vigil_approval_id_normalize("K3F9", id));
+        assert_string_equal(id, "k3f9");
+        /* read as Crockford's base32 reads them, as the store does */
+        assert_true(vigil_approval_id_normalize("k3f9x2IO", id));
+        assert_string_equal(id, "k3f9x210");
+        assert_true(vigil_approval_id_normalize("lLoO", id));
+        assert_string_equal(id, "1100");
+        strcpy(id, "keep");
+        assert_false(vigil_approval_id_normalize("k3f", id)); /* too short a prefix */
+        assert_string_equal(id, "keep");
+        assert_false(vigil_approval_id_normalize("k3f9x2abc", id)); /* too long */
+        assert_false(vigil_approval_id_normalize("k3f9x2au", id));  /* u is not in the alphabet */
+        assert_false(vigil_approval_id_normalize("k3f9-2ab", id));
+        assert_false(vigil_approval_id_normalize("", id));
+        assert_false(vigil_approval_id_normalize("../../x", id));
+        assert_string_equal(id, "keep");
 }
 
 int main(void)
