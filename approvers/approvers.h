@@ -76,8 +76,8 @@ bool vigil_approver_allowed(vigil_approver_verdict v);
  *                          matched ("group:sre"), malloc'd (caller frees); else NULL.
  * @return 0, or -ENOMEM (then nothing is allowed).
  */
-int vigil_approver_judge(const vigil_approval *a, const vigil_approver_who *who, vigil_approver_verdict *ret_verdict,
-                         char **ret_entry);
+int vigil_approver_judge(const vigil_approval *a, const vigil_approver_who *who,
+                         vigil_approver_verdict *ret_verdict, char **ret_entry);
 
 /**
  * vigil_approver_id_of() - the decider to record for an allowed verdict:
@@ -93,7 +93,8 @@ void vigil_approver_id_of(const vigil_approver_who *who, vigil_approver_verdict 
  * for the person who asked ("not allowed: ...").
  * @return malloc'd text, or NULL on -ENOMEM.
  */
-char *vigil_approver_refusal(const vigil_approval *a, const vigil_approver_who *who, vigil_approver_verdict v);
+char *vigil_approver_refusal(const vigil_approval *a, const vigil_approver_who *who,
+                             vigil_approver_verdict v);
 
 /**
  * vigil_approval_id_normalize() - what a person typed as a request id or a

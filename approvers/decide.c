@@ -17,7 +17,7 @@
 
 #define NAME_MAX_SHOWN 64u
 #define LIST_MAX_SHOWN 100u /* approvers= */
-#define WHY_MAX 360u /* bytes of a message: it must fit in a vigild refusal line */
+#define WHY_MAX 360u        /* bytes of a message: it must fit in a vigild refusal line */
 #define REASON_MAX 1024u
 
 /* The length of the valid UTF-8 character at @s (at most @n bytes) and its
@@ -118,7 +118,8 @@ static void put_who(FILE *f, const vigil_approver_who *who)
                 fprintf(f, "uid %u without an account", (unsigned)who->uid);
 }
 
-char *vigil_approver_refusal(const vigil_approval *a, const vigil_approver_who *who, vigil_approver_verdict v)
+char *vigil_approver_refusal(const vigil_approval *a, const vigil_approver_who *who,
+                             vigil_approver_verdict v)
 {
         char *buf = NULL;
         size_t len = 0;
@@ -288,8 +289,9 @@ int vigil_approver_decide(vigil_store *st, const vigil_decision_req *d, const vi
         if (ret_why)
                 *ret_why = NULL;
         if (!d->id || !vigil_approval_id_normalize(d->id, id))
-                return why(ret_why, -EINVAL, "'%s' is not a request id (4 to %u characters of 0-9 and a-z "
-                                             "without u)",
+                return why(ret_why, -EINVAL,
+                           "'%s' is not a request id (4 to %u characters of 0-9 and a-z "
+                           "without u)",
                            d->id ? (strlen(d->id) > 16 ? "(too long)" : d->id) : "", VIGIL_APPROVAL_ID_LEN);
         if (!d->approve && !d->reason)
                 return why(ret_why, -EINVAL, "a denial needs a reason (--reason)");
@@ -318,7 +320,8 @@ int vigil_approver_decide(vigil_store *st, const vigil_decision_req *d, const vi
                 char t[32];
 
                 vigil_format_time((uint64_t)a->expires_ms * 1000u, t);
-                r = why(ret_why, -ETIME, "request %s expired at %s; its session refuses the command", a->id, t);
+                r = why(ret_why, -ETIME, "request %s expired at %s; its session refuses the command", a->id,
+                        t);
                 goto out;
         }
         r = vigil_approver_judge(a, who, &v, &entry);
@@ -327,12 +330,13 @@ int vigil_approver_decide(vigil_store *st, const vigil_decision_req *d, const vi
         if (!vigil_approver_allowed(v)) {
                 _cleanup_free_ char *t = vigil_approver_refusal(a, who, v);
 
-                r = why(ret_why, v == VIGIL_APPROVER_SIGN_IN ? -ENOKEY : -EPERM, "%s", t ? t : "not allowed");
+                r = why(ret_why, v == VIGIL_APPROVER_SIGN_IN ? -ENOKEY : -EPERM, "%s",
+                        t ? t : "not allowed");
                 goto out;
         }
         vigil_approver_id_of(who, v, &by);
-        r = vigil_approval_decide(st, a->id, d->approve ? VIGIL_APPROVAL_APPROVED : VIGIL_APPROVAL_REJECTED, &by,
-                                  d->reason);
+        r = vigil_approval_decide(st, a->id, d->approve ? VIGIL_APPROVAL_APPROVED : VIGIL_APPROVAL_REJECTED,
+                                  &by, d->reason);
         if (r == -EALREADY) {
                 /* someone (or the deadline) was first: say who */
                 if (vigil_approval_get(st, a->id, &after) == 0)

@@ -119,7 +119,8 @@ static bool identity_matches(const vigil_approver_who *who, bool group, const ch
         if (!who->subject)
                 return false;
         if (!group)
-                return strcmp(who->subject, name) == 0 || (who->username && strcmp(who->username, name) == 0);
+                return strcmp(who->subject, name) == 0 ||
+                       (who->username && strcmp(who->username, name) == 0);
         for (size_t i = 0; i < who->n_groups; i++)
                 if (who->groups[i] && strcmp(who->groups[i], name) == 0)
                         return true;
@@ -144,8 +145,8 @@ static bool is_requester(const vigil_approval *a, const vigil_approver_who *who)
         return k < 0 || (k > 0 && uid == who->uid);
 }
 
-int vigil_approver_judge(const vigil_approval *a, const vigil_approver_who *who, vigil_approver_verdict *ret_verdict,
-                         char **ret_entry)
+int vigil_approver_judge(const vigil_approval *a, const vigil_approver_who *who,
+                         vigil_approver_verdict *ret_verdict, char **ret_entry)
 {
         static const struct {
                 const char *prefix;

@@ -54,7 +54,7 @@ int64_t vigil_device_now_ms(void);
  *         a network -errno as vigil_https_post_form(); -ENOMEM.
  */
 int vigil_device_authorize(const vigil_config *cfg, const char *endpoint, int64_t deadline_ms,
-                        vigil_device_grant **ret, char **ret_reason);
+                           vigil_device_grant **ret, char **ret_reason);
 
 /**
  * vigil_device_poll() - poll the token endpoint (RFC 8628 3.4, 3.5) at the
@@ -71,7 +71,7 @@ int vigil_device_authorize(const vigil_config *cfg, const char *endpoint, int64_
  *         200/400/401, no id_token); a network -errno; -ENOMEM.
  */
 int vigil_device_poll(const vigil_config *cfg, const char *token_endpoint, vigil_device_grant *g,
-                   int64_t deadline_ms, char **ret_id_token, char **ret_reason);
+                      int64_t deadline_ms, char **ret_id_token, char **ret_reason);
 
 /**
  * vigil_device_parse_grant() - judge a device authorization response (the
@@ -84,7 +84,7 @@ int vigil_device_poll(const vigil_config *cfg, const char *token_endpoint, vigil
  * @return as vigil_device_authorize(), without the network errors.
  */
 int vigil_device_parse_grant(long status, const char *body, size_t len, int64_t started_ms,
-                          vigil_device_grant **ret, char **ret_reason);
+                             vigil_device_grant **ret, char **ret_reason);
 
 /**
  * vigil_device_parse_token() - judge one token endpoint response (RFC 8628
@@ -96,8 +96,8 @@ int vigil_device_parse_grant(long status, const char *body, size_t len, int64_t 
  * @param[out]    ret_reason    as for vigil_device_poll().
  * @return 0; -EAGAIN (authorization_pending, slow_down: poll again); otherwise as vigil_device_poll().
  */
-int vigil_device_parse_token(long status, const char *body, size_t len, vigil_device_grant *g, char **ret_id_token,
-                          char **ret_reason);
+int vigil_device_parse_token(long status, const char *body, size_t len, vigil_device_grant *g,
+                             char **ret_id_token, char **ret_reason);
 
 /** Wipe and free a grant. Accepts NULL; returns NULL. */
 vigil_device_grant *vigil_device_grant_free(vigil_device_grant *g);
@@ -108,8 +108,8 @@ vigil_device_grant *vigil_device_grant_free(vigil_device_grant *g);
  * vigil_device_show_fn - show the person where to sign in. @uri and @code
  * passed the printable checks; @uri_complete may be NULL.
  */
-typedef void (*vigil_device_show_fn)(void *userdata, const char *uri, const char *code, const char *uri_complete,
-                                     int64_t expires_in_s);
+typedef void (*vigil_device_show_fn)(void *userdata, const char *uri, const char *code,
+                                     const char *uri_complete, int64_t expires_in_s);
 
 /**
  * vigil_device_sign_in() - discovery (vigil_oidc_discover()), the device
@@ -124,5 +124,5 @@ typedef void (*vigil_device_show_fn)(void *userdata, const char *uri, const char
  * @return 0; as vigil_oidc_discover(), vigil_device_authorize(), vigil_device_poll();
  *         -EPROTO when the provider offers no device flow.
  */
-int vigil_device_sign_in(const vigil_config *cfg, vigil_device_show_fn show, void *userdata, int64_t deadline_ms,
-                         char **ret_id_token, char **ret_reason);
+int vigil_device_sign_in(const vigil_config *cfg, vigil_device_show_fn show, void *userdata,
+                         int64_t deadline_ms, char **ret_id_token, char **ret_reason);

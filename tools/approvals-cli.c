@@ -85,7 +85,8 @@ static int connect_vigild(cli_approvals *c, vigild_conn **ret)
         int r = vigild_connect(secure_getenv("VIGILD_SOCKET"), CONNECT_MS, ret);
 
         if (r < 0) {
-                cli_error("%s: %s (not root: requests go through vigild)", c->cmd, vigild_client_strerror(r));
+                cli_error("%s: %s (not root: requests go through vigild)", c->cmd,
+                          vigild_client_strerror(r));
                 return EXIT_FAIL;
         }
         return 0;
@@ -163,8 +164,8 @@ typedef struct decide_reply {
         bool sign_in; /* refused: only an identity-provider entry could name the caller */
 } decide_reply;
 
-static int decide_vigild(cli_approvals *c, const char *id, bool approve, const char *reason, const char *token,
-                         vigil_approval **ret, decide_reply *ret_dr)
+static int decide_vigild(cli_approvals *c, const char *id, bool approve, const char *reason,
+                         const char *token, vigil_approval **ret, decide_reply *ret_dr)
 {
         vigild_conn *conn = NULL;
         vigild_reply *rep = NULL;
@@ -188,8 +189,9 @@ static int decide_vigild(cli_approvals *c, const char *id, bool approve, const c
         conn = vigild_conn_free(conn);
         if (r < 0) {
                 cli_error("%s: %s", c->cmd,
-                          r == VIGIL_E_PARSE || r == VIGIL_E_TOO_BIG ? "the sign-in token does not fit a vigild request"
-                                                                     : vigild_client_strerror(r));
+                          r == VIGIL_E_PARSE || r == VIGIL_E_TOO_BIG
+                                  ? "the sign-in token does not fit a vigild request"
+                                  : vigild_client_strerror(r));
                 goto out;
         }
         if (vigild_reply_status(rep) != VS_OK) {
@@ -302,11 +304,15 @@ static void log_decision(const char *cmd, const vigil_approval *a, const char *w
 
         openlog("vigil", LOG_PID, LOG_AUTHPRIV);
         syslog(LOG_NOTICE, "%s: request %s (session %s, command %u, rule %s): %s", cmd, a->id, a->session,
-               a->command_no, a->rule ? a->rule : "?", what ? what : t ? t : "?");
+               a->command_no, a->rule ? a->rule : "?",
+               what ? what
+               : t  ? t
+                    : "?");
         closelog();
 }
 
-static int decide_root(cli_approvals *c, const char *id, bool approve, const char *reason, vigil_approval **ret)
+static int decide_root(cli_approvals *c, const char *id, bool approve, const char *reason,
+                       vigil_approval **ret)
 {
         vigil_decision_req d = { .id = id, .approve = approve, .reason = reason };
         _cleanup_free_ char *why = NULL;
@@ -344,7 +350,8 @@ static int decide_root(cli_approvals *c, const char *id, bool approve, const cha
 
                 cli_error("%s: %s", c->cmd, why ? why : vigil_strerror(r));
                 if (r == -EPERM || r == -ENOKEY) {
-                        if (asprintf(&line, "refused for uid %u: %s", (unsigned)w.who.uid, why ? why : "?") < 0)
+                        if (asprintf(&line, "refused for uid %u: %s", (unsigned)w.who.uid, why ? why : "?") <
+                            0)
                                 line = NULL;
                         openlog("vigil", LOG_PID, LOG_AUTHPRIV);
                         syslog(LOG_NOTICE, "%s: request %s: %s", c->cmd, id, line ? line : "refused");
@@ -389,7 +396,8 @@ static int find_one(void *userdata, const vigil_approval *a)
         if (++x->n > 1)
                 return 0;
         /* the callback's request is borrowed: keep a copy through its JSON */
-        if (vigil_approval_to_json(a, false, &json) < 0 || vigil_approval_from_json(json, strlen(json), &x->hit) < 0)
+        if (vigil_approval_to_json(a, false, &json) < 0 ||
+            vigil_approval_from_json(json, strlen(json), &x->hit) < 0)
                 return EXIT_FAIL;
         return 0;
 }
@@ -401,8 +409,8 @@ int cli_approvals_get(cli_approvals *c, const char *id, vigil_approval **ret)
         int r;
 
         if (!vigil_approval_id_normalize(id, low)) {
-                cli_error("%s: '%s' is not a request id (4 to %u characters of 0-9 and a-z without u)", c->cmd,
-                          strlen(id) > 16 ? "(too long)" : id, VIGIL_APPROVAL_ID_LEN);
+                cli_error("%s: '%s' is not a request id (4 to %u characters of 0-9 and a-z without u)",
+                          c->cmd, strlen(id) > 16 ? "(too long)" : id, VIGIL_APPROVAL_ID_LEN);
                 return EXIT_FAIL;
         }
         if (c->st) {
@@ -426,15 +434,16 @@ int cli_approvals_get(cli_approvals *c, const char *id, vigil_approval **ret)
                 return EXIT_FAIL;
         }
         if (!x.hit) {
-                cli_error("%s: no pending request '%s' that you may decide (vigild shows only those)", c->cmd,
-                          low);
+                cli_error("%s: no pending request '%s' that you may decide (vigild shows only those)",
+                          c->cmd, low);
                 return EXIT_FAIL;
         }
         *ret = x.hit;
         return 0;
 }
 
-int cli_approvals_decide(cli_approvals *c, const char *id, bool approve, const char *reason, vigil_approval **ret)
+int cli_approvals_decide(cli_approvals *c, const char *id, bool approve, const char *reason,
+                         vigil_approval **ret)
 {
         char low[VIGIL_APPROVAL_ID_LEN + 1];
         decide_reply dr;
@@ -442,8 +451,8 @@ int cli_approvals_decide(cli_approvals *c, const char *id, bool approve, const c
         int r;
 
         if (!vigil_approval_id_normalize(id, low)) {
-                cli_error("%s: '%s' is not a request id (4 to %u characters of 0-9 and a-z without u)", c->cmd,
-                          strlen(id) > 16 ? "(too long)" : id, VIGIL_APPROVAL_ID_LEN);
+                cli_error("%s: '%s' is not a request id (4 to %u characters of 0-9 and a-z without u)",
+                          c->cmd, strlen(id) > 16 ? "(too long)" : id, VIGIL_APPROVAL_ID_LEN);
                 return EXIT_FAIL;
         }
         if (c->st)

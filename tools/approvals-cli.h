@@ -47,7 +47,8 @@ int cli_approvals_get(cli_approvals *c, const char *id, vigil_approval **ret);
  *                  but could not send it back (too big for its protocol).
  * @return 0, or EXIT_FAIL after printing one line.
  */
-int cli_approvals_decide(cli_approvals *c, const char *id, bool approve, const char *reason, vigil_approval **ret);
+int cli_approvals_decide(cli_approvals *c, const char *id, bool approve, const char *reason,
+                         vigil_approval **ret);
 
 /* ---- printing (approvals-print.c) ---- */
 

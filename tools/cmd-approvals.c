@@ -9,19 +9,18 @@
 #include "commands.h"
 #include "vigil-error.h"
 
-static const char usage[] =
-        "Usage: vigil approvals [--json]\n"
-        "       vigil approvals show ID\n"
-        "\n"
-        "List the pending approval requests of held commands, oldest first: id, age,\n"
-        "time left, user, session, who may decide them (approvers=) and the command.\n"
-        "--json prints one JSON object per line instead.\n"
-        "'show ID' prints one request in full: argv, cwd, runas, the environment that\n"
-        "differs from a login default, the rule, the last screenful of the session's\n"
-        "output (control characters escaped), and its state.\n"
-        "\n"
-        "Root reads the store; others go through vigild and see the requests they may\n"
-        "decide. Decide with 'vigil approve ID' or 'vigil deny ID --reason R'.\n";
+static const char usage[] = "Usage: vigil approvals [--json]\n"
+                            "       vigil approvals show ID\n"
+                            "\n"
+                            "List the pending approval requests of held commands, oldest first: id, age,\n"
+                            "time left, user, session, who may decide them (approvers=) and the command.\n"
+                            "--json prints one JSON object per line instead.\n"
+                            "'show ID' prints one request in full: argv, cwd, runas, the environment that\n"
+                            "differs from a login default, the rule, the last screenful of the session's\n"
+                            "output (control characters escaped), and its state.\n"
+                            "\n"
+                            "Root reads the store; others go through vigild and see the requests they may\n"
+                            "decide. Decide with 'vigil approve ID' or 'vigil deny ID --reason R'.\n";
 
 typedef struct list_ctx {
         bool json;

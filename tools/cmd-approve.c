@@ -10,12 +10,10 @@
 #include "commands.h"
 #include "proto.h"
 
-static const char approve_usage[] =
-        "Usage: vigil approve ID [--reason R]\n"
-        "Let a held command run, exactly as it was requested.\n";
-static const char deny_usage[] =
-        "Usage: vigil deny ID --reason R\n"
-        "Refuse a held command; its user sees the reason.\n";
+static const char approve_usage[] = "Usage: vigil approve ID [--reason R]\n"
+                                    "Let a held command run, exactly as it was requested.\n";
+static const char deny_usage[] = "Usage: vigil deny ID --reason R\n"
+                                 "Refuse a held command; its user sees the reason.\n";
 static const char common_usage[] =
         "\n"
         "ID is the request's id or a prefix of at least 4 characters ('vigil approvals').\n"
@@ -59,9 +57,11 @@ static int decide(int argc, char **argv, const vigil_globals *g, bool approve)
         if (!approve && !reason)
                 return cli_usage_error(cmd, "a denial needs --reason R (its user sees it)");
         /* the protocol's rule for one line of text, on both doors alike */
-        if (reason && (!*reason || strlen(reason) > 1024 || !vtext_valid((const uint8_t *)reason, strlen(reason))))
-                return cli_usage_error(cmd, "--reason must be one line of text, 1 to 1024 bytes, without control "
-                                            "characters");
+        if (reason &&
+            (!*reason || strlen(reason) > 1024 || !vtext_valid((const uint8_t *)reason, strlen(reason))))
+                return cli_usage_error(cmd,
+                                       "--reason must be one line of text, 1 to 1024 bytes, without control "
+                                       "characters");
         if (cli_approvals_open(g, cmd, true, &c))
                 return EXIT_FAIL;
         r = cli_approvals_decide(c, argv[optind], approve, reason, &a);

@@ -45,8 +45,9 @@ static size_t utf8_char(const unsigned char *s, size_t n, uint32_t *ret)
  * bidirectional embeddings, overrides and isolates, and the marks. */
 static bool unsafe_cp(uint32_t cp)
 {
-        return (cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 || (cp >= 0x202a && cp <= 0x202e) ||
-               (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200e || cp == 0x200f || cp == 0x061c || cp == 0xfeff;
+        return (cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 ||
+               (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200e ||
+               cp == 0x200f || cp == 0x061c || cp == 0xfeff;
 }
 
 /* Length of a well-formed escape sequence starting with ESC at @s, or 0. */

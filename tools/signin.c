@@ -12,7 +12,8 @@ typedef struct show_ctx {
         bool shown;
 } show_ctx;
 
-static void show(void *userdata, const char *uri, const char *code, const char *uri_complete, int64_t expires_in_s)
+static void show(void *userdata, const char *uri, const char *code, const char *uri_complete,
+                 int64_t expires_in_s)
 {
         show_ctx *x = userdata;
 
@@ -20,7 +21,8 @@ static void show(void *userdata, const char *uri, const char *code, const char *
         fprintf(stderr, "To sign in, open %s and enter %s\n", uri, code);
         if (uri_complete)
                 fprintf(stderr, "or open %s\n", uri_complete);
-        fprintf(stderr, "(waiting up to %llds for the sign-in)\n", (long long)(expires_in_s > 0 ? expires_in_s : 0));
+        fprintf(stderr, "(waiting up to %llds for the sign-in)\n",
+                (long long)(expires_in_s > 0 ? expires_in_s : 0));
         fflush(stderr);
         x->shown = true;
 }
@@ -48,8 +50,8 @@ int cli_sign_in(const vigil_globals *g, const char *cmd, char **ret_token)
 
         if (load_config(g, cmd, &cfg))
                 return EXIT_FAIL;
-        r = vigil_device_sign_in(cfg, show, &x, vigil_device_now_ms() + (int64_t)cfg->login_timeout * 1000, &token,
-                                 &reason);
+        r = vigil_device_sign_in(cfg, show, &x, vigil_device_now_ms() + (int64_t)cfg->login_timeout * 1000,
+                                 &token, &reason);
         vigil_config_free(cfg);
         if (r < 0) {
                 cli_error("%s: sign-in failed: %s", cmd, reason ? reason : vigil_strerror(r));
@@ -59,7 +61,8 @@ int cli_sign_in(const vigil_globals *g, const char *cmd, char **ret_token)
         return 0;
 }
 
-int cli_verify_approver_token(const vigil_globals *g, const char *cmd, const char *token, vigil_identity **ret)
+int cli_verify_approver_token(const vigil_globals *g, const char *cmd, const char *token,
+                              vigil_identity **ret)
 {
         _cleanup_free_ char *reason = NULL, *state = NULL;
         vigil_verifier_options opts = {};
@@ -75,7 +78,8 @@ int cli_verify_approver_token(const vigil_globals *g, const char *cmd, const cha
         opts.state_dir = state;
         r = vigil_verifier_new(cfg, &opts, &v);
         if (r == 0)
-                r = vigil_verifier_verify(v, token, strlen(token), NULL, VIGIL_VERIFY_ANY_USER, ret, &reason);
+                r = vigil_verifier_verify(v, token, strlen(token), NULL, VIGIL_VERIFY_ANY_USER, ret,
+                                          &reason);
         vigil_verifier_free(v);
         vigil_config_free(cfg);
         if (r < 0) {

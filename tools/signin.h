@@ -24,4 +24,5 @@ int cli_sign_in(const vigil_globals *g, const char *cmd, char **ret_token);
  * @param[out] ret  the identity (vigil_identity_free()).
  * @return 0, or EXIT_FAIL after printing one line "vigil: CMD: sign-in refused: <reason>".
  */
-int cli_verify_approver_token(const vigil_globals *g, const char *cmd, const char *token, vigil_identity **ret);
+int cli_verify_approver_token(const vigil_globals *g, const char *cmd, const char *token,
+                              vigil_identity **ret);

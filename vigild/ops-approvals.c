@@ -169,7 +169,8 @@ static int watch_one(void *userdata, const vigil_approval *a)
         vigil_approver_verdict v;
         int64_t now = (int64_t)(vigil_now_us() / 1000u);
 
-        if (now < a->expires_ms && vigil_approver_judge(a, &x->who, &v, NULL) == 0 && vigil_approver_allowed(v)) {
+        if (now < a->expires_ms && vigil_approver_judge(a, &x->who, &v, NULL) == 0 &&
+            vigil_approver_allowed(v)) {
                 x->may_watch = true;
                 return 1;
         }
@@ -202,8 +203,8 @@ typedef enum job_kind {
 typedef struct job_args {
         job_kind kind;
         const vigild_approver *a;
-        const char *session;       /* list filter, watch target */
-        const vigild_decision *d;  /* decide */
+        const char *session;      /* list filter, watch target */
+        const vigild_decision *d; /* decide */
         const char *store, *key;
 } job_args;
 
@@ -244,7 +245,9 @@ _noreturn_ static void child_main(int fd, const job_args *ja)
                 else
                         answer(fd, type, VS_OK, NULL, NULL);
         } else {
-                vigil_decision_req d = { .id = ja->d->approval, .approve = ja->d->approve, .reason = ja->d->reason };
+                vigil_decision_req d = { .id = ja->d->approval,
+                                         .approve = ja->d->approve,
+                                         .reason = ja->d->reason };
                 _cleanup_free_ char *why = NULL, *text = NULL;
                 vigil_approval *after = NULL;
 

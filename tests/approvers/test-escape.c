@@ -25,11 +25,11 @@ static char *render(const char *s, size_t len, bool screen)
         return buf;
 }
 
-#define CHECK(in, screen, want)                                                                               \
-        do {                                                                                                  \
-                char *got_ = render(in, sizeof(in) - 1, screen);                                              \
-                assert_string_equal(got_, want);                                                              \
-                free(got_);                                                                                   \
+#define CHECK(in, screen, want)                                                                             \
+        do {                                                                                                \
+                char *got_ = render(in, sizeof(in) - 1, screen);                                            \
+                assert_string_equal(got_, want);                                                            \
+                free(got_);                                                                                 \
         } while (0)
 
 static void test_text(void **state)
@@ -40,7 +40,8 @@ static void test_text(void **state)
         CHECK("nul\0here", false, "nul\\x00here");
         CHECK("\x1b]0;title\x07", false, "\\e]0;title\\x07");
         CHECK("del\x7f", false, "del\\x7f");
-        CHECK("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", false, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+        CHECK("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", false,
+              "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
         /* invalid, truncated, overlong, surrogate */
         CHECK("\xff\xfe", false, "\\xff\\xfe");
         CHECK("x\xe2\x82", false, "x\\xe2\\x82");
@@ -48,9 +49,13 @@ static void test_text(void **state)
         CHECK("\xe0\x80\xaf", false, "\\xe0\\x80\\xaf");
         CHECK("\xed\xa0\x80", false, "\\xed\\xa0\\x80");
         /* C1 (CSI as U+009B), right-to-left override, line separator */
-        CHECK("\xc2\x9b" "31m", false, "\\u{009b}31m");
+        CHECK("\xc2\x9b"
+              "31m",
+              false, "\\u{009b}31m");
         CHECK("rm -rf \xe2\x80\xae/ fdp", false, "rm -rf \\u{202e}/ fdp");
-        CHECK("a\xe2\x80\xa8" "b", false, "a\\u{2028}b");
+        CHECK("a\xe2\x80\xa8"
+              "b",
+              false, "a\\u{2028}b");
 }
 
 static void test_screen(void **state)
@@ -73,8 +78,8 @@ static void test_screen(void **state)
 
 static void test_argv(void **state)
 {
-        char *argv[] = { (char *)"rm", (char *)"-rf", (char *)"/srv/old dir", (char *)"", (char *)"it's",
-                         (char *)"$(reboot)", (char *)"a\nb" };
+        char *argv[] = { (char *)"rm",   (char *)"-rf",       (char *)"/srv/old dir", (char *)"",
+                         (char *)"it's", (char *)"$(reboot)", (char *)"a\nb" };
         char *buf = NULL;
         size_t n = 0;
         FILE *f = open_memstream(&buf, &n);

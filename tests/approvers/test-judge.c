@@ -76,10 +76,12 @@ static void test_group(void **state)
         char *e = NULL;
 
         (void)state;
-        assert_int_equal(judge("group:sre", "vtq-requester", "alice-sub", &w, &e), VIGIL_APPROVER_BY_IDENTITY);
+        assert_int_equal(judge("group:sre", "vtq-requester", "alice-sub", &w, &e),
+                         VIGIL_APPROVER_BY_IDENTITY);
         assert_string_equal(e, "group:sre");
         free(e);
-        assert_int_equal(judge("group:ops,group:sre", "vtq-requester", "alice-sub", &w, NULL), VIGIL_APPROVER_BY_IDENTITY);
+        assert_int_equal(judge("group:ops,group:sre", "vtq-requester", "alice-sub", &w, NULL),
+                         VIGIL_APPROVER_BY_IDENTITY);
         /* exact names: no prefixes, no case folding */
         assert_int_equal(judge("group:sr", "vtq-requester", NULL, &w, NULL), VIGIL_APPROVER_NOT_NAMED);
         assert_int_equal(judge("group:SRE", "vtq-requester", NULL, &w, NULL), VIGIL_APPROVER_NOT_NAMED);
@@ -94,7 +96,8 @@ static void test_user(void **state)
         assert_int_equal(judge("user:bob-sub", "vtq-requester", NULL, &w, NULL), VIGIL_APPROVER_BY_IDENTITY);
         assert_int_equal(judge("user:bob", "vtq-requester", NULL, &w, NULL), VIGIL_APPROVER_BY_IDENTITY);
         /* not the email, not the local account */
-        assert_int_equal(judge("user:bob@example.test", "vtq-requester", NULL, &w, NULL), VIGIL_APPROVER_NOT_NAMED);
+        assert_int_equal(judge("user:bob@example.test", "vtq-requester", NULL, &w, NULL),
+                         VIGIL_APPROVER_NOT_NAMED);
         assert_int_equal(judge("user:daemon", "vtq-requester", NULL, &w, NULL), VIGIL_APPROVER_NOT_NAMED);
         w.username = NULL;
         assert_int_equal(judge("user:bob", "vtq-requester", NULL, &w, NULL), VIGIL_APPROVER_NOT_NAMED);
@@ -114,13 +117,17 @@ static void test_local(void **state)
         assert_int_equal(judge("local:root", "vtq-requester", NULL, &root, &e), VIGIL_APPROVER_BY_LOCAL);
         assert_string_equal(e, "local:root");
         free(e);
-        assert_int_equal(judge("local:daemon", "vtq-requester", NULL, &daemon, NULL), VIGIL_APPROVER_BY_LOCAL);
-        assert_int_equal(judge("local:nogroup", "vtq-requester", NULL, &root, NULL), VIGIL_APPROVER_NOT_NAMED);
+        assert_int_equal(judge("local:daemon", "vtq-requester", NULL, &daemon, NULL),
+                         VIGIL_APPROVER_BY_LOCAL);
+        assert_int_equal(judge("local:nogroup", "vtq-requester", NULL, &root, NULL),
+                         VIGIL_APPROVER_NOT_NAMED);
         /* by a group the account is in (its primary group, through getgrouplist) */
         assert_non_null(getgrnam("root"));
-        assert_int_equal(judge("local:nogroup,local:root", "vtq-requester", NULL, &root, NULL), VIGIL_APPROVER_BY_LOCAL);
+        assert_int_equal(judge("local:nogroup,local:root", "vtq-requester", NULL, &root, NULL),
+                         VIGIL_APPROVER_BY_LOCAL);
         /* a name that is neither account nor group names nobody */
-        assert_int_equal(judge("local:vt-no-such-name", "vtq-requester", NULL, &root, NULL), VIGIL_APPROVER_NOT_NAMED);
+        assert_int_equal(judge("local:vt-no-such-name", "vtq-requester", NULL, &root, NULL),
+                         VIGIL_APPROVER_NOT_NAMED);
         /* an account name that is not the caller's uid is not trusted for groups */
         root.uid = 4242;
         assert_int_equal(judge("local:daemon-nonexistent,local:nogroup", "vtq-requester", NULL, &root, NULL),
@@ -143,7 +150,8 @@ static void test_kinds_do_not_cross(void **state)
         w.groups = g_root;
         w.n_groups = 1;
         w.username = "daemon";
-        assert_int_equal(judge("local:daemon,local:root", "vtq-requester", NULL, &w, NULL), VIGIL_APPROVER_NOT_NAMED);
+        assert_int_equal(judge("local:daemon,local:root", "vtq-requester", NULL, &w, NULL),
+                         VIGIL_APPROVER_NOT_NAMED);
 }
 
 static void test_sign_in(void **state)
@@ -153,7 +161,8 @@ static void test_sign_in(void **state)
         (void)state;
         /* only an identity-provider entry could name a local-only approver */
         assert_int_equal(judge("group:sre", "vtq-requester", NULL, &d, NULL), VIGIL_APPROVER_SIGN_IN);
-        assert_int_equal(judge("local:root,user:bob", "vtq-requester", NULL, &d, NULL), VIGIL_APPROVER_SIGN_IN);
+        assert_int_equal(judge("local:root,user:bob", "vtq-requester", NULL, &d, NULL),
+                         VIGIL_APPROVER_SIGN_IN);
         /* nothing to sign in for */
         assert_int_equal(judge("local:root", "vtq-requester", NULL, &d, NULL), VIGIL_APPROVER_NOT_NAMED);
         /* with an identity already, a sign-in would change nothing */
@@ -174,7 +183,8 @@ static void test_four_eyes(void **state)
         assert_int_equal(judge("local:root", "root", NULL, &root, NULL), VIGIL_APPROVER_SELF);
         /* same uid under another name */
         root.local = "vt-other-name-for-uid-0";
-        assert_int_equal(judge("local:vt-other-name-for-uid-0", "root", NULL, &root, NULL), VIGIL_APPROVER_SELF);
+        assert_int_equal(judge("local:vt-other-name-for-uid-0", "root", NULL, &root, NULL),
+                         VIGIL_APPROVER_SELF);
         /* a requester without a subject is not matched by an approver's subject */
         assert_int_equal(judge("group:sre", "vtq-requester", NULL, &w, NULL), VIGIL_APPROVER_BY_IDENTITY);
 }
@@ -187,7 +197,8 @@ static void test_none_named(void **state)
         assert_int_equal(judge(NULL, "vtq-requester", NULL, &w, NULL), VIGIL_APPROVER_NONE_NAMED);
         assert_int_equal(judge("", "vtq-requester", NULL, &root, NULL), VIGIL_APPROVER_NONE_NAMED);
         /* entries that are not entries name nobody */
-        assert_int_equal(judge("group:,user:,local:", "vtq-requester", NULL, &w, NULL), VIGIL_APPROVER_NOT_NAMED);
+        assert_int_equal(judge("group:,user:,local:", "vtq-requester", NULL, &w, NULL),
+                         VIGIL_APPROVER_NOT_NAMED);
         assert_int_equal(judge("team:sre,sre", "vtq-requester", NULL, &w, NULL), VIGIL_APPROVER_NOT_NAMED);
 }
 
@@ -198,7 +209,8 @@ static void test_identity_preferred(void **state)
         char *e = NULL;
 
         (void)state;
-        assert_int_equal(judge("local:daemon,group:sre", "vtq-requester", NULL, &w, &e), VIGIL_APPROVER_BY_IDENTITY);
+        assert_int_equal(judge("local:daemon,group:sre", "vtq-requester", NULL, &w, &e),
+                         VIGIL_APPROVER_BY_IDENTITY);
         assert_string_equal(e, "group:sre");
         free(e);
         vigil_approver_id_of(&w, VIGIL_APPROVER_BY_IDENTITY, &id);
@@ -219,13 +231,16 @@ static void test_identity_preferred(void **state)
 static void test_refusal_text(void **state)
 {
         vigil_approver_who w = bob(), d = local_only("daemon");
-        vigil_approval a = req("group:ops\x1b[31m,user:\xe2\x80\xae" "evil", "vtq-requester", "bob-sub");
+        vigil_approval a = req("group:ops\x1b[31m,user:\xe2\x80\xae"
+                               "evil",
+                               "vtq-requester", "bob-sub");
         char *t;
 
         (void)state;
         t = vigil_approver_refusal(&a, &w, VIGIL_APPROVER_SELF);
-        assert_string_equal(t, "not allowed: you made this request (four-eyes: same identity-provider subject "
-                               "'bob-sub')");
+        assert_string_equal(t,
+                            "not allowed: you made this request (four-eyes: same identity-provider subject "
+                            "'bob-sub')");
         free(t);
         t = vigil_approver_refusal(&a, &w, VIGIL_APPROVER_NOT_NAMED);
         /* control and bidi characters from the policy never reach a terminal */
@@ -240,8 +255,9 @@ static void test_refusal_text(void **state)
         free(t);
         a.approvers = NULL;
         t = vigil_approver_refusal(&a, &d, VIGIL_APPROVER_NONE_NAMED);
-        assert_string_equal(t, "not allowed: the rule /etc/vigil/policy.conf:7 names no approvers=, so nobody "
-                               "may decide this request (it is refused when it times out)");
+        assert_string_equal(t,
+                            "not allowed: the rule /etc/vigil/policy.conf:7 names no approvers=, so nobody "
+                            "may decide this request (it is refused when it times out)");
         free(t);
 }
 
@@ -273,11 +289,11 @@ static void test_id_syntax(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_group),          cmocka_unit_test(test_user),
-                cmocka_unit_test(test_local),          cmocka_unit_test(test_kinds_do_not_cross),
-                cmocka_unit_test(test_sign_in),        cmocka_unit_test(test_four_eyes),
-                cmocka_unit_test(test_none_named),     cmocka_unit_test(test_identity_preferred),
-                cmocka_unit_test(test_refusal_text),   cmocka_unit_test(test_id_syntax),
+                cmocka_unit_test(test_group),        cmocka_unit_test(test_user),
+                cmocka_unit_test(test_local),        cmocka_unit_test(test_kinds_do_not_cross),
+                cmocka_unit_test(test_sign_in),      cmocka_unit_test(test_four_eyes),
+                cmocka_unit_test(test_none_named),   cmocka_unit_test(test_identity_preferred),
+                cmocka_unit_test(test_refusal_text), cmocka_unit_test(test_id_syntax),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

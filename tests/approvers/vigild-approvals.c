@@ -100,6 +100,7 @@ int main(int argc, char **argv)
         }
         return 0;
 usage:
-        fprintf(stderr, "usage: vigild-approvals SOCKET list|decide ID approve|deny|watch SESSION [options]\n");
+        fprintf(stderr,
+                "usage: vigild-approvals SOCKET list|decide ID approve|deny|watch SESSION [options]\n");
         return 2;
 }
