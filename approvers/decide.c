@@ -274,6 +274,17 @@ static int already(const vigil_approval *a, char **ret_why)
         return why(ret_why, -EALREADY, "request %s was already decided: %s", a->id, t ? t : "?");
 }
 
+/* Is the supervisor that holds @a still running (same boot, pid and start
+ * time)? The store's own test for writers, which vigil_approvals_reap()
+ * applies to requests too. */
+static bool owner_alive(const vigil_approval *a)
+{
+        vigil_session_info i = { .writer_pid = a->owner_pid, .writer_start = a->owner_start };
+
+        memcpy(i.boot_id, a->owner_boot, sizeof i.boot_id);
+        return vigil_session_writer_alive(&i);
+}
+
 int vigil_approver_decide(vigil_store *st, const vigil_decision_req *d, const vigil_approver_who *who,
                           vigil_approval **ret, char **ret_why)
 {
@@ -302,10 +313,15 @@ int vigil_approver_decide(vigil_store *st, const vigil_decision_req *d, const vi
                 now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
         }
 
-        /* A request whose supervisor is gone holds nothing: reject it as
-         * lost first, so that nobody approves a command no one waits for. */
-        (void)vigil_approvals_reap(st, NULL, NULL);
         r = vigil_approval_get(st, id, &a);
+        if (r == 0 && a->state == VIGIL_APPROVAL_PENDING && !owner_alive(a)) {
+                /* Its supervisor is gone and holds nothing: reject it as lost
+                 * (with every other such request) before anyone approves a
+                 * command no process waits for, then read it again. */
+                (void)vigil_approvals_reap(st, NULL, NULL);
+                a = vigil_approval_free(a);
+                r = vigil_approval_get(st, id, &a);
+        }
         if (r == -ENOENT)
                 return why(ret_why, r, "no approval request '%s'", id);
         if (r == -EEXIST)

@@ -42,6 +42,15 @@
 
 /* ---- the child ---- */
 
+/* A verdict already reached in this child: requests of one rule and one
+ * requester are judged alike, and judging reads the account and group
+ * databases (NSS: files, systemd-userdb, maybe a network directory). */
+typedef struct verdict_memo {
+        struct verdict_memo *next;
+        char *approvers, *user, *subject;
+        bool allowed;
+} verdict_memo;
+
 typedef struct child_ctx {
         int fd;
         const vigild_approver *a;
@@ -49,7 +58,55 @@ typedef struct child_ctx {
         bool all; /* root and auditors see every pending request */
         unsigned n_skipped;
         bool may_watch; /* may_watch: found one */
+        verdict_memo *memo;
+        unsigned n_memo;
 } child_ctx;
+
+static bool same(const char *x, const char *y)
+{
+        return (!x && !y) || (x && y && strcmp(x, y) == 0);
+}
+
+static char *dup_opt(const char *s, bool *oom)
+{
+        char *d = s ? strdup(s) : NULL;
+
+        if (s && !d)
+                *oom = true;
+        return d;
+}
+
+/* May x->who decide @a? Remembered per (approvers, user, subject): the
+ * judgement reads nothing else of the request. */
+static bool may_decide(child_ctx *x, const vigil_approval *a)
+{
+        vigil_approver_verdict v;
+        verdict_memo *m;
+        bool allowed, oom = false;
+
+        for (m = x->memo; m; m = m->next)
+                if (same(m->approvers, a->approvers) && same(m->user, a->user) &&
+                    same(m->subject, a->subject))
+                        return m->allowed;
+        allowed = vigil_approver_judge(a, &x->who, &v, NULL) == 0 && vigil_approver_allowed(v);
+        if (x->n_memo >= 1024 || !(m = calloc(1, sizeof *m)))
+                return allowed;
+        m->approvers = dup_opt(a->approvers, &oom);
+        m->user = dup_opt(a->user, &oom);
+        m->subject = dup_opt(a->subject, &oom);
+        if (oom) {
+                free(m->approvers);
+                free(m->user);
+                free(m->subject);
+                free(m);
+                return allowed;
+        }
+        m->allowed = allowed;
+        m->next = x->memo;
+        x->memo = m;
+        x->n_memo++;
+        return allowed;
+}
 
 static void who_of(const vigild_approver *a, vigil_approver_who *ret)
 {
@@ -141,14 +198,11 @@ static int list_one(void *userdata, const vigil_approval *a)
 {
         child_ctx *x = userdata;
         _cleanup_free_ char *text = NULL;
-        vigil_approver_verdict v;
         vmsg_builder b = { 0 };
         int r;
 
-        if (!x->all) {
-                if (vigil_approver_judge(a, &x->who, &v, NULL) < 0 || !vigil_approver_allowed(v))
-                        return 0;
-        }
+        if (!x->all && !may_decide(x, a))
+                return 0;
         r = item_text(a, &text);
         if (r < 0) {
                 x->n_skipped++;
@@ -166,11 +220,9 @@ static int list_one(void *userdata, const vigil_approval *a)
 static int watch_one(void *userdata, const vigil_approval *a)
 {
         child_ctx *x = userdata;
-        vigil_approver_verdict v;
         int64_t now = (int64_t)(vigil_now_us() / 1000u);
 
-        if (now < a->expires_ms && vigil_approver_judge(a, &x->who, &v, NULL) == 0 &&
-            vigil_approver_allowed(v)) {
+        if (now < a->expires_ms && may_decide(x, a)) {
                 x->may_watch = true;
                 return 1;
         }

@@ -235,6 +235,22 @@ pv_has "$tmp/c10.out" "request    $(rid nogroup) (pending"
 for f in c1 c3 c4 c5 c6 c7 c8; do
     [ ! -s "$tmp/$f.out" ] || fail "($f) stdout: $(cat "$tmp/$f.out")"
 done
+# a request whose supervisor is gone is rejected as lost before anyone decides it
+printf '%s\n' "{\"name\": \"lost\", \"session\": \"$S1\", \"user\": \"$req\", \"argv\": [\"id\"], \"approvers\": \"local:root\", \"rule\": \"r:1\"}" >"$tmp/spec3"
+"$tmp/bin/mkrequest" "$store" "$tmp/spec3" >"$tmp/ids3" 2>"$tmp/mk3.err" &
+mk3=$!
+i=0
+until grep -qx ready "$tmp/ids3" 2>/dev/null; do
+    i=$((i + 1))
+    [ "$i" -lt 200 ] || fail "mkrequest 3: $(cat "$tmp/mk3.err")"
+    sleep 0.05
+done
+kill "$mk3"
+wait "$mk3"
+lost=$(sed -n 's/^lost //p' "$tmp/ids3")
+expect 1 "$tmp/c11.out" "$tmp/c11.err" "$V" --store "$store" approve "$lost"
+grep -qE "^vigil: approve: request $lost was already decided: rejected at [0-9T:.-]+Z: supervisor lost\$" "$tmp/c11.err" ||
+    fail "(c) lost: $(cat "$tmp/c11.err")"
 # nothing of the refusals changed the requests
 "$V" --store "$store" approvals --json >"$tmp/c.json"
 for n in selfroot nogroup none expire; do
