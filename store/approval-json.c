@@ -11,12 +11,12 @@
 
 #include "approval-internal.h"
 
-#define TIME_TEXT_LEN 24 /* "2024-05-01T12:00:00.123Z" */
+#define TIME_TEXT_LEN 24              /* "2024-05-01T12:00:00.123Z" */
 #define TIME_MS_MAX 253402300799999ll /* 9999-12-31T23:59:59.999Z */
 
 static const char *const state_names[] = {
-        [VIGIL_APPROVAL_PENDING] = "pending",   [VIGIL_APPROVAL_APPROVED] = "approved",
-        [VIGIL_APPROVAL_REJECTED] = "rejected", [VIGIL_APPROVAL_TIMEOUT] = "timeout",
+        [VIGIL_APPROVAL_PENDING] = "pending",     [VIGIL_APPROVAL_APPROVED] = "approved",
+        [VIGIL_APPROVAL_REJECTED] = "rejected",   [VIGIL_APPROVAL_TIMEOUT] = "timeout",
         [VIGIL_APPROVAL_WITHDRAWN] = "withdrawn",
 };
 
@@ -99,8 +99,9 @@ static size_t utf8_seq(const unsigned char *p, size_t n)
         if (c >= 0xf0 && c <= 0xf4) {
                 unsigned char lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
 
-                return n >= 4 && p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 && (p[3] & 0xc0) == 0x80 ? 4
-                                                                                                              : 0;
+                return n >= 4 && p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 && (p[3] & 0xc0) == 0x80
+                               ? 4
+                               : 0;
         }
         return 0;
 }
@@ -202,7 +203,8 @@ static json_t *owner_json(const vigil_approval *a)
         }
         boot[32] = 0;
         if (!o || a->owner_start > (uint64_t)INT64_MAX || set(o, "pid", json_integer(a->owner_pid)) < 0 ||
-            set(o, "start", json_integer((json_int_t)a->owner_start)) < 0 || set(o, "boot", json_string(boot)) < 0) {
+            set(o, "start", json_integer((json_int_t)a->owner_start)) < 0 ||
+            set(o, "boot", json_string(boot)) < 0) {
                 json_decref(o);
                 return NULL;
         }
@@ -255,9 +257,13 @@ int approval_to_jsonv(const vigil_approval *a, bool with_owner, json_t **ret)
         if (r >= 0)
                 r = set(o, "remember", json_boolean(a->remember));
         if (r >= 0)
-                r = a->created_ms < 0 || a->created_ms > TIME_MS_MAX ? -EINVAL : set(o, "created", jtime(a->created_ms));
+                r = a->created_ms < 0 || a->created_ms > TIME_MS_MAX
+                            ? -EINVAL
+                            : set(o, "created", jtime(a->created_ms));
         if (r >= 0)
-                r = a->expires_ms < 0 || a->expires_ms > TIME_MS_MAX ? -EINVAL : set(o, "expires", jtime(a->expires_ms));
+                r = a->expires_ms < 0 || a->expires_ms > TIME_MS_MAX
+                            ? -EINVAL
+                            : set(o, "expires", jtime(a->expires_ms));
         if (r >= 0)
                 r = set(o, "state", json_string(state));
         if (r >= 0)
@@ -265,7 +271,8 @@ int approval_to_jsonv(const vigil_approval *a, bool with_owner, json_t **ret)
         if (r >= 0)
                 r = a->decided_ms < 0 || a->decided_ms > TIME_MS_MAX
                             ? -EINVAL
-                            : set(o, "decided_at", a->state == VIGIL_APPROVAL_PENDING ? json_null() : jtime(a->decided_ms));
+                            : set(o, "decided_at",
+                                  a->state == VIGIL_APPROVAL_PENDING ? json_null() : jtime(a->decided_ms));
         if (r >= 0)
                 r = set(o, "reason", jstr(a->reason));
         if (r >= 0 && with_owner)
@@ -300,7 +307,7 @@ int vigil_approval_to_json(const vigil_approval *a, bool with_owner, char **ret)
 /* ---- decoding ---- */
 
 typedef struct dec {
-        bool bad;   /* malformed: VIGIL_E_CORRUPT */
+        bool bad; /* malformed: VIGIL_E_CORRUPT */
         bool oom;
 } dec;
 
@@ -335,8 +342,8 @@ static char *get_str(dec *d, json_t *o, const char *key, bool nullable, size_t m
         return c;
 }
 
-static void get_strv(dec *d, json_t *o, const char *key, bool nullable, size_t max_n, size_t max_len, char ***ret,
-                     size_t *ret_n)
+static void get_strv(dec *d, json_t *o, const char *key, bool nullable, size_t max_n, size_t max_len,
+                     char ***ret, size_t *ret_n)
 {
         json_t *v = json_object_get(o, key), *e;
         char **a;
@@ -360,8 +367,7 @@ static void get_strv(dec *d, json_t *o, const char *key, bool nullable, size_t m
                 d->oom = true;
                 return;
         }
-        json_array_foreach(v, i, e)
-        {
+        json_array_foreach(v, i, e) {
                 if (!json_is_string(e) || json_string_length(e) > max_len) {
                         d->bad = true;
                         break;
@@ -443,8 +449,7 @@ static void only_keys(dec *d, json_t *o, const char *const *keys)
         const char *k;
         json_t *v;
 
-        json_object_foreach(o, k, v)
-        {
+        json_object_foreach(o, k, v) {
                 size_t i;
 
                 for (i = 0; keys[i]; i++)
@@ -469,7 +474,8 @@ static void get_approver(dec *d, json_t *o, vigil_approver_id *b)
         only_keys(d, v, keys);
         b->subject = get_str(d, v, "subject", true, VIGIL_STORE_MAX_STRING);
         b->email = get_str(d, v, "email", true, VIGIL_STORE_MAX_STRING);
-        get_strv(d, v, "groups", true, VIGIL_STORE_MAX_ARGV, VIGIL_STORE_MAX_STRING, &b->groups, &b->n_groups);
+        get_strv(d, v, "groups", true, VIGIL_STORE_MAX_ARGV, VIGIL_STORE_MAX_STRING, &b->groups,
+                 &b->n_groups);
         b->local = get_str(d, v, "local", true, VIGIL_STORE_MAX_STRING);
         b->via = get_str(d, v, "via", true, VIGIL_STORE_MAX_STRING);
         /* an object stands for someone: at least one way of naming them */
@@ -494,8 +500,8 @@ static void get_owner(dec *d, json_t *o, vigil_approval *a)
         start = json_object_get(v, "start");
         boot = json_object_get(v, "boot");
         if (!json_is_integer(pid) || !json_is_integer(start) || !json_is_string(boot) ||
-            json_integer_value(pid) < 0 || json_integer_value(pid) > INT32_MAX || json_integer_value(start) < 0 ||
-            json_string_length(boot) != 32) {
+            json_integer_value(pid) < 0 || json_integer_value(pid) > INT32_MAX ||
+            json_integer_value(start) < 0 || json_string_length(boot) != 32) {
                 d->bad = true;
                 return;
         }
@@ -539,10 +545,10 @@ static bool state_consistent(const vigil_approval *a)
 int approval_from_jsonv(json_t *o, vigil_approval **ret)
 {
         static const char *const keys[] = {
-                "id",     "session", "command_no", "user",    "subject",  "email",      "groups",
-                "host",   "runas",   "cwd",        "exe",     "argv",     "env",        "screen",
-                "rule",   "approvers", "remember", "created", "expires",  "state",      "decided_by",
-                "decided_at", "reason", "owner",   NULL,
+                "id",         "session",   "command_no", "user",    "subject", "email", "groups",
+                "host",       "runas",     "cwd",        "exe",     "argv",    "env",   "screen",
+                "rule",       "approvers", "remember",   "created", "expires", "state", "decided_by",
+                "decided_at", "reason",    "owner",      NULL,
         };
         vigil_approval *a;
         dec d = { 0 };
@@ -585,7 +591,8 @@ int approval_from_jsonv(json_t *o, vigil_approval **ret)
         a->user = get_str(&d, o, "user", true, VIGIL_STORE_MAX_STRING);
         a->subject = get_str(&d, o, "subject", true, VIGIL_STORE_MAX_STRING);
         a->email = get_str(&d, o, "email", true, VIGIL_STORE_MAX_STRING);
-        get_strv(&d, o, "groups", true, VIGIL_STORE_MAX_ARGV, VIGIL_STORE_MAX_STRING, &a->groups, &a->n_groups);
+        get_strv(&d, o, "groups", true, VIGIL_STORE_MAX_ARGV, VIGIL_STORE_MAX_STRING, &a->groups,
+                 &a->n_groups);
         a->host = get_str(&d, o, "host", true, VIGIL_STORE_MAX_STRING);
         a->runas = get_str(&d, o, "runas", true, VIGIL_STORE_MAX_STRING);
         a->cwd = get_str(&d, o, "cwd", true, VIGIL_STORE_MAX_STRING);

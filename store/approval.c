@@ -18,7 +18,9 @@ static int need_approvals(vigil_store *st)
 {
         if (st->format >= 2)
                 return 0;
-        store_set_errmsg(st, "store '%s' has format version %u, which has no approval requests; run 'vigil store migrate'",
+        store_set_errmsg(st,
+                         "store '%s' has format version %u, which has no approval requests; run 'vigil "
+                         "store migrate'",
                          st->dir, st->format);
         return VIGIL_E_FORMAT;
 }
@@ -91,7 +93,8 @@ static int doc_decode(vigil_store *st, const MDB_val *k, const MDB_val *v, vigil
         vigil_approval *a = NULL;
         int r = vigil_approval_from_json(v->mv_data, v->mv_size, &a);
 
-        if (r == 0 && (k->mv_size != VIGIL_APPROVAL_ID_LEN || memcmp(k->mv_data, a->id, VIGIL_APPROVAL_ID_LEN) != 0)) {
+        if (r == 0 &&
+            (k->mv_size != VIGIL_APPROVAL_ID_LEN || memcmp(k->mv_data, a->id, VIGIL_APPROVAL_ID_LEN) != 0)) {
                 a = vigil_approval_free(a);
                 r = VIGIL_E_CORRUPT;
         }
@@ -212,7 +215,8 @@ int vigil_approval_create(vigil_store *st, vigil_approval *a)
             !str_ok(a->exe) || !strv_ok(a->env, a->n_env) || !str_ok(a->rule) || !str_ok(a->approvers) ||
             (a->screen && strlen(a->screen) > VIGIL_APPROVAL_SCREEN_MAX) || a->reason ||
             !approver_empty(&a->decided_by)) {
-                store_set_errmsg(st, "approval request: a required field is missing or a field is out of bounds");
+                store_set_errmsg(
+                        st, "approval request: a required field is missing or a field is out of bounds");
                 return -EINVAL;
         }
         if (!a->created_ms)
@@ -301,8 +305,10 @@ int vigil_approval_get(vigil_store *st, const char *id, vigil_approval **ret)
         if (r < 0)
                 return r;
         if (id_normalize(id, key, &n) < 0) {
-                store_set_errmsg(st, "'%s' is not an approval request id (%d to %d characters of 0-9 and a-z "
-                                 "without u)", id ? id : "", PREFIX_MIN, VIGIL_APPROVAL_ID_LEN);
+                store_set_errmsg(st,
+                                 "'%s' is not an approval request id (%d to %d characters of 0-9 and a-z "
+                                 "without u)",
+                                 id ? id : "", PREFIX_MIN, VIGIL_APPROVAL_ID_LEN);
                 return -EINVAL;
         }
         r = store_txn_begin(st, false, &txn);
@@ -332,7 +338,8 @@ int vigil_approval_get(vigil_store *st, const char *id, vigil_approval **ret)
                 }
                 rc = mdb_cursor_get(c, &k2, &v2, MDB_NEXT);
                 if (rc == 0 && k2.mv_size >= n && memcmp(k2.mv_data, key, n) == 0) {
-                        store_set_errmsg(st, "approval request prefix '%s' is ambiguous; give more of the id", key);
+                        store_set_errmsg(
+                                st, "approval request prefix '%s' is ambiguous; give more of the id", key);
                         r = -EEXIST;
                         goto out;
                 }
@@ -506,7 +513,8 @@ static int approver_copy(const vigil_approver_id *src, vigil_approver_id *dst)
 {
         vigil_approver_id c = { 0 };
 
-        if ((src->subject && !(c.subject = strdup(src->subject))) || (src->email && !(c.email = strdup(src->email))) ||
+        if ((src->subject && !(c.subject = strdup(src->subject))) ||
+            (src->email && !(c.email = strdup(src->email))) ||
             (src->local && !(c.local = strdup(src->local))) || (src->via && !(c.via = strdup(src->via))))
                 goto oom;
         if (src->groups) {
@@ -573,8 +581,9 @@ static int decide(vigil_store *st, const char *id, vigil_approval_state to, cons
                 break;
         }
         if (r < 0 || (by && !approver_ok(by)) || !reason_ok(reason)) {
-                store_set_errmsg(st, "bad decision: %s", !reason_ok(reason) ? "the reason must be one line of at most 1024 bytes"
-                                                                             : "the decider does not fit the outcome");
+                store_set_errmsg(st, "bad decision: %s",
+                                 !reason_ok(reason) ? "the reason must be one line of at most 1024 bytes"
+                                                    : "the decider does not fit the outcome");
                 return -EINVAL;
         }
         r = store_txn_begin(st, true, &txn);
@@ -584,7 +593,8 @@ static int decide(vigil_store *st, const char *id, vigil_approval_state to, cons
         if (r < 0)
                 goto fail;
         if (a->state != VIGIL_APPROVAL_PENDING) {
-                store_set_errmsg(st, "approval request '%s' is already %s", id, vigil_approval_state_name(a->state));
+                store_set_errmsg(st, "approval request '%s' is already %s", id,
+                                 vigil_approval_state_name(a->state));
                 r = -EALREADY;
                 goto fail;
         }
@@ -628,8 +638,8 @@ fail:
         return r;
 }
 
-int vigil_approval_decide(vigil_store *st, const char *id, vigil_approval_state to, const vigil_approver_id *by,
-                          const char *reason)
+int vigil_approval_decide(vigil_store *st, const char *id, vigil_approval_state to,
+                          const vigil_approver_id *by, const char *reason)
 {
         if (!st)
                 return -EINVAL;
@@ -680,8 +690,8 @@ int vigil_approvals_reap(vigil_store *st, const char *session, unsigned *ret_n)
 
 /* One batch: up to PRUNE_BATCH requests after @from (exclusive; empty = from
  * the start). @return 1 when more may follow, 0 at the end, or an error. */
-static int prune_batch(vigil_store *st, int64_t before_ms, bool dry_run, char from[VIGIL_APPROVAL_ID_LEN + 1],
-                       uint64_t *n)
+static int prune_batch(vigil_store *st, int64_t before_ms, bool dry_run,
+                       char from[VIGIL_APPROVAL_ID_LEN + 1], uint64_t *n)
 {
         MDB_txn *txn = NULL;
         MDB_cursor *c = NULL;
@@ -707,7 +717,8 @@ static int prune_batch(vigil_store *st, int64_t before_ms, bool dry_run, char fr
                 if (k.mv_size == VIGIL_APPROVAL_ID_LEN)
                         memcpy(from, k.mv_data, VIGIL_APPROVAL_ID_LEN);
                 /* a document that does not decode is left for someone to look at */
-                if (doc_decode(st, &k, &v, &a) == 0 && a->state != VIGIL_APPROVAL_PENDING && a->created_ms < before_ms) {
+                if (doc_decode(st, &k, &v, &a) == 0 && a->state != VIGIL_APPROVAL_PENDING &&
+                    a->created_ms < before_ms) {
                         if (!dry_run) {
                                 MDB_val pk = { VIGIL_APPROVAL_ID_LEN, a->id };
 

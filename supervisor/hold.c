@@ -164,7 +164,8 @@ void holds_screen(session *s, const void *buf, size_t n)
 static char *screen_text(session *s)
 {
         approvals *ap = &s->appr;
-        size_t len = ap->screen_len, start = (ap->screen_pos + VIGIL_APPROVAL_SCREEN_MAX - len) % VIGIL_APPROVAL_SCREEN_MAX;
+        size_t len = ap->screen_len;
+        size_t start = (ap->screen_pos + VIGIL_APPROVAL_SCREEN_MAX - len) % VIGIL_APPROVAL_SCREEN_MAX;
         struct winsize ws = {0};
         unsigned rows = 0, lines = 0;
         char *raw, *out;
@@ -459,7 +460,8 @@ void notify_hold(session *s, uint64_t id, exec_input *in, exec_plan *p, uint64_t
         if (r < 0) {
                 const char *msg = r == -ENOMEM ? vigil_strerror(r) : vigil_store_errmsg(store_of(s));
 
-                supervisor_log(s, LOG_ERR, "cannot create an approval request: %s", msg && *msg ? msg : vigil_strerror(r));
+                supervisor_log(s, LOG_ERR, "cannot create an approval request: %s",
+                               msg && *msg ? msg : vigil_strerror(r));
                 (void)snprintf(why, sizeof(why), "it needs approval, and the request could not be made: %s",
                                msg && *msg ? msg : vigil_strerror(r));
                 cmd_event_free(e);

@@ -25,7 +25,10 @@
 
 static int fail(vigil_store *st, const char *what, int r)
 {
-        const char *name = r == -EALREADY ? "EALREADY" : r == -EPERM ? "EPERM" : r == -ENOENT ? "ENOENT" : "error";
+        const char *name = r == -EALREADY ? "EALREADY"
+                           : r == -EPERM  ? "EPERM"
+                           : r == -ENOENT ? "ENOENT"
+                                          : "error";
 
         fprintf(stderr, "approval-tool: %s: %s (%s): %s\n", what, name, vigil_strerror(r),
                 st ? vigil_store_errmsg(st) : vigil_store_open_errmsg());
@@ -95,7 +98,8 @@ static int cmd_wait(vigil_store *st, int argc, char **argv)
                 free(x.v);
                 clock_gettime(CLOCK_MONOTONIC, &t);
                 if ((double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9 > timeout) {
-                        fprintf(stderr, "approval-tool: wait: fewer than %zu pending after %.0f s\n", want, timeout);
+                        fprintf(stderr, "approval-tool: wait: fewer than %zu pending after %.0f s\n", want,
+                                timeout);
                         return 1;
                 }
                 usleep(50 * 1000);

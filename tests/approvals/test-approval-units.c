@@ -101,7 +101,9 @@ static vigil_approval *request_new(const char *session, const char *user, const 
 #define SESSION_A "0190f5a0-0000-7000-8000-000000000001"
 #define SESSION_B "0190f5a0-0000-7000-8000-000000000002"
 
-static const vigil_approver_id bob = { .subject = "bob-sub", .email = "bob@example.com", .local = "bob", .via = "session" };
+static const vigil_approver_id bob = {
+        .subject = "bob-sub", .email = "bob@example.com", .local = "bob", .via = "session"
+};
 
 /* ---- JSON ---- */
 
@@ -160,7 +162,8 @@ static void test_json_roundtrip(void **state)
         b->decided_by.groups = calloc(1, sizeof(char *));
         free(t2);
         assert_int_equal(vigil_approval_to_json(b, false, &t2), 0);
-        assert_non_null(strstr(t2, "\"decided_by\":{\"subject\":\"bob-sub\",\"email\":null,\"groups\":[],\"local\":null,\"via\":null}"));
+        assert_non_null(strstr(t2, "\"decided_by\":{\"subject\":\"bob-sub\",\"email\":null,\"groups\":[],"
+                                   "\"local\":null,\"via\":null}"));
         assert_non_null(strstr(t2, "\"decided_at\":\"2024-05-01T12:01:40.000Z\""));
         vigil_approval_free(a);
         a = NULL;
@@ -206,7 +209,7 @@ static void test_json_refused(void **state)
         vigil_approval_free(b);
 
         expect_refused(doc, "{\"id\"", "{\"id\":\"k3f9x2ab\",\"id\""); /* duplicate key */
-        expect_refused(doc, "{\"id\"", "{\"extra\":1,\"id\"");        /* unknown key */
+        expect_refused(doc, "{\"id\"", "{\"extra\":1,\"id\"");         /* unknown key */
         expect_refused(doc, "\"k3f9x2ab\"", "\"k3f9x2au\"");           /* u is not in the alphabet */
         expect_refused(doc, "\"k3f9x2ab\"", "\"K3F9X2AB\"");           /* stored ids are lower case */
         expect_refused(doc, "\"k3f9x2ab\"", "\"k3f9x2a\"");
@@ -217,14 +220,19 @@ static void test_json_refused(void **state)
         expect_refused(doc, "\"state\":\"pending\"", "\"state\":\"maybe\"");
         expect_refused(doc, "\"state\":\"pending\"", "\"state\":\"approved\""); /* approved by nobody */
         expect_refused(doc, "\"decided_at\":null", "\"decided_at\":\"2024-05-01T12:00:00.123Z\"");
-        expect_refused(doc, "\"decided_by\":null", "\"decided_by\":{\"subject\":\"x\",\"email\":null,\"groups\":null,\"local\":null,\"via\":null}");
+        expect_refused(doc, "\"decided_by\":null",
+                       "\"decided_by\":{\"subject\":\"x\",\"email\":null,\"groups\":null,\"local\":null,"
+                       "\"via\":null}");
         expect_refused(doc, "\"reason\":null", "\"reason\":\"why\"");
-        expect_refused(doc, "\"created\":\"2024-05-01T12:00:00.123Z\"", "\"created\":\"2024-05-01T12:00:00Z\"");
-        expect_refused(doc, "\"created\":\"2024-05-01T12:00:00.123Z\"", "\"created\":\"2024-02-30T12:00:00.123Z\"");
+        expect_refused(doc, "\"created\":\"2024-05-01T12:00:00.123Z\"",
+                       "\"created\":\"2024-05-01T12:00:00Z\"");
+        expect_refused(doc, "\"created\":\"2024-05-01T12:00:00.123Z\"",
+                       "\"created\":\"2024-02-30T12:00:00.123Z\"");
         expect_refused(doc, "\"created\":\"2024-05-01T12:00:00.123Z\"", "\"created\":null");
         expect_refused(doc, "\"argv\":[", "\"argv\":[1,");
         expect_refused(doc, "\"argv\":[\"rm\",\"-rf\",\"/srv/data\"]", "\"argv\":[]");
-        expect_refused(doc, "\"session\":\"" SESSION_A "\"", "\"session\":\"0190F5A0-0000-7000-8000-000000000001\"");
+        expect_refused(doc, "\"session\":\"" SESSION_A "\"",
+                       "\"session\":\"0190F5A0-0000-7000-8000-000000000001\"");
         expect_refused(doc, "\"groups\":[\"dev\",\"ops\"]", "\"groups\":\"dev\"");
         expect_refused(doc, "\"user\":\"alice\"", "\"user\":\"al\\u0000ice\"");
         expect_refused(doc, "\"owner\":{\"pid\":", "\"owner\":{\"pid\":-5,\"x\":");
@@ -275,7 +283,9 @@ static void test_create_get(void **state)
         vigil_approval_free(g);
         g = NULL;
         for (int i = 0; i < 9; i++)
-                upper[i] = (char)(a->id[i] == '1' ? 'L' : a->id[i] == '0' ? 'O' : toupper((unsigned char)a->id[i]));
+                upper[i] = (char)(a->id[i] == '1'   ? 'L'
+                                  : a->id[i] == '0' ? 'O'
+                                                    : toupper((unsigned char)a->id[i]));
         assert_int_equal(vigil_approval_get(f->st, upper, &g), 0);
         assert_string_equal(g->id, a->id);
         vigil_approval_free(g);
@@ -308,6 +318,17 @@ static void test_create_get(void **state)
                 assert_int_equal(vigil_approval_create(f->st, b), -EINVAL);
                 free(b->screen);
                 b->screen = NULL;
+                /* each string within its bound, the document beyond VIGIL_APPROVAL_JSON_MAX */
+                strv_free(b->argv, b->argc);
+                b->argv = calloc(6, sizeof(char *));
+                for (int i = 0; i < 5; i++) {
+                        b->argv[i] = malloc(VIGIL_STORE_MAX_STRING);
+                        memset(b->argv[i], 'a', VIGIL_STORE_MAX_STRING - 1);
+                        b->argv[i][VIGIL_STORE_MAX_STRING - 1] = 0;
+                }
+                b->argc = 5;
+                assert_int_equal(vigil_approval_create(f->st, b), -E2BIG);
+                assert_string_equal(b->id, "");
                 strv_free(b->argv, b->argc);
                 b->argv = NULL;
                 b->argc = 0;
@@ -418,27 +439,40 @@ static void test_list_decide(void **state)
         assert_int_equal(s.n, 2);
 
         /* four eyes: by subject, by local account */
-        assert_int_equal(vigil_approval_decide(f->st, a[0]->id, VIGIL_APPROVAL_APPROVED, &self_sub, NULL), -EPERM);
-        assert_int_equal(vigil_approval_decide(f->st, a[0]->id, VIGIL_APPROVAL_APPROVED, &self_local, NULL), -EPERM);
+        assert_int_equal(vigil_approval_decide(f->st, a[0]->id, VIGIL_APPROVAL_APPROVED, &self_sub, NULL),
+                         -EPERM);
+        assert_int_equal(vigil_approval_decide(f->st, a[0]->id, VIGIL_APPROVAL_APPROVED, &self_local, NULL),
+                         -EPERM);
         /* outcome and decider must agree; reasons are one line */
-        assert_int_equal(vigil_approval_decide(f->st, a[0]->id, VIGIL_APPROVAL_APPROVED, NULL, NULL), -EINVAL);
-        assert_int_equal(vigil_approval_decide(f->st, a[0]->id, VIGIL_APPROVAL_REJECTED, NULL, "x"), -EINVAL);
-        assert_int_equal(vigil_approval_decide(f->st, a[0]->id, VIGIL_APPROVAL_TIMEOUT, &bob, NULL), -EINVAL);
-        assert_int_equal(vigil_approval_decide(f->st, a[0]->id, VIGIL_APPROVAL_PENDING, NULL, NULL), -EINVAL);
-        assert_int_equal(vigil_approval_decide(f->st, a[0]->id, VIGIL_APPROVAL_REJECTED, &bob, "two\nlines"), -EINVAL);
-        assert_int_equal(vigil_approval_decide(f->st, "zzzzzzzz", VIGIL_APPROVAL_REJECTED, &bob, NULL), -ENOENT);
+        assert_int_equal(vigil_approval_decide(f->st, a[0]->id, VIGIL_APPROVAL_APPROVED, NULL, NULL),
+                         -EINVAL);
+        assert_int_equal(vigil_approval_decide(f->st, a[0]->id, VIGIL_APPROVAL_REJECTED, NULL, "x"),
+                         -EINVAL);
+        assert_int_equal(vigil_approval_decide(f->st, a[0]->id, VIGIL_APPROVAL_TIMEOUT, &bob, NULL),
+                         -EINVAL);
+        assert_int_equal(vigil_approval_decide(f->st, a[0]->id, VIGIL_APPROVAL_PENDING, NULL, NULL),
+                         -EINVAL);
+        assert_int_equal(vigil_approval_decide(f->st, a[0]->id, VIGIL_APPROVAL_REJECTED, &bob, "two\nlines"),
+                         -EINVAL);
+        assert_int_equal(vigil_approval_decide(f->st, "zzzzzzzz", VIGIL_APPROVAL_REJECTED, &bob, NULL),
+                         -ENOENT);
         assert_int_equal(vigil_approval_decide(f->st, "nope", VIGIL_APPROVAL_REJECTED, &bob, NULL), -EINVAL);
         {
                 char longr[APPROVAL_REASON_MAX + 2];
 
                 memset(longr, 'r', sizeof longr - 1);
                 longr[sizeof longr - 1] = 0;
-                assert_int_equal(vigil_approval_decide(f->st, a[0]->id, VIGIL_APPROVAL_REJECTED, &bob, longr), -EINVAL);
+                assert_int_equal(
+                        vigil_approval_decide(f->st, a[0]->id, VIGIL_APPROVAL_REJECTED, &bob, longr),
+                        -EINVAL);
         }
         /* the compare-and-set: the first decision wins, the others get -EALREADY */
-        assert_int_equal(vigil_approval_decide(f->st, a[0]->id, VIGIL_APPROVAL_APPROVED, &bob, "looks fine"), 0);
-        assert_int_equal(vigil_approval_decide(f->st, a[0]->id, VIGIL_APPROVAL_TIMEOUT, NULL, NULL), -EALREADY);
-        assert_int_equal(vigil_approval_decide(f->st, a[0]->id, VIGIL_APPROVAL_REJECTED, &bob, "no"), -EALREADY);
+        assert_int_equal(vigil_approval_decide(f->st, a[0]->id, VIGIL_APPROVAL_APPROVED, &bob, "looks fine"),
+                         0);
+        assert_int_equal(vigil_approval_decide(f->st, a[0]->id, VIGIL_APPROVAL_TIMEOUT, NULL, NULL),
+                         -EALREADY);
+        assert_int_equal(vigil_approval_decide(f->st, a[0]->id, VIGIL_APPROVAL_REJECTED, &bob, "no"),
+                         -EALREADY);
         assert_int_equal(vigil_approval_get(f->st, a[0]->id, &g), 0);
         assert_int_equal(g->state, VIGIL_APPROVAL_APPROVED);
         assert_string_equal(g->decided_by.subject, "bob-sub");
@@ -447,8 +481,10 @@ static void test_list_decide(void **state)
         assert_true(g->decided_ms >= g->created_ms);
         vigil_approval_free(g);
         g = NULL;
-        assert_int_equal(vigil_approval_decide(f->st, a[1]->id, VIGIL_APPROVAL_WITHDRAWN, NULL, "Ctrl-C"), 0);
-        assert_int_equal(vigil_approval_decide(f->st, a[1]->id, VIGIL_APPROVAL_APPROVED, &bob, NULL), -EALREADY);
+        assert_int_equal(vigil_approval_decide(f->st, a[1]->id, VIGIL_APPROVAL_WITHDRAWN, NULL, "Ctrl-C"),
+                         0);
+        assert_int_equal(vigil_approval_decide(f->st, a[1]->id, VIGIL_APPROVAL_APPROVED, &bob, NULL),
+                         -EALREADY);
         /* pending only: the decided ones are gone from it */
         memset(&s, 0, sizeof s);
         assert_int_equal(vigil_approvals_list(f->st, true, NULL, collect, &s), 0);
@@ -627,13 +663,22 @@ static void test_held_chain(void **state)
         vigil_session_meta m = { .user = "alice" };
         vigil_record_opts ro = { .output = true };
         const char *argv[] = { "systemctl", "restart", "pay" };
-        vigil_command_info ci = { .argv = argv, .argc = 3, .decision = VIGIL_DEC_HELD, .rule = "p:1", .cwd = "/" };
+        vigil_command_info ci = {
+                .argv = argv, .argc = 3, .decision = VIGIL_DEC_HELD, .rule = "p:1", .cwd = "/"
+        };
         char *groups[] = { "sre", NULL };
-        vigil_approval_outcome ok = { .request = "k3f9x2ab", .decision = VIGIL_DEC_APPROVED, .by_subject = "bob-sub",
-                                      .by_groups = groups, .by_n_groups = 1, .by_local = "bob", .by_via = "device",
+        vigil_approval_outcome ok = { .request = "k3f9x2ab",
+                                      .decision = VIGIL_DEC_APPROVED,
+                                      .by_subject = "bob-sub",
+                                      .by_groups = groups,
+                                      .by_n_groups = 1,
+                                      .by_local = "bob",
+                                      .by_via = "device",
                                       .reason = "go" };
         vigil_approval_outcome no = { .request = "m4h8q1zz", .decision = VIGIL_DEC_TIMEOUT };
-        vigil_approval_outcome again = { .request = "k3f9x2ab", .decision = VIGIL_DEC_APPROVED, .remembered = true };
+        vigil_approval_outcome again = { .request = "k3f9x2ab",
+                                         .decision = VIGIL_DEC_APPROVED,
+                                         .remembered = true };
         vigil_record_reader *rr = NULL;
         const vigil_record *rec;
         uint8_t id[VIGIL_SESSION_ID_LEN];
@@ -663,7 +708,9 @@ static void test_held_chain(void **state)
         again.command_no = n2;
         assert_int_equal(vigil_session_approval(s, &again), 0);
         {
-                vigil_approval_outcome bad = { .request = "x", .decision = VIGIL_DEC_ALLOW, .command_no = n2 };
+                vigil_approval_outcome bad = { .request = "x",
+                                               .decision = VIGIL_DEC_ALLOW,
+                                               .command_no = n2 };
 
                 assert_int_equal(vigil_session_approval(s, &bad), -EINVAL);
                 bad.decision = VIGIL_DEC_REJECTED;
@@ -809,7 +856,8 @@ static void test_config_hook(void **state)
         assert_null(c->approval_hook);
         assert_string_equal(c->approval_hook_user, "nobody");
         c = vigil_config_free(c);
-        snprintf(text, sizeof text, "%sapproval_hook = /usr/local/bin/hook\napproval_hook_user = vigil-hook\n", base);
+        snprintf(text, sizeof text,
+                 "%sapproval_hook = /usr/local/bin/hook\napproval_hook_user = vigil-hook\n", base);
         assert_int_equal(vigil_config_parse(text, strlen(text), "t.conf", &c, &err), 0);
         assert_string_equal(c->approval_hook, "/usr/local/bin/hook");
         assert_string_equal(c->approval_hook_user, "vigil-hook");
