@@ -56,7 +56,7 @@ static void who_am_i(char *buf, size_t size)
         unsigned long login = (unsigned long)-1;
         size_t len = 0;
 
-        snprintf(buf, size, "%s (uid %u", pw ? pw->pw_name : "?", (unsigned)getuid());
+        snprintf(buf, size, "%s, uid %u", pw ? pw->pw_name : "?", (unsigned)getuid());
         if (read_file_bounded("/proc/self/loginuid", 32, &text, &len) == 0) {
                 char *end;
 
@@ -74,7 +74,6 @@ static void who_am_i(char *buf, size_t size)
                 else
                         snprintf(buf + n, size - n, ", login uid %lu", login);
         }
-        strncat(buf, ")", size - strlen(buf) - 1);
 }
 
 static int kill_direct(const char *arg, const char *reason)

@@ -151,6 +151,8 @@ typedef struct kill_job {
         int fd;
         vigild_watch *w;
         char session[SESSCTL_ID_MAX + 1];
+        char who[128];
+        char reason[1025]; /* validated protocol text */
 } kill_job;
 
 static void kill_job_free(kill_job *j)
@@ -181,8 +183,8 @@ static void kill_answered(int fd, uint32_t events, void *userdata)
                 return;
         vigild_req_on_cancel(r, NULL, NULL);
         if (n == 2 && memcmp(buf, "ok", 2) == 0) {
-                vlog(LOG_NOTICE, "session.kill: session %s ended (by uid %u)", j->session,
-                     (unsigned)vigild_req_caller(r)->uid);
+                vlog(LOG_NOTICE, "session.kill: session %s ended by %s%s%s%s", j->session, j->who,
+                     j->reason[0] ? " (reason '" : "", j->reason, j->reason[0] ? "')" : "");
                 if (vigild_req_reply_begin(r, &b) == 0 && vmsg_add_str(&b, VF_SESSION, j->session) == 0)
                         (void)vigild_req_reply(r, &b, -1);
                 vmsg_builder_done(&b);
@@ -199,7 +201,7 @@ static void who_of(const vigild_caller *by, char *buf, size_t size)
         char pwbuf[4096];
 
         if (getpwuid_r(by->uid, &pw, pwbuf, sizeof pwbuf, &pwr) == 0 && pwr)
-                snprintf(buf, size, "%s (uid %u)", pwr->pw_name, (unsigned)by->uid);
+                snprintf(buf, size, "%s, uid %u", pwr->pw_name, (unsigned)by->uid);
         else
                 snprintf(buf, size, "uid %u", (unsigned)by->uid);
 }
@@ -232,6 +234,8 @@ static int session_kill(vigild_req *r, const vigild_caller *by, const char *sess
         j->r = r;
         j->fd = fd;
         snprintf(j->session, sizeof j->session, "%s", id);
+        snprintf(j->who, sizeof j->who, "%s", who);
+        snprintf(j->reason, sizeof j->reason, "%s", reason ? reason : "");
         k = vigild_watch_fd(vigild_req_server(r), fd, EPOLLIN, kill_answered, j, &j->w);
         if (k < 0) {
                 kill_job_free(j);
