@@ -154,7 +154,7 @@ static int setup(void **state)
             writer(NULL, 0, "--commands", "5", "--output", "64k", "--binary-every", "2", "--deny-every", "3",
                    "--user", "bob", "--manifest", manifest, NULL) < 0 ||
             writer(NULL, 0, "--commands", "10", "--output", "24M", "--kind", "base64", "--user", "carol",
-                   "--manifest", manifest, NULL) < 0)
+                   "--dump", dump, "--manifest", manifest, NULL) < 0)
                 return -1;
         if (manifest_ids("alice", alice, alice_out, 3) != 3 || manifest_ids("bob", one, NULL, 1) != 1)
                 return -1;
@@ -441,6 +441,25 @@ static void test_slow_reader(void **state)
         assert_int_equal(tchildren_of(D.pid), 0);
         close(fd);
         assert_int_equal(tdaemon_fd_count_settled(&D), base);
+
+        /* a reader that keeps up gets all of it: vigild holds back and goes on
+         * as the client's queue fills and drains */
+        {
+                char path[600];
+                size_t len;
+                uint64_t want;
+                tstream s;
+
+                snprintf(path, sizeof path, "%s/%s.out", dump, carol);
+                want = thash_file(path, &len);
+                t0 = tnow_ms();
+                s = tstream_as(&D, U.auditor, VT_SESSION_REPLAY, F(TS(VF_SESSION, carol)));
+                EXPECT_STREAM(s, VS_OK, "");
+                fprintf(stderr, "# a %zu-byte replay through vigild in %lld ms (under load)\n", len,
+                        (long long)(tnow_ms() - t0));
+                assert_int_equal(s.data_bytes, len);
+                assert_true(s.hash == want);
+        }
 }
 
 /* A client that hangs up mid-stream costs nothing: its reader is gone. */
