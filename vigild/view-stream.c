@@ -173,7 +173,8 @@ static bool before_start(const view_stream *s, const vigil_frame *f, uint64_t *r
                 return f->t_us / 1000 < s->start_rel_ms;
         if (f->offset + f->len <= s->start_off)
                 return true;
-        if (f->offset < s->start_off)
+        /* kept bytes can be cut; a digest stands for its bytes whole */
+        if (f->offset < s->start_off && (f->kind == VIGIL_FRAME_TEXT || f->kind == VIGIL_FRAME_BINARY))
                 *ret_cut = s->start_off - f->offset;
         return false;
 }

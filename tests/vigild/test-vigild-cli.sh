@@ -12,7 +12,10 @@
 #   (e) root's `vigil kill` of a `vigil run` session through its control
 #       socket, without a reason;
 #   (f) a session vigild started (`vigil run --token-file` as the account),
-#       killed by a responder.
+#       killed by a responder;
+#   (g) vigild SIGKILLed while a session it started runs: the session goes
+#       on, new sessions and queries are refused, a restarted vigild works
+#       and still ends the old session.
 . "$VIGIL_SOURCE_ROOT/tests/integration/lib.sh"
 set -u
 
@@ -292,6 +295,45 @@ pgrep -u "$TU" >/dev/null && fail "(f) processes left: $(pgrep -a -u "$TU")"
 [ "$(json_field "$L" ended)" = '"killed"' ] && [ "$(json_field "$L" sealed)" = true ] || fail "(f) not sealed as killed"
 [ "$(json_field "$L" subject)" = "\"sub-$TU\"" ] || fail "(f) the session has not the token's identity"
 root verify >"$WORK/f2" 2>&1 || fail "(f) verify: $(cat "$WORK/f2")"
+
+echo "(g) vigild SIGKILL during a session it started"
+start_vigild() {
+    "$VIGILD" --socket "$VIGILD_SOCKET" --config "$WORK/vigil.conf" --log-file "$WORK/vigild.log" &
+    VIGILD_PID=$!
+    for _i in $(seq 200); do as "$TA" sessions --live >/dev/null 2>&1 && return 0; sleep 0.05; done
+    fail "vigild did not start: $(tail -3 "$WORK/vigild.log")"
+}
+token_run() {
+    (cd "$WORK/w" && setpriv --reuid="$TU" --regid="$(id -g "$TU")" --init-groups env -i PATH=/usr/bin:/bin \
+        VIGILD_SOCKET="$VIGILD_SOCKET" "$WORK/bin/vigil" run --token-file "$WORK/id/token.jwt" --no-pty -- "$@")
+}
+token_run sh -c 'echo started; sleep 2; echo survived; sleep 60; echo not-killed' >"$WORK/g.out" 2>"$WORK/g.err" &
+RUN=$!
+echo "$RUN" >>"$WORK/pids"
+wait_for "$WORK/g.out" started
+L=$(live_id)
+kill -KILL "$VIGILD_PID"
+wait "$VIGILD_PID" 2>/dev/null
+VIGILD_PID=
+token_run /bin/echo ran >"$WORK/g1.out" 2>"$WORK/g1.err"
+rc=$?
+[ $rc -eq 125 ] && [ ! -s "$WORK/g1.out" ] && grep -qx "vigil: run: vigild is not running" "$WORK/g1.err" ||
+    fail "(g) a session started without vigild: exit $rc, $(cat "$WORK/g1.out" "$WORK/g1.err")"
+as "$TR" kill "$L" >"$WORK/g2" 2>&1
+[ $? -eq 1 ] && grep -qx "vigil: kill: vigild is not running" "$WORK/g2" || fail "(g) kill without vigild: $(cat "$WORK/g2")"
+wait_for "$WORK/g.out" survived
+start_vigild
+token_run /bin/echo back >"$WORK/g3.out" 2>&1 || fail "(g) no session after the restart: $(cat "$WORK/g3.out")"
+grep -qx back "$WORK/g3.out" || fail "(g) $(cat "$WORK/g3.out")"
+as "$TR" kill "$L" --reason "after the restart" >"$WORK/g4" 2>&1 || fail "(g) kill after the restart: $(cat "$WORK/g4")"
+wait "$RUN"
+rc=$?
+[ $rc -eq 137 ] || fail "(g) exit $rc: $(cat "$WORK/g.err")"
+grep -qx "vigil: this session was ended: after the restart (by $TR, uid $(id -u "$TR"))" "$WORK/g.err" ||
+    fail "(g) the user's line: $(cat "$WORK/g.err")"
+grep -q not-killed "$WORK/g.out" && fail "(g) the session went on"
+[ "$(json_field "$L" ended)" = '"killed"' ] && [ "$(json_field "$L" sealed)" = true ] || fail "(g) not sealed as killed"
+root verify >"$WORK/g5" 2>&1 || fail "(g) verify: $(cat "$WORK/g5")"
 
 kill -TERM "$VIGILD_PID"
 wait "$VIGILD_PID"
