@@ -215,8 +215,12 @@ echo "$RUN" >>"$WORK/pids"
 wait_for "$WORK/d.out" "tick 3"
 L=$(live_id)
 [ -n "$L" ] || fail "(d) no live session: $(root sessions --live)"
-same sessions --live
-grep -q "$L .* live" "$WORK/a.out" || fail "(d) --live: $(cat "$WORK/a.out")"
+# (its command count moves on between two listings: compared in (e))
+for who in root "as $TA"; do
+    # shellcheck disable=SC2086
+    $who sessions --live >"$WORK/d0" 2>&1
+    [ "$(wc -l <"$WORK/d0")" -eq 1 ] && grep -q "^$L .* live$" "$WORK/d0" || fail "(d) --live ($who): $(cat "$WORK/d0")"
+done
 [ -S "$WORK/sessions/$L.sock" ] || fail "(d) no control socket at $WORK/sessions/$L.sock"
 root watch "$L" >"$WORK/dw-r.out" 2>"$WORK/dw-r.err" &
 echo $! >>"$WORK/pids"
@@ -262,6 +266,11 @@ RUN=$!
 echo "$RUN" >>"$WORK/pids"
 wait_for "$WORK/e.out" started
 L=$(live_id)
+# still now (its last command is sleep), and committed within a second: the same both ways
+sleep 1.5
+same sessions --live
+grep -q "^$L .* live$" "$WORK/a.out" || fail "(e) --live: $(cat "$WORK/a.out")"
+same sessions --live --json
 root kill "$L" >"$WORK/e1" 2>&1 || fail "(e) kill: $(cat "$WORK/e1")"
 wait "$RUN"
 [ $? -eq 137 ] || fail "(e) exit status"
