@@ -53,7 +53,9 @@ int sessctl_dir_usable(const char *run_dir)
                 return -ENAMETOOLONG;
         /* the run directory as vigild makes it: root's, others may enter
          * (vigild's socket is in it) but not write */
-        if (mkdir(run_dir, 0755) < 0 && errno != EEXIST)
+        if (mkdir(run_dir, 0755) == 0)
+                (void)chmod(run_dir, 0755); /* whatever the umask: vigild's socket is in it */
+        else if (errno != EEXIST)
                 return negative_errno();
         if (dir_check(run_dir, 0022) < 0)
                 return -EPERM;
