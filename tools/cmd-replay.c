@@ -170,7 +170,9 @@ static int prelude(player *p, view_item *ret)
                         p->found_cmd = true;
                         p->cmd_off = it.exec_off;
                 }
-                if (it.decision == VIGIL_DEC_DENY)
+                /* what ran: not denied, nor held and then not approved */
+                if (it.decision != VIGIL_DEC_ALLOW && it.decision != VIGIL_DEC_AUDIT &&
+                    it.decision != VIGIL_DEC_APPROVED && it.decision != VIGIL_DEC_KILLED)
                         continue;
                 if (p->n_cmds % 256 == 0) {
                         uint64_t *n = realloc(p->cmd_offs, (p->n_cmds + 256) * sizeof *n);
