@@ -15,7 +15,8 @@
 #       killed by a responder;
 #   (g) vigild SIGKILLed while a session it started runs: the session goes
 #       on, new sessions and queries are refused, a restarted vigild works
-#       and still ends the old session.
+#       and still ends the old session;
+#   (h) a vigil run whose supervisor is SIGKILLed leaves no control socket.
 . "$VIGIL_SOURCE_ROOT/tests/integration/lib.sh"
 set -u
 
@@ -343,6 +344,25 @@ grep -qx "vigil: this session was ended: after the restart (by $TR, uid $(id -u 
 grep -q not-killed "$WORK/g.out" && fail "(g) the session went on"
 [ "$(json_field "$L" ended)" = '"killed"' ] && [ "$(json_field "$L" sealed)" = true ] || fail "(g) not sealed as killed"
 root verify >"$WORK/g5" 2>&1 || fail "(g) verify: $(cat "$WORK/g5")"
+
+echo "(h) a supervisor SIGKILLed leaves no control socket"
+"$WORK/bin/vigil" --policy "$WORK/policy" --store "$STORE" run --user "$TU" --no-pty -- sh -c 'echo started; sleep 30' \
+    >"$WORK/h.out" 2>&1 &
+RUN=$! # vigil itself: the supervisor
+echo "$RUN" >>"$WORK/pids"
+wait_for "$WORK/h.out" started
+L=$(live_id)
+[ -S "$WORK/sessions/$L.sock" ] || fail "(h) no control socket"
+kill -KILL "$RUN"
+wait "$RUN" 2>/dev/null
+for i in $(seq 50); do [ -e "$WORK/sessions/$L.sock" ] || break; sleep 0.1; done
+[ ! -e "$WORK/sessions/$L.sock" ] || fail "(h) the dead supervisor's control socket stayed"
+SAME_AS=$TR
+same kill "$L"
+SAME_AS=$TA
+# the watchdog killed the session (zombies wait for init to reap them)
+for i in $(seq 30); do ps -u "$TU" -o stat= | grep -qv '^Z' || break; sleep 0.1; done
+ps -u "$TU" -o stat= | grep -qv '^Z' && fail "(h) processes left: $(ps -u "$TU" -o pid,stat,cmd)"
 
 kill -TERM "$VIGILD_PID"
 wait "$VIGILD_PID"
