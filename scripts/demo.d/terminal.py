@@ -222,6 +222,7 @@ def main():
             else:
                 run_command(t, prompt, v[0], v[1], v[4], held=v[2], approver=v[3])
         say("")
+        say("   The person logs out; the session ends and its recording is sealed:")
         t.type("exit\r")
         rc = t.wait(20)
         t.show()
