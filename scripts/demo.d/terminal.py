@@ -232,8 +232,10 @@ def main():
             raise StepFailed("ssh ended with status %d" % rc)
     except StepFailed as e:
         t.kill()
-        say("     | ..." if t.shown < len(t.seen) else "")
-        for line in clean(t.seen[t.shown:])[-15:]:
+        rest = clean(t.seen[t.shown:])
+        if len(rest) > 15:
+            say("     | ...")
+        for line in rest[-15:]:
             say("     | " + line)
         print("demo: %s" % e, file=sys.stderr)
         return 1
