@@ -148,7 +148,8 @@ int cmd_run(int argc, char **argv, const vigil_globals *g)
         vigil_session_identity sid = { 0 };
         struct passwd *pw;
         vigil_policy *policy;
-        char *self = NULL, *err = NULL, *client = NULL;
+        _cleanup_free_ char *self = NULL; /* may be what user points to */
+        char *err = NULL, *client = NULL;
         char session_id[SESSCTL_ID_MAX + 1], control[108];
         const char *ssh;
         int mode = -1, c, r, status = EXIT_RUN_FAILED;
@@ -193,11 +194,8 @@ int cmd_run(int argc, char **argv, const vigil_globals *g)
                 user = self;
         if (!user)
                 return run_error("the invoking user (uid %u) has no name", (unsigned)getuid());
-        if (getuid() != 0 && (!self || strcmp(user, self) != 0)) {
-                free(self);
+        if (getuid() != 0 && (!self || strcmp(user, self) != 0))
                 return run_error("only root can run a session as another user");
-        }
-        free(self);
         if (geteuid() != 0 && token_file) {
                 /* vigild runs it: the host's configuration decides the
                  * policy and where the session is recorded */
