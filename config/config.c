@@ -54,6 +54,59 @@ bool vigil_strv_contains(const vigil_strv *l, const char *s)
         return false;
 }
 
+/* " shell ..." for messages */
+#define USER_KEY_NAME_(name) " " #name
+static const char user_key_names[] = VIGIL_CONFIG_USER_KEYS(USER_KEY_NAME_);
+#undef USER_KEY_NAME_
+
+bool vigil_config_key_per_user(vigil_conf_key k)
+{
+#define USER_KEY_IS_(name) || k == VIGIL_CONF_KEY_##name
+        return false VIGIL_CONFIG_USER_KEYS(USER_KEY_IS_);
+#undef USER_KEY_IS_
+}
+
+/* ASCII only, whatever the locale of the process the module runs in */
+static bool is_name_char(char ch)
+{
+        return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+               ch == '_' || ch == '.' || ch == '-';
+}
+
+bool vigil_config_user_name_valid(const char *name, size_t len)
+{
+        if (len == 0 || len > VIGIL_CONF_MAX_USER)
+                return false;
+        if (name[len - 1] == '$')
+                len--;
+        if (len == 0 || name[0] == '.' || name[0] == '-')
+                return false;
+        for (size_t i = 0; i < len; i++)
+                if (!is_name_char(name[i]))
+                        return false;
+        return true;
+}
+
+const char *vigil_config_user_value(const vigil_config *c, vigil_conf_key k, const char *user,
+                                    unsigned *ret_line)
+{
+        const key_desc *d;
+
+        if (!vigil_config_key_per_user(k))
+                return NULL;
+        /* the last match would do as well: a KEY.USER appears once (duplicates are refused) */
+        for (size_t i = 0; user && i < c->n_per_user; i++)
+                if (c->per_user[i].key == k && strcmp(c->per_user[i].user, user) == 0) {
+                        if (ret_line)
+                                *ret_line = c->per_user[i].line;
+                        return c->per_user[i].value;
+                }
+        d = &keys[k];
+        if (ret_line)
+                *ret_line = c->line[k];
+        return *(char *const *)((const char *)c + d->offset);
+}
+
 static void strv_clear(vigil_strv *l)
 {
         for (size_t i = 0; i < l->n; i++)
@@ -68,20 +121,21 @@ static void *field(vigil_config *c, const key_desc *k)
         return (char *)c + k->offset;
 }
 
-static void value_clear(vigil_config *c, const key_desc *k)
+/* Free what a value of @k's type at @dst holds, and reset it. */
+static void value_clear(void *dst, const key_desc *k)
 {
         switch (k->type) {
         case T_STRING:
         case T_PATH:
         case T_URL:
         case T_ENUM: {
-                char **p = field(c, k);
+                char **p = dst;
                 free(*p);
                 *p = NULL;
                 break;
         }
         case T_LIST:
-                strv_clear(field(c, k));
+                strv_clear(dst);
                 break;
         case T_BOOL:
         case T_DURATION:
@@ -90,12 +144,29 @@ static void value_clear(vigil_config *c, const key_desc *k)
         }
 }
 
+static bool type_is_text(conf_type t)
+{
+        return t == T_STRING || t == T_PATH || t == T_URL || t == T_ENUM;
+}
+
+static void per_user_clear(vigil_config *c)
+{
+        for (size_t i = 0; i < c->n_per_user; i++) {
+                free(c->per_user[i].user);
+                free(c->per_user[i].value);
+        }
+        free(c->per_user);
+        c->per_user = NULL;
+        c->n_per_user = 0;
+}
+
 vigil_config *vigil_config_free(vigil_config *c)
 {
         if (!c)
                 return NULL;
         for (size_t i = 0; i < VIGIL_CONF_N_KEYS; i++)
-                value_clear(c, &keys[i]);
+                value_clear(field(c, &keys[i]), &keys[i]);
+        per_user_clear(c);
         free(c->path);
         free(c);
         return NULL;
@@ -245,7 +316,8 @@ fail:
         return r;
 }
 
-static int parse_value(vigil_config *c, const key_desc *k, const char *v, why *w)
+/* Parse @v as a value of key @k into @dst (a field of the key's C type). */
+static int parse_value(void *dst, const key_desc *k, const char *v, why *w)
 {
         size_t len = strlen(v);
         char *copy;
@@ -269,7 +341,7 @@ static int parse_value(vigil_config *c, const key_desc *k, const char *v, why *w
                         return bad(w, "'%s' is not one of: %s", v, k->choices ? k->choices : "");
                 break;
         case T_BOOL: {
-                bool *b = field(c, k);
+                bool *b = dst;
                 if (strcmp(v, "yes") == 0)
                         *b = true;
                 else if (strcmp(v, "no") == 0)
@@ -279,9 +351,9 @@ static int parse_value(vigil_config *c, const key_desc *k, const char *v, why *w
                 return 0;
         }
         case T_DURATION:
-                return parse_duration(v, field(c, k), w);
+                return parse_duration(v, dst, w);
         case T_LIMIT: {
-                int64_t *l = field(c, k);
+                int64_t *l = dst;
                 uint64_t s;
                 int r;
 
@@ -305,8 +377,8 @@ static int parse_value(vigil_config *c, const key_desc *k, const char *v, why *w
 
                 if (r < 0)
                         return r;
-                value_clear(c, k);
-                *(vigil_strv *)field(c, k) = l;
+                value_clear(dst, k);
+                *(vigil_strv *)dst = l;
                 return 0;
         }
         case T_STRING:
@@ -316,8 +388,8 @@ static int parse_value(vigil_config *c, const key_desc *k, const char *v, why *w
         copy = strdup(v);
         if (!copy)
                 return -ENOMEM;
-        value_clear(c, k);
-        *(char **)field(c, k) = copy;
+        value_clear(dst, k);
+        *(char **)dst = copy;
         return 0;
 }
 
@@ -380,11 +452,67 @@ static int check_required(const vigil_config *c, unsigned last_line, char **ret_
         return 0;
 }
 
+/* `KEY.USER = value`: checked as KEY's own value, kept apart from it. */
+static int parse_user_line(vigil_config *c, const key_desc *k, const char *user, size_t ulen,
+                           const char *val, unsigned lineno, char **ret_error)
+{
+        vigil_conf_user_value *nv, *u;
+        char *value = NULL;
+        why w = {};
+        int r;
+
+        if (!vigil_config_key_per_user((vigil_conf_key)(k - keys)))
+                return fail(ret_error, c->path, lineno, "'%s' cannot be set per user (only:%s)", k->name,
+                            user_key_names);
+        if (ulen == 0)
+                return fail(ret_error, c->path, lineno, "expected a user name after '%s.'", k->name);
+        if (!vigil_config_user_name_valid(user, ulen))
+                return fail(ret_error, c->path, lineno,
+                            "'%s.%.*s': '%.*s' is not a user name ([A-Za-z0-9_][A-Za-z0-9_.-]*, at most %u "
+                            "characters, optionally ending in $)",
+                            k->name, (int)ulen, user, (int)ulen, user, VIGIL_CONF_MAX_USER);
+        for (size_t i = 0; i < c->n_per_user; i++) {
+                const vigil_conf_user_value *o = &c->per_user[i];
+
+                if (o->key == (vigil_conf_key)(k - keys) && strlen(o->user) == ulen &&
+                    memcmp(o->user, user, ulen) == 0)
+                        return fail(ret_error, c->path, lineno,
+                                    "duplicate key '%s.%s' (first set on line %u)", k->name, o->user,
+                                    o->line);
+        }
+
+        r = parse_value(&value, k, val, &w);
+        if (r == VIGIL_E_PARSE)
+                return fail(ret_error, c->path, lineno, "bad value for '%s.%.*s': %s", k->name, (int)ulen,
+                            user, w.text);
+        if (r < 0)
+                return r;
+        nv = realloc(c->per_user, (c->n_per_user + 1) * sizeof *nv);
+        if (!nv) {
+                free(value);
+                return -ENOMEM;
+        }
+        c->per_user = nv;
+        u = &nv[c->n_per_user];
+        *u = (vigil_conf_user_value){
+                .key = (vigil_conf_key)(k - keys),
+                .user = strndup(user, ulen),
+                .value = value,
+                .line = lineno,
+        };
+        if (!u->user) {
+                free(value);
+                return -ENOMEM;
+        }
+        c->n_per_user++;
+        return 0;
+}
+
 static int parse_line(vigil_config *c, char *line, unsigned lineno, char **ret_error)
 {
         const key_desc *k;
-        char *key, *val, *eq, *end;
-        size_t klen;
+        char *key, *val, *eq, *end, *dot;
+        size_t klen, blen;
         why w = {};
         int r;
 
@@ -408,15 +536,15 @@ static int parse_line(vigil_config *c, char *line, unsigned lineno, char **ret_e
         klen = (size_t)(end - key);
         if (klen == 0)
                 return fail(ret_error, c->path, lineno, "expected 'key = value'");
-        for (size_t i = 0; i < klen; i++)
+        /* KEY or KEY.USER: the key itself is [a-z0-9_]+ */
+        dot = memchr(key, '.', klen);
+        blen = dot ? (size_t)(dot - key) : klen;
+        for (size_t i = 0; i < blen; i++)
                 if (!islower((unsigned char)key[i]) && !isdigit((unsigned char)key[i]) && key[i] != '_')
                         return fail(ret_error, c->path, lineno, "unknown key '%.*s'", (int)klen, key);
-        k = find_key(key, klen);
+        k = find_key(key, blen);
         if (!k)
                 return fail(ret_error, c->path, lineno, "unknown key '%.*s'", (int)klen, key);
-        if (c->line[k - keys])
-                return fail(ret_error, c->path, lineno, "duplicate key '%s' (first set on line %u)", k->name,
-                            c->line[k - keys]);
 
         val = eq + 1;
         while (is_blank(*val))
@@ -426,7 +554,13 @@ static int parse_line(vigil_config *c, char *line, unsigned lineno, char **ret_e
                 end--;
         *end = '\0';
 
-        r = parse_value(c, k, val, &w);
+        if (dot)
+                return parse_user_line(c, k, dot + 1, klen - blen - 1, val, lineno, ret_error);
+
+        if (c->line[k - keys])
+                return fail(ret_error, c->path, lineno, "duplicate key '%s' (first set on line %u)", k->name,
+                            c->line[k - keys]);
+        r = parse_value(field(c, k), k, val, &w);
         if (r == VIGIL_E_PARSE)
                 return fail(ret_error, c->path, lineno, "bad value for '%s': %s", k->name, w.text);
         if (r < 0)
@@ -437,13 +571,17 @@ static int parse_line(vigil_config *c, char *line, unsigned lineno, char **ret_e
 
 static int set_defaults(vigil_config *c)
 {
+        /* a per-user value is one string: a per-user key of another type is a bug */
+        for (size_t i = 0; i < VIGIL_CONF_N_KEYS; i++)
+                if (vigil_config_key_per_user((vigil_conf_key)i) && !type_is_text(keys[i].type))
+                        return -EINVAL;
         for (size_t i = 0; i < VIGIL_CONF_N_KEYS; i++) {
                 why w = {};
                 int r;
 
                 if (!keys[i].def)
                         continue;
-                r = parse_value(c, &keys[i], keys[i].def, &w);
+                r = parse_value(field(c, &keys[i]), &keys[i], keys[i].def, &w);
                 if (r < 0)
                         return r == VIGIL_E_PARSE ? -EINVAL : r; /* a wrong default is a bug */
         }

@@ -11,6 +11,13 @@
  * then the last line of the file). Callers refuse to work without a valid
  * configuration (fail closed).
  *
+ * Per-user values: a key listed in VIGIL_CONFIG_USER_KEYS may also be given
+ * for one account as `KEY.USER = value` (`shell.alice = /bin/zsh`), one line
+ * per account, checked like the key's own value; the same KEY.USER twice is a
+ * duplicate key. vigil_config_user_value() answers with the account's line
+ * when there is one, else with the key's own value. USER is not looked up
+ * here (no I/O): a line for an account that does not exist is never used.
+ *
  * Adding a key: one line in VIGIL_CONFIG_KEYS below. The line creates the
  * field cfg->NAME (of the C type of its value type), its parser entry, its
  * default and its enum constant VIGIL_CONF_KEY_NAME. Keys that must be present,
@@ -84,6 +91,11 @@ typedef struct vigil_strv {
         X(approval_hook, PATH, NULL, NULL)                                                                  \
         X(approval_hook_user, STRING, "nobody", NULL)
 
+/* Keys that may also be set per account (`KEY.USER = value`). Only keys of a
+ * text type (STRING, PATH, URL, ENUM) may be listed: a per-user value is one
+ * string. */
+#define VIGIL_CONFIG_USER_KEYS(X) X(shell)
+
 typedef enum vigil_conf_key {
 #define VIGIL_CONF_KEY_ENUM_(name, type, def, choices) VIGIL_CONF_KEY_##name,
         VIGIL_CONFIG_KEYS(VIGIL_CONF_KEY_ENUM_)
@@ -91,18 +103,31 @@ typedef enum vigil_conf_key {
                 VIGIL_CONF_N_KEYS,
 } vigil_conf_key;
 
+/* One `KEY.USER = value` line. */
+typedef struct vigil_conf_user_value {
+        vigil_conf_key key;
+        char *user;  /* the account name after the dot */
+        char *value; /* parsed and checked as the key's own value would be */
+        unsigned line;
+} vigil_conf_user_value;
+
 typedef struct vigil_config {
         char *path; /* the file name given to the parser */
 #define VIGIL_CONF_FIELD_(name, type, def, choices) VIGIL_CONF_CTYPE_##type name;
         VIGIL_CONFIG_KEYS(VIGIL_CONF_FIELD_)
 #undef VIGIL_CONF_FIELD_
         unsigned line[VIGIL_CONF_N_KEYS]; /* line that set each key; 0 = default or unset */
+        vigil_conf_user_value *per_user;  /* `KEY.USER` lines, in file order */
+        size_t n_per_user;
 } vigil_config;
 
 /* Bounds: a configuration is small; anything bigger is a mistake or an attack. */
 #define VIGIL_CONF_MAX_FILE (64u * 1024)
 #define VIGIL_CONF_MAX_LINE 4096u
 #define VIGIL_CONF_MAX_DURATION (366ull * 24 * 3600)
+/* The USER of `KEY.USER`: an account name as vigild accepts one,
+ * [A-Za-z0-9_][A-Za-z0-9_.-]* with an optional final `$`, at most this long. */
+#define VIGIL_CONF_MAX_USER 255u
 
 /**
  * vigil_config_parse() - parse configuration text.
@@ -141,6 +166,26 @@ static inline bool vigil_config_is_set(const vigil_config *c, vigil_conf_key k)
 
 /** @return true when @s is one of the words of @l. */
 bool vigil_strv_contains(const vigil_strv *l, const char *s);
+
+/** @return true when key @k may be set per account (`KEY.USER`, VIGIL_CONFIG_USER_KEYS). */
+bool vigil_config_key_per_user(vigil_conf_key k);
+
+/**
+ * vigil_config_user_value() - the value of a per-user key for one account.
+ * @param[in]  c         the configuration.
+ * @param[in]  k         a key of VIGIL_CONFIG_USER_KEYS (e.g. VIGIL_CONF_KEY_shell).
+ * @param[in]  user      the account name (compared byte for byte with the USER of `KEY.USER`).
+ * @param[out] ret_line  may be NULL; the line the value comes from: the `KEY.USER` line,
+ *                       else the `KEY` line, 0 for the default.
+ * @return the account's `KEY.USER` value if the file has one, else the key's own value
+ *         (which may be NULL for a key without default that the file did not set); NULL
+ *         too when @k is not a per-user key. Owned by @c.
+ */
+const char *vigil_config_user_value(const vigil_config *c, vigil_conf_key k, const char *user,
+                                    unsigned *ret_line);
+
+/** @return true when @name is an account name `KEY.USER` accepts (see VIGIL_CONF_MAX_USER). */
+bool vigil_config_user_name_valid(const char *name, size_t len);
 
 /** @return the name of key @k as written in vigil.conf, or NULL when out of range. */
 const char *vigil_config_key_name(vigil_conf_key k);

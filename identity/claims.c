@@ -1,3 +1,4 @@
+#include <stdbool.h>
 #include <string.h>
 
 #include "claims.h"
@@ -211,8 +212,31 @@ static int dup_opt(const char *s, char **ret)
         return *ret ? 0 : -ENOMEM;
 }
 
-int vigil_claims_check(const vigil_config *cfg, json_t *payload, int64_t now, const char *user,
-                       vigil_identity **ret, char **ret_reason)
+/* Whether @text, JSON that jansson has just accepted, is already compact:
+ * no blank outside its strings. JSON strings hold no raw control characters,
+ * so such a text is also on one line. */
+static bool json_text_compact(const char *text, size_t len)
+{
+        bool in_string = false;
+
+        for (size_t i = 0; i < len; i++) {
+                char c = text[i];
+
+                if (in_string) {
+                        if (c == '\\')
+                                i++; /* the escaped character, whatever it is */
+                        else if (c == '"')
+                                in_string = false;
+                } else if (c == '"')
+                        in_string = true;
+                else if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+                        return false;
+        }
+        return true;
+}
+
+int vigil_claims_check(const vigil_config *cfg, json_t *payload, const char *text, size_t text_len,
+                       int64_t now, const char *user, vigil_identity **ret, char **ret_reason)
 {
         const char *iss = NULL, *sub = NULL, *email = NULL, *jti = NULL, *username = NULL;
         vigil_identity *id = NULL;
@@ -256,7 +280,12 @@ int vigil_claims_check(const vigil_config *cfg, json_t *payload, int64_t now, co
                 r = -ENOMEM;
                 goto fail;
         }
-        id->claims_json = json_dumps(payload, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        /* The text as signed when it is compact (the usual case, and
+         * serializing again is a tenth of the time of a whole ES256 token). */
+        if (text && strlen(text) == text_len && json_text_compact(text, text_len))
+                id->claims_json = strdup(text);
+        else
+                id->claims_json = json_dumps(payload, JSON_COMPACT | JSON_PRESERVE_ORDER);
         if (!id->claims_json) {
                 r = -ENOMEM;
                 goto fail;

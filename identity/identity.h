@@ -43,7 +43,8 @@ typedef struct vigil_identity {
         char *jti;         /* "jti", or NULL */
         int64_t exp;       /* seconds since the epoch */
         int64_t iat;       /* seconds since the epoch */
-        char *claims_json; /* the verified payload as compact one-line JSON */
+        char *claims_json; /* the verified payload as compact one-line JSON: the signed text
+                            * itself when it is compact, else serialized again by jansson */
 } vigil_identity;
 
 /** Free an identity. Accepts NULL; returns NULL. */

@@ -1,4 +1,5 @@
-/* JWKS: the identity provider's public keys, parsed once into OpenSSL keys.
+/* JWKS: the identity provider's public keys, parsed once into OpenSSL keys
+ * (and, for Ed25519, the 32 key bytes libsodium verifies with).
  * Only RSA (2048 bits and up), EC P-256/P-384 and Ed25519 keys are usable;
  * any other key is kept with the reason it cannot be used, so a token that
  * names it gets that reason. Certificates (x5c) and URLs in a JWK are never
@@ -20,9 +21,15 @@ typedef enum jwk_kind {
 typedef struct jwk_key {
         char *kid;
         jwk_kind kind;
-        unsigned bits;  /* RSA modulus size */
-        char *alg;      /* the JWK's own "alg", or NULL */
-        EVP_PKEY *pkey; /* NULL when unusable */
+        unsigned bits;             /* RSA modulus size */
+        char *alg;                 /* the JWK's own "alg", or NULL */
+        EVP_PKEY *pkey;            /* NULL when unusable */
+        unsigned char ed25519[32]; /* Ed25519: the public key as libsodium takes it */
+        /* jws.c's prepared verification contexts for this key: the holder is
+         * made with every usable key (jws_key_cache_new()), each algorithm's
+         * context on its first use. So a key set, like the verifier that owns
+         * it, is for one thread at a time. */
+        struct jws_key_cache *cache;
         char *unusable; /* why the key cannot be used, or NULL */
 } jwk_key;
 

@@ -13,14 +13,16 @@ void vigil_jwt_done(vigil_jwt *j)
                 return;
         json_decref(j->header);
         json_decref(j->payload);
+        free(j->payload_text);
         free(j->sig);
         *j = (vigil_jwt){};
 }
 
 /* Decode one part into a JSON object. @what is "header" or "payload";
- * @member names what a duplicate is called in the reason. */
+ * @member names what a duplicate is called in the reason. With @ret_text the
+ * decoded JSON text is handed over too. */
 static int decode_object(const char *part, size_t len, const char *what, const char *member, json_t **ret,
-                         char **ret_reason)
+                         char **ret_text, size_t *ret_len, char **ret_reason)
 {
         _cleanup_free_ unsigned char *raw = NULL;
         json_error_t err;
@@ -64,6 +66,10 @@ static int decode_object(const char *part, size_t len, const char *what, const c
                 return reason_set(ret_reason, VIGIL_E_DENIED, "%s is not a JSON object", what);
         }
         *ret = o;
+        if (ret_text) {
+                *ret_text = (char *)TAKE_PTR(raw);
+                *ret_len = raw_len;
+        }
         return 0;
 }
 
@@ -88,10 +94,12 @@ int vigil_jwt_parse(const char *token, size_t len, vigil_jwt *ret, char **ret_re
         payload = dot1 + 1;
         sig = dot2 + 1;
 
-        r = decode_object(token, (size_t)(dot1 - token), "header", "member", &j.header, ret_reason);
+        r = decode_object(token, (size_t)(dot1 - token), "header", "member", &j.header, NULL, NULL,
+                          ret_reason);
         if (r < 0)
                 goto fail;
-        r = decode_object(payload, (size_t)(dot2 - payload), "payload", "claim", &j.payload, ret_reason);
+        r = decode_object(payload, (size_t)(dot2 - payload), "payload", "claim", &j.payload, &j.payload_text,
+                          &j.payload_len, ret_reason);
         if (r < 0)
                 goto fail;
         r = b64url_decode(sig, len - (size_t)(sig - token), &j.sig, &j.sig_len);

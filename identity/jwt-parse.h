@@ -8,8 +8,10 @@
 #include <jansson.h>
 
 typedef struct vigil_jwt {
-        json_t *header;            /* owned */
-        json_t *payload;           /* owned */
+        json_t *header;     /* owned */
+        json_t *payload;    /* owned */
+        char *payload_text; /* owned: the JSON text @payload was parsed from, NUL-terminated */
+        size_t payload_len;
         const char *signing_input; /* borrowed from the token: "header.payload" */
         size_t signing_input_len;
         unsigned char *sig; /* owned */

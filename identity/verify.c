@@ -268,8 +268,8 @@ int vigil_verifier_verify(vigil_verifier *v, const char *token, size_t len, cons
         r = jws_verify(alg, key, jwt.signing_input, jwt.signing_input_len, jwt.sig, jwt.sig_len, ret_reason);
         if (r < 0)
                 goto out;
-        r = vigil_claims_check(v->cfg, jwt.payload, now, (flags & VIGIL_VERIFY_ANY_USER) ? NULL : user, &id,
-                               ret_reason);
+        r = vigil_claims_check(v->cfg, jwt.payload, jwt.payload_text, jwt.payload_len, now,
+                               (flags & VIGIL_VERIFY_ANY_USER) ? NULL : user, &id, ret_reason);
         if (r < 0)
                 goto out;
         r = check_single_use(v, id, now, flags & VIGIL_VERIFY_DRY_RUN, ret_reason);

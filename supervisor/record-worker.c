@@ -202,16 +202,6 @@ static void *worker(void *userdata)
                 size_t bytes = 0;
                 int r = 0, due;
 
-                if (q->head && q->bytes < RECQ_BATCH && !q->stopping && !q->finishing) {
-                        /* gather a batch: one wake-up per many writes, not one per write
-                         * (the terminal never waits for this) */
-                        struct timespec ts;
-
-                        deadline(&ts, RECQ_GATHER_MS);
-                        while (q->bytes < RECQ_BATCH && !q->stopping && !q->finishing &&
-                               pthread_cond_timedwait(&q->cond, &q->lock, &ts) != ETIMEDOUT)
-                                ;
-                }
                 while (!q->head && !q->stopping && !q->finishing) {
                         due = q->error ? -1 : vigil_session_flush_timeout_ms(q->rs);
                         if (due == 0)
@@ -225,6 +215,17 @@ static void *worker(void *userdata)
                                 if (pthread_cond_timedwait(&q->cond, &q->lock, &ts) == ETIMEDOUT)
                                         break;
                         }
+                }
+                /* after the wake-up for the first write, not before the wait for it */
+                if (q->head && q->bytes < RECQ_BATCH && !q->stopping && !q->finishing) {
+                        /* gather a batch: one wake-up per many writes, not one per write
+                         * (the terminal never waits for this) */
+                        struct timespec ts;
+
+                        deadline(&ts, RECQ_GATHER_MS);
+                        while (q->bytes < RECQ_BATCH && !q->stopping && !q->finishing &&
+                               pthread_cond_timedwait(&q->cond, &q->lock, &ts) != ETIMEDOUT)
+                                ;
                 }
                 if (q->stopping)
                         break;

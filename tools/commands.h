@@ -13,6 +13,7 @@ int cmd_export(int argc, char **argv, const vigil_globals *g);
 int cmd_audit(int argc, char **argv, const vigil_globals *g);
 int cmd_verify(int argc, char **argv, const vigil_globals *g);
 int cmd_watch(int argc, char **argv, const vigil_globals *g);
+int cmd_kill(int argc, char **argv, const vigil_globals *g);
 int cmd_prune(int argc, char **argv, const vigil_globals *g);
 int cmd_store(int argc, char **argv, const vigil_globals *g);
 int cmd_run(int argc, char **argv, const vigil_globals *g);

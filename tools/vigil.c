@@ -22,6 +22,7 @@ static const vigil_command commands[] = {
         { "audit", cmd_audit, "export command events as CSV or JSON" },
         { "verify", cmd_verify, "check hash chains and seals; seal orphans" },
         { "watch", cmd_watch, "follow a live session's output" },
+        { "kill", cmd_kill, "end a running session" },
         { "prune", cmd_prune, "delete old sessions" },
         { "store", cmd_store, "store maintenance (migrate)" },
         { "run", cmd_run, "run a command as a supervised session" },

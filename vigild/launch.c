@@ -47,6 +47,7 @@
 #include "config/config.h"
 #include "log.h"
 #include "policy.h"
+#include "real-shell.h"
 #include "supervisor.h"
 #include "vigil-error.h"
 
@@ -62,8 +63,10 @@ typedef struct plan {
         char *policy;
         char *store;
         char *shell;
+        char *hook, *hook_user; /* vigil.conf's approval_hook(_user); hook NULL when none */
         int64_t deadline;
         char record[4096], control[4096], events[4096];
+        char tty[256]; /* the login's terminal, when PAM_TTY names none */
         bool has_events;
         vigil_session_identity ident;
         bool has_ident;
@@ -93,6 +96,8 @@ static void plan_done(plan *p)
         free(p->policy);
         free(p->store);
         free(p->shell);
+        free(p->hook);
+        free(p->hook_user);
 }
 
 static void launch_free(launch *l)
@@ -143,7 +148,7 @@ static int strv_push(char ***v, size_t *n, const char *s)
 
 static int plan_build(const vigil_config *cfg, const vigild_start *st, plan *p, char *why, size_t whylen)
 {
-        const char *run_dir = vigild_server_run_dir(backend_server), *events_dir;
+        const char *run_dir = vigild_server_run_dir(backend_server), *events_dir, *shell = NULL;
         size_t n = 0, ne = 0;
         char shell_env[4200];
         int r;
@@ -154,13 +159,22 @@ static int plan_build(const vigil_config *cfg, const vigild_start *st, plan *p, 
                 return r;
         }
         p->st = st;
+        /* the account's own `shell.USER` or `shell`; one that anybody but
+         * root could change refuses the session (fail closed) */
+        r = real_shell_pick(cfg, st->user, &shell, why, whylen);
+        if (r < 0)
+                return r == -EINVAL ? -ENOENT : r;
         p->policy = strdup(cfg->policy);
         p->store = strdup(cfg->store);
-        p->shell = strdup(cfg->shell);
+        p->shell = strdup(shell);
         if (!p->policy || !p->store || !p->shell)
                 return -ENOMEM;
+        if (cfg->approval_hook && !(p->hook = strdup(cfg->approval_hook)))
+                return -ENOMEM;
+        if (cfg->approval_hook_user && !(p->hook_user = strdup(cfg->approval_hook_user)))
+                return -ENOMEM;
 
-        /* What runs: a login gets the real shell (vigil.conf `shell`), as a
+        /* What runs: a login gets the real shell (vigil.conf `shell.USER` or `shell`), as a
          * login shell, or with its one command line (ssh host cmd, scp,
          * sftp all come as `vigil-shell -c CMD`); a token session runs its
          * argv as `vigil run` would. */
@@ -349,7 +363,7 @@ _noreturn_ static void supervisor_main(const plan *p, int ready, int end_w, cons
                 .uid = st->uid,
                 .user = st->user,
                 .identity = st->identity,
-                .tty = st->tty,
+                .tty = p->tty[0] ? p->tty : st->tty,
                 .rhost = st->rhost,
         };
         r = session_record_write(p->record, &rec);
@@ -381,7 +395,7 @@ _noreturn_ static void supervisor_main(const plan *p, int ready, int end_w, cons
         sc.session_id = p->id;
         sc.term = st->term;
         sc.identity = p->has_ident ? &p->ident : NULL;
-        sc.tty = st->tty;
+        sc.tty = p->tty[0] ? p->tty : st->tty;
         sc.rhost = st->rhost;
         sc.cwd = st->cwd;
         if (!sc.cwd) {
@@ -400,6 +414,8 @@ _noreturn_ static void supervisor_main(const plan *p, int ready, int end_w, cons
          * variable is for tests and unusual layouts, as for the vigil CLI) */
         sc.store_dir = p->store;
         sc.store_key = secure_getenv("VIGIL_HOST_KEY");
+        sc.approval_hook = p->hook;
+        sc.approval_hook_user = p->hook_user;
         r = vigil_session_run(&sc, &status, &err);
         if (r < 0) {
                 tell_user(p, fds, err ? err : vigil_strerror(r));
@@ -502,6 +518,12 @@ int launch_session(vigild_req *r, const vigild_start *st)
         for (size_t i = 0; i < st->n_fds && i < 3; i++)
                 fds[i] = vigild_req_take_fd(r, i);
         k = plan_build(cfg, st, &p, why, sizeof why);
+        /* sshd opens the PAM session before it allocates the terminal, so
+         * PAM_TTY says "ssh" even for an interactive login: the terminal
+         * vigil-shell handed over is the login's */
+        if (k == 0 && st->form == VIGILD_START_LOGIN && st->pty && fds[0] >= 0 &&
+            (!st->tty || strncmp(st->tty, "/dev/", 5) != 0) && ttyname_r(fds[0], p.tty, sizeof p.tty) != 0)
+                p.tty[0] = '\0';
         if (k < 0) {
                 vlog(LOG_NOTICE, "session.start: no session for '%s' (uid %u): %s", st->user,
                      (unsigned)st->uid, why[0] ? why : vigil_strerror(k));

@@ -74,7 +74,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         reason = NULL;
 
         if (vigil_jwt_parse((const char *)data, size, &jwt, &reason) == 0) {
-                (void)vigil_claims_check(cfg, jwt.payload, FUZZ_NOW, "alice", &id, &reason);
+                (void)vigil_claims_check(cfg, jwt.payload, jwt.payload_text, jwt.payload_len, FUZZ_NOW,
+                                         "alice", &id, &reason);
                 vigil_identity_free(id);
                 vigil_jwt_done(&jwt);
         }

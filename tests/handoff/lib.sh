@@ -38,11 +38,12 @@ ho_vigild() {
 
 # ho_login OUT SERVICE USER TOKENFILE [OPS]: the PAM stack SERVICE (in
 # $tmp/pam.d) for USER with the token in parts, through the real libpam;
-# pam-converse's transcript in OUT. Prints the session reference (empty when
-# none was set).
+# pam-converse's transcript in OUT, more pam-converse options in
+# HO_LOGIN_OPTS. Prints the session reference (empty when none was set).
 ho_login() {
+    # shellcheck disable=SC2086
     "${PAM_CONVERSE:?}" --confdir "$tmp/pam.d" --service "$2" --user "$3" --first token --token-file "$4" \
-        --ops "${5:-auth,account,open_session,env}" >"$1" 2>&1
+        --ops "${5:-auth,account,open_session,env}" ${HO_LOGIN_OPTS:-} >"$1" 2>&1
     sed -n 's/^env-now: VIGIL_SESSION_REF=//p' "$1" | head -n 1
 }
 
@@ -77,10 +78,11 @@ ho_wait_file() {
 }
 
 # ho_cleanup: sessions first (their supervisors, by the pid in their
-# records: killing one makes its watchdog end the session), then what
-# pv_cleanup removes.
+# records: killing one makes its watchdog end the session, and an account
+# with processes left cannot be removed), then what pv_cleanup removes.
 ho_cleanup() {
-    for _f in "$tmp"/sessions/*; do
+    # every vigild's run directory: $tmp, or the directory of a socket in $tmp/NAME/
+    for _f in "$tmp"/sessions/* "$tmp"/*/sessions/*; do
         case $_f in *.sock | *'*') continue ;; esac
         _p=$(sed -n 's/^supervisor \([0-9]*\) .*/\1/p' "$_f" 2>/dev/null)
         _st=$(sed -n 's/^supervisor [0-9]* \([0-9]*\)$/\1/p' "$_f" 2>/dev/null)

@@ -19,7 +19,17 @@
 #   (h) vigild SIGKILL during a session: it goes on, logins are refused,
 #       a restarted vigild works;
 #   (i) vigil run --token-file: root (identity in the session) and a CI
-#       account through vigild (as itself only).
+#       account through vigild (as itself only);
+#   (j) a per-user shell (vigil.conf `shell.USER`) runs supervised for that
+#       account only, recorded in the store with the identity, tty and client
+#       address open_session passed on;
+#   (k) close_session ends a session that still runs;
+#   (l) a login whose supervisor cannot start is refused: a per-user shell
+#       that is missing, not executable or not root's alone, a policy that
+#       does not load; nothing runs;
+#   (m) session_max = token with a token that lives 70 s: the warning comes a
+#       minute before the expiry, the end at the expiry (this session runs in
+#       the background from the start).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 if [ -z "${PV_INNER:-}" ]; then
@@ -39,10 +49,12 @@ ho_bin
 user=vth$$ # signs in; groups ops-PID (auditors) and deploy-PID (policy)
 ci=vtc$$   # a CI runner account; its token has neither
 alt=vta$$  # an account whose login shell is not vigil-shell
+zu=vtw$$   # an account with a shell of its own in vigil.conf (shell.vtwPID)
 pv_useradd "$user" "$tmp/bin/vigil-shell"
 pv_useradd "$ci" "$tmp/bin/vigil-shell"
 pv_useradd "$alt" /bin/sh
-for u in "$user" "$ci" "$alt"; do
+pv_useradd "$zu" "$tmp/bin/vigil-shell"
+for u in "$user" "$ci" "$alt" "$zu"; do
     mkdir -p "$tmp/home/$u"
     chown "$u:" "$tmp/home/$u"
 done
@@ -50,7 +62,8 @@ cat >"$tmp/accounts.json" <<EOF2
 {
   "$user": {"email": "$user@example.test", "groups": ["vigil-users", "ops-$$", "deploy-$$"]},
   "$ci": {"groups": ["ci-$$"]},
-  "$alt": {"groups": ["vigil-users"]}
+  "$alt": {"groups": ["vigil-users"]},
+  "$zu": {"email": "$zu@example.test", "groups": ["vigil-users", "zsh-$$"]}
 }
 EOF2
 cat >"$tmp/policy" <<EOF2
@@ -65,11 +78,20 @@ P1_URL=$IDP_URL
 pv_config "$tmp/main.conf" <<EOF2
 policy = $tmp/policy
 shell = /bin/bash
+shell.$zu = /bin/dash
 auditors = group:ops-$$
 EOF2
 # A second provider whose tokens live 8 s, with its own vigild: session_max = token.
 idp_start "$tmp/idp" --accounts "$tmp/accounts.json" --id-token-ttl 8 || fail "idp_start 2"
 pv_config "$tmp/short.conf" <<EOF2
+policy = $tmp/policy
+session_max = token
+clock_skew = 0s
+EOF2
+# A third provider whose tokens live 70 s, with its own vigild: the warning a
+# minute before the expiry (m).
+idp_start "$tmp/idp" --accounts "$tmp/accounts.json" --id-token-ttl 70 || fail "idp_start 3"
+pv_config "$tmp/long.conf" <<EOF2
 policy = $tmp/policy
 session_max = token
 clock_skew = 0s
@@ -89,7 +111,36 @@ done >"$tmp/pam.d/handoff"
 pv_token "$tmp/good" "$user"
 pv_token "$tmp/ci" "$ci"
 pv_token "$tmp/alt" "$alt"
+pv_token "$tmp/zu" "$zu"
 chmod 644 "$tmp/ci" "$tmp/good"
+
+# (m) starts here and is checked at the end: a session whose token lives 70 s.
+sock3=$tmp/long/vigild.sock
+mkdir -p "$tmp/long"
+_keep=$VIGILD_PID
+ho_vigild "$sock3" "$tmp/long.conf"
+VIGILD3_PID=$VIGILD_PID
+VIGILD_PID=$_keep
+for t in auth account session; do
+    echo "$t required $PAM_VIGIL_SO config=$tmp/long.conf vigild_socket=$sock3 vigil_shell=$tmp/bin/vigil-shell"
+done >"$tmp/pam.d/handoff-long"
+IDP_URL=$(sed -n 's/^issuer = //p' "$tmp/long.conf")
+pv_token "$tmp/long-token" "$user"
+IDP_URL=$P1_URL
+long_exp=$(/usr/bin/python3 -c '
+import base64, json, sys
+p = open(sys.argv[1]).read().strip().split(".")[1]
+print(json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))["exp"])' "$tmp/long-token") ||
+    fail "(m) cannot read the token's exp"
+ref=$(ho_login "$tmp/m.login" handoff-long "$user" "$tmp/long-token")
+[ -n "$ref" ] || fail "(m) no login: $(cat "$tmp/m.login")"
+# each line the session writes to stderr, with the second it arrived
+mkfifo "$tmp/m.fifo"
+(while IFS= read -r l; do echo "$(date +%s) $l"; done <"$tmp/m.fifo" >"$tmp/m.err") &
+m_reader=$!
+HO_ENV="VIGILD_SOCKET=$sock3 VIGIL_SESSION_REF=$ref" ho_as "$user" "$tmp/bin/vigil-shell" -c 'sleep 150; echo outlived' \
+    >"$tmp/m.out" 2>"$tmp/m.fifo" &
+m_pid=$!
 
 step "(a) a login runs supervised"
 ref=$(ho_login "$tmp/a.login" handoff "$user" "$tmp/good")
@@ -100,12 +151,13 @@ pv_has "$tmp/a.login" "env-now: VIGILD_SOCKET=$sock"
 pv_has "$tmp/a.login" "hygiene: ok"
 pv_log_wait "pam_vigil\(handoff:session\): session for '$user' handed to vigil-shell" >/dev/null
 HO_ENV="$HO_ENV VIGIL_SESSION_REF=$ref" ho_as "$user" "$tmp/bin/vigil-shell" -c \
-    'echo "hello $(id -un)"; echo "shell=$SHELL"; grep -c ":/vigil/" /proc/self/cgroup; echo "ref=${VIGIL_SESSION_REF:-none}"' \
+    'echo "hello $(id -un)"; echo "shell=$SHELL"; grep -c ":/vigil/" /proc/self/cgroup; echo "ref=${VIGIL_SESSION_REF:-none}"; echo "exe=$(readlink /proc/$$/exe)"' \
     >"$tmp/a.out" 2>"$tmp/a.err"
 rc=$?
 [ "$rc" -eq 0 ] || fail "(a) vigil-shell exited $rc: $(cat "$tmp/a.out" "$tmp/a.err")"
 pv_has "$tmp/a.out" "hello $user"
 pv_has "$tmp/a.out" "shell=/bin/bash"
+pv_has "$tmp/a.out" "exe=$(readlink -f /bin/bash)"
 pv_has "$tmp/a.out" "ref=none"
 grep -qxE '[1-9][0-9]*' "$tmp/a.out" || fail "(a) the command did not run in a session cgroup: $(cat "$tmp/a.out")"
 # its commands are the session's events, with the account and the identity's session id
@@ -285,8 +337,171 @@ ho_as "$ci" "$tmp/bin/vigil" run --token-file "$tmp/ci" --policy /dev/null -- id
 [ $? -eq 125 ] || fail "(i) CI chose its own policy"
 grep -q "username claim" "$tmp/vigild.log" || fail "(i) vigild did not log why the token was refused"
 
+step "(j) a per-user shell (shell.$zu = /bin/dash)"
+dash=$(readlink -f /bin/dash)
+[ "$dash" != "$(readlink -f /bin/bash)" ] || fail "(j) /bin/dash is bash here: the test cannot tell them apart"
+HO_LOGIN_OPTS="--tty ssh --rhost 192.0.2.7"
+ref=$(ho_login "$tmp/j.login" handoff "$zu" "$tmp/zu")
+HO_LOGIN_OPTS=
+[ -n "$ref" ] || fail "(j) no login: $(cat "$tmp/j.login")"
+HO_ENV="$HO_ENV VIGIL_SESSION_REF=$ref" ho_as "$zu" "$tmp/bin/vigil-shell" -c \
+    'echo "exe=$(readlink /proc/$$/exe)"; echo "shell=$SHELL"; grep -c ":/vigil/" /proc/self/cgroup; echo "parent=$(cat /proc/$PPID/comm)"; id -un' \
+    >"$tmp/j.out" 2>"$tmp/j.err"
+rc=$?
+[ "$rc" -eq 0 ] || fail "(j) vigil-shell exited $rc: $(cat "$tmp/j.out" "$tmp/j.err")"
+pv_has "$tmp/j.out" "exe=$dash"
+pv_has "$tmp/j.out" "shell=/bin/dash"
+pv_has "$tmp/j.out" "parent=vigil-session"
+pv_has "$tmp/j.out" "$zu"
+grep -qxE '[1-9][0-9]*' "$tmp/j.out" || fail "(j) not in a session cgroup: $(cat "$tmp/j.out")"
+grep -h '"exe":"/usr/bin/id"' "$tmp"/events/*.jsonl | grep -q "\"user\":\"$zu\"" || fail "(j) no event of id for $zu"
+# an interactive login (no -c, commands on stdin) gets the same shell, as a login shell
+ref=$(ho_login "$tmp/j2.login" handoff "$zu" "$tmp/zu")
+echo 'echo "exe=$(readlink /proc/$$/exe) arg0=$0"' |
+    HO_ENV="$HO_ENV VIGIL_SESSION_REF=$ref" ho_as "$zu" "$tmp/bin/vigil-shell" >"$tmp/j2.out" 2>"$tmp/j2.err" ||
+    fail "(j) login form: $(cat "$tmp/j2.out" "$tmp/j2.err")"
+pv_has "$tmp/j2.out" "exe=$dash arg0=/bin/dash"
+# recorded in the store: the shell, the identity, and what open_session passed on
+"$tmp/bin/vigil" --store "$tmp/store" sessions --user "$zu" --json >"$tmp/j.sessions" 2>"$tmp/j.sessions.err" ||
+    fail "(j) vigil sessions: $(cat "$tmp/j.sessions.err")"
+[ "$(wc -l <"$tmp/j.sessions")" -eq 2 ] || fail "(j) expected 2 recorded sessions of $zu: $(cat "$tmp/j.sessions")"
+first=$(head -n 1 "$tmp/j.sessions")
+for want in "\"user\":\"$zu\"" "\"subject\":\"$zu\"" "\"email\":\"$zu@example.test\"" "\"groups\":[\"vigil-users\",\"zsh-$$\"]" \
+    '"tty":"ssh"' '"client":"192.0.2.7"' '"command":["/bin/dash","-c",' '"exit":0'; do
+    case $first in *"$want"*) ;; *) fail "(j) the recorded session lacks $want: $first" ;; esac
+done
+tail -n 1 "$tmp/j.sessions" | grep -qF '"command":["/bin/dash","-l"]' || fail "(j) login form: $(tail -n 1 "$tmp/j.sessions")"
+# the others keep the global shell: $user's sessions ran bash
+"$tmp/bin/vigil" --store "$tmp/store" sessions --user "$user" --json | head -n 1 | grep -qF '"command":["/bin/bash","-c",' ||
+    fail "(j) $user's session did not run /bin/bash"
+
+step "(k) close_session ends a session that still runs"
+"$PAM_CONVERSE" --confdir "$tmp/pam.d" --service handoff --user "$user" --first token --token-file "$tmp/good" \
+    --ops auth,account,open_session,pause,close_session --pause "$tmp/k.env" >"$tmp/k.login" 2>&1 &
+k_conv=$!
+ho_wait_file "$tmp/k.env" VIGIL_SESSION_REF= 20
+ref=$(sed -n 's/^VIGIL_SESSION_REF=//p' "$tmp/k.env")
+HO_ENV="$HO_ENV VIGIL_SESSION_REF=$ref" ho_as "$user" "$tmp/bin/vigil-shell" -c 'echo started; sleep 30; echo not-ended' \
+    >"$tmp/k.out" 2>"$tmp/k.err" &
+bg=$!
+ho_wait_file "$tmp/k.out" started
+t0=$(date +%s)
+touch "$tmp/k.env.go"
+wait "$k_conv" || fail "(k) pam-converse: $(cat "$tmp/k.login")"
+pv_has "$tmp/k.login" "close_session: PAM_SUCCESS"
+wait "$bg"
+rc=$?
+[ $(($(date +%s) - t0)) -le 10 ] || fail "(k) the session outlived close_session by more than 10 s"
+[ "$rc" -ge 128 ] || fail "(k) exit $rc after close_session: $(cat "$tmp/k.err")"
+pv_hasnt "$tmp/k.out" "not-ended"
+grep -q "pam.close: session [0-9a-f-]* told to end" "$tmp/vigild.log" || fail "(k) vigild did not end the session"
+
+step "(l) a login whose supervisor cannot start is refused"
+sock4=$tmp/l/vigild.sock
+mkdir -p "$tmp/l"
+cp "$(readlink -f /bin/dash)" "$tmp/bin/dash-copy"
+chmod 755 "$tmp/bin/dash-copy"
+printf 'default allow\nallow exe=\n' >"$tmp/broken.policy"
+# l_conf EXTRA-LINE: l.conf is main.conf with one more line
+l_conf() {
+    grep -v "^shell\.$zu " "$tmp/main.conf" >"$tmp/l.conf.new"
+    printf '%s\n' "$1" >>"$tmp/l.conf.new"
+    mv "$tmp/l.conf.new" "$tmp/l.conf"
+}
+l_conf "shell.$zu = /nonexistent/zsh"
+_keep=$VIGILD_PID
+ho_vigild "$sock4" "$tmp/l.conf"
+VIGILD4_PID=$VIGILD_PID
+VIGILD_PID=$_keep
+for t in auth account session; do
+    echo "$t required $PAM_VIGIL_SO config=$tmp/l.conf vigild_socket=$sock4 vigil_shell=$tmp/bin/vigil-shell"
+done >"$tmp/pam.d/handoff-l"
+line=$(wc -l <"$tmp/l.conf")
+# l_refused NAME EXPECTED-MESSAGE: a login of $zu is refused with the message, nothing runs
+l_refused() {
+    ref=$(ho_login "$tmp/l-$1.login" handoff-l "$zu" "$tmp/zu")
+    [ -n "$ref" ] || fail "(l) $1: no login: $(cat "$tmp/l-$1.login")"
+    HO_ENV="VIGILD_SOCKET=$sock4 VIGIL_SESSION_REF=$ref" ho_as "$zu" "$tmp/bin/vigil-shell" -c "touch $tmp/home/$zu/ran-$1" \
+        >"$tmp/l-$1.out" 2>"$tmp/l-$1.err"
+    _rc=$?
+    [ "$_rc" -eq 1 ] || fail "(l) $1: vigil-shell exited $_rc, not 1: $(cat "$tmp/l-$1.err")"
+    [ ! -e "$tmp/home/$zu/ran-$1" ] || fail "(l) $1: the command ran"
+    pv_has "$tmp/l-$1.err" "$2"
+    pv_has "$tmp/l-$1.err" "; refusing to run anything"
+    [ "$(wc -l <"$tmp/l-$1.err")" -eq 1 ] || fail "(l) $1: more than one line: $(cat "$tmp/l-$1.err")"
+}
+# l_reload: vigild re-reads l.conf (SIGHUP) and says so
+l_reload() {
+    _n=$(grep -c "reload:" "$tmp/vigild.log")
+    kill -HUP "$VIGILD4_PID"
+    _i=0
+    while [ "$(grep -c "reload:" "$tmp/vigild.log")" -le "$_n" ]; do
+        _i=$((_i + 1))
+        [ "$_i" -lt 100 ] || fail "(l) vigild did not reload: $(tail -n 3 "$tmp/vigild.log")"
+        sleep 0.05
+    done
+}
+l_refused missing "vigil: session.start: the shell '/nonexistent/zsh' from 'shell.$zu' ($tmp/l.conf:$line) cannot be used: No such file or directory"
+grep -q "no session for '$zu' (uid [0-9]*): the shell '/nonexistent/zsh' from 'shell.$zu'" "$tmp/vigild.log" ||
+    fail "(l) vigild did not log why: $(tail -n 3 "$tmp/vigild.log")"
+# a shell under a path that is root's: not executable, then writable by all
+shell_l=/usr/libexec/vigil-test-sh-$$
+PV_FILES="$PV_FILES $shell_l"
+cp "$tmp/bin/dash-copy" "$shell_l"
+chmod 644 "$shell_l"
+l_conf "shell.$zu = $shell_l"
+l_reload
+l_refused notexec "the shell '$shell_l' from 'shell.$zu' ($tmp/l.conf:$line) is not an executable file"
+chmod 757 "$shell_l"
+l_reload
+l_refused worldfile "'$shell_l' (owner uid 0, mode 0757) can be changed by another user"
+# a root-owned 0755 shell in a directory anyone can write to (the first such
+# component is named; /tmp itself may be it)
+mkdir -m 1777 "$tmp/ww"
+cp -p "$tmp/bin/dash-copy" "$tmp/ww/dash"
+l_conf "shell.$zu = $tmp/ww/dash"
+l_reload
+l_refused writable "the shell '$tmp/ww/dash' from 'shell.$zu' ($tmp/l.conf:$line) is not root's alone: '"
+grep -qE "is not root's alone: '[^']*' \(owner uid [0-9]+, mode [0-7]{4}\) can be changed by another user, who would decide what the session runs" "$tmp/l-writable.err" ||
+    fail "(l) writable: $(cat "$tmp/l-writable.err")"
+# the same file once it is root's alone runs
+chmod 755 "$shell_l"
+l_conf "shell.$zu = $shell_l"
+l_reload
+ref=$(ho_login "$tmp/l-ok.login" handoff-l "$zu" "$tmp/zu")
+HO_ENV="VIGILD_SOCKET=$sock4 VIGIL_SESSION_REF=$ref" ho_as "$zu" "$tmp/bin/vigil-shell" -c 'echo "exe=$(readlink /proc/$$/exe)"' \
+    >"$tmp/l-ok.out" 2>"$tmp/l-ok.err" || fail "(l) a root-owned 0755 shell: $(cat "$tmp/l-ok.err")"
+pv_has "$tmp/l-ok.out" "exe=$shell_l"
+# a policy that does not load: the supervisor cannot start
+l_conf "shell.$zu = /bin/dash"
+sed -i "s|^policy = .*|policy = $tmp/broken.policy|" "$tmp/l.conf"
+l_reload
+l_refused policy "vigil: session.start: cannot start the session: policy $tmp/broken.policy:2:"
+
+step "(m) session_max = token: the warning a minute before the expiry"
+wait "$m_pid"
+rc=$?
+wait "$m_reader"
+end=$(date +%s)
+[ "$rc" -eq 137 ] || fail "(m) exit $rc, not 137: $(cat "$tmp/m.err")"
+pv_hasnt "$tmp/m.out" "outlived"
+warn=$(grep -E "^[0-9]+ vigil: your sign-in expires at [0-9:]+ UTC: this session ends in [0-9]+ seconds$" "$tmp/m.err") ||
+    fail "(m) no warning: $(cat "$tmp/m.err")"
+warn_t=${warn%% *}
+left=$(echo "$warn" | sed 's/.* ends in \([0-9]*\) seconds$/\1/')
+expired=$(grep "vigil: your sign-in has expired; ending the session" "$tmp/m.err") || fail "(m) no end: $(cat "$tmp/m.err")"
+expired_t=${expired%% *}
+# the warning 60 s before exp (to the second, and 3 s for the reader), the end
+# at exp; the supervisor's time() is the coarse clock and may say 61 when its
+# timer fires at exp - 60
+[ "$left" -ge 59 ] && [ "$left" -le 61 ] || fail "(m) warned $left s before the end, not 60: $warn"
+[ "$warn_t" -ge $((long_exp - 61)) ] && [ "$warn_t" -le $((long_exp - 57)) ] ||
+    fail "(m) warned at $warn_t, the token expires at $long_exp: $(cat "$tmp/m.err")"
+[ "$expired_t" -ge "$long_exp" ] && [ "$expired_t" -le $((long_exp + 3)) ] && [ "$end" -le $((long_exp + 6)) ] ||
+    fail "(m) ended at $expired_t (shell gone at $end), the token expires at $long_exp"
+
 step "vigild stops cleanly (in the ASan build: without leaks)"
-for p in "$VIGILD_PID" "$VIGILD2_PID"; do
+for p in "$VIGILD_PID" "$VIGILD2_PID" "$VIGILD3_PID" "$VIGILD4_PID"; do
     kill -TERM "$p"
     wait "$p"
     rc=$?

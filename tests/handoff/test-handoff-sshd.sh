@@ -12,12 +12,19 @@
 #   (b) an interactive device sign-in through a pseudo-terminal lands in a
 #       supervised login shell: window size at start and after a resize,
 #       Ctrl-C;
-#   (c) scp, in both protocols (sftp subsystem and legacy scp), through the shell;
-#   (d) sudo inside a session: supervised, audited with runas=root;
+#   (c) scp, in both protocols (sftp subsystem and legacy scp), and sftp,
+#       through the shell; every login above recorded in the store with its
+#       identity, tty and client address;
+#   (d) sudo inside a session, with pam_vigil's sudo stack: a fresh token
+#       with sudo_group runs the command as root, supervised and audited
+#       with runas=root; one without the group is refused;
 #   (e) a login without pam_vigil's session phase: vigil-shell refuses; an
-#       account whose shell is not vigil-shell gets no session;
+#       account whose shell is not vigil-shell gets no session; ~/.ssh/rc is
+#       not run and forwarding is refused (the drop-in);
 #   (f) vigild SIGKILL during a running session: it goes on, new logins are
-#       refused, a restarted vigild takes logins again.
+#       refused, a restarted vigild takes logins again;
+#   (g) an account with a shell of its own (vigil.conf `shell.USER`) gets
+#       that shell, supervised and recorded.
 # Plain build only (meson.build): Debian's sshd and sudo load the module and
 # are not ASan-instrumented; test-handoff-local.sh runs the same code paths
 # under ASan+UBSan through libpam.
@@ -41,18 +48,21 @@ ho_bin
 ASKPASS=${VIGIL_ASKPASS:?}
 DROPIN=$VIGIL_SOURCE_ROOT/packaging/sshd/00-vigil.conf
 
-user=vts$$ # login shell vigil-shell
+user=vts$$ # login shell vigil-shell; in ops-PID (sudo_group)
 alt=vtz$$  # login shell /bin/sh
+zu=vtw$$   # login shell vigil-shell; shell.vtwPID = /bin/dash; not in ops-PID
 pv_useradd "$user" "$tmp/bin/vigil-shell"
 pv_useradd "$alt" /bin/sh
-for u in "$user" "$alt"; do
+pv_useradd "$zu" "$tmp/bin/vigil-shell"
+for u in "$user" "$alt" "$zu"; do
     mkdir -p "$tmp/home/$u"
     chown "$u:" "$tmp/home/$u"
 done
 cat >"$tmp/accounts.json" <<EOF2
 {
-  "$user": {"email": "$user@example.test", "groups": ["vigil-users"]},
-  "$alt": {"groups": ["vigil-users"]}
+  "$user": {"email": "$user@example.test", "groups": ["vigil-users", "ops-$$"]},
+  "$alt": {"groups": ["vigil-users"]},
+  "$zu": {"email": "$zu@example.test", "groups": ["vigil-users"]}
 }
 EOF2
 cat >"$tmp/policy" <<EOF2
@@ -65,11 +75,13 @@ idp_start "$tmp/idp" --accounts "$tmp/accounts.json" || fail "idp_start"
 pv_config "$tmp/main.conf" <<EOF2
 policy = $tmp/policy
 shell = /bin/bash
+shell.$zu = /bin/dash
 EOF2
 sock=$tmp/vigild.sock
 ho_vigild "$sock" "$tmp/main.conf"
 pv_token "$tmp/good" "$user"
 pv_token "$tmp/alt" "$alt"
+pv_token "$tmp/zu" "$zu"
 
 # start_sshd NAME SESSION-LINE: sshd as NAME with the drop-in; sets PORT.
 start_sshd() {
@@ -101,6 +113,10 @@ askpass_ssh() {
 }
 events() {
     cat "$tmp"/events/*.jsonl 2>/dev/null
+}
+# recorded USER: the store's sessions of USER, one JSON line each
+recorded() {
+    "$tmp/bin/vigil" --store "$tmp/store" sessions --user "$1" --json
 }
 
 step "(a) ssh host cmd runs supervised"
@@ -165,23 +181,86 @@ for mode in sftp legacy; do
 done
 events | grep -q '"exe":"/usr/lib/openssh/sftp-server"' || fail "(c) the sftp server did not run supervised"
 events | grep '"exe":"/usr/bin/scp"' | grep -q '"-t"' || fail "(c) legacy scp -t did not run supervised"
+# sftp itself: the subsystem through the shell (commands on stdin, not -b,
+# which would set BatchMode and so turn off the askpass sign-in)
+printf '%s\n' "put $tmp/payload $tmp/home/$user/up-sftp" "ls -l $tmp/home/$user/up-sftp" >"$tmp/c.batch"
+# shellcheck disable=SC2086
+setsid -w env -u DISPLAY SSH_ASKPASS="$ASKPASS" SSH_ASKPASS_REQUIRE=force VIGIL_TOKEN_FILE="$tmp/good" \
+    sftp $ssh_opts -P "$port" "$user@127.0.0.1" <"$tmp/c.batch" >"$tmp/c-sftp.out" 2>&1 ||
+    fail "(c) sftp: $(cat "$tmp/c-sftp.out"; tail -n 20 "$tmp/$svc.log")"
+cmp -s "$tmp/payload" "$tmp/home/$user/up-sftp" || fail "(c) sftp: the file differs"
+# recorded in the store, each with the identity, the tty sshd named and the client
+recorded "$user" >"$tmp/c.sessions" || fail "(c) vigil sessions failed"
+for want in '"command":["/bin/bash","-c","echo \"hello' '"command":["/bin/bash","-l"]' \
+    '"command":["/bin/bash","-c","/usr/lib/openssh/sftp-server"]' '"command":["/bin/bash","-c","scp -t '; do
+    line=$(grep -F -- "$want" "$tmp/c.sessions" | head -n 1)
+    [ -n "$line" ] || fail "(c) no recorded session with $want in: $(cat "$tmp/c.sessions")"
+    for field in "\"subject\":\"$user\"" "\"email\":\"$user@example.test\"" '"client":"127.0.0.1 ' '"sealed":true'; do
+        case $line in *"$field"*) ;; *) fail "(c) the session with $want lacks $field: $line" ;; esac
+    done
+done
+grep -F '"command":["/bin/bash","-l"]' "$tmp/c.sessions" | grep -qE '"tty":"/dev/pts/[0-9]+"' ||
+    fail "(c) the interactive session has no terminal recorded: $(cat "$tmp/c.sessions")"
+# what the interactive login showed is in the store
+"$tmp/bin/vigil" --store "$tmp/store" search "mark-$user-[1-9]" --user "$user" >"$tmp/c.search" ||
+    fail "(c) the interactive session's output is not in the store"
 
-step "(d) sudo inside a session: supervised, runas=root"
+step "(d) sudo inside a session, with the sudo stack: with and without sudo_group"
 sudo_svc=sudo-ho$$
+pv_config "$tmp/sudo.conf" <<EOF2
+sudo_group = ops-$$
+EOF2
 PV_FILES="$PV_FILES /etc/pam.d/$sudo_svc /etc/sudoers.d/vigil-ho-$$"
-printf '%s\n' "# vigil test $$ ($0)" "account required pam_permit.so" "session required pam_permit.so" >"/etc/pam.d/$sudo_svc"
+cat >"/etc/pam.d/$sudo_svc" <<EOF2
+# vigil test $$ ($0): removed when the test ends
+auth     required $PAM_VIGIL_SO config=$tmp/sudo.conf sudo
+account  required $PAM_VIGIL_SO config=$tmp/sudo.conf sudo
+session  required pam_permit.so
+EOF2
 cat >"$tmp/sudoers" <<EOF2
-Defaults:$user pam_service=$sudo_svc, !lecture
-$user ALL=(root) NOPASSWD: /usr/bin/id
+Defaults:$user, $zu pam_service=$sudo_svc, timestamp_timeout=0, passwd_tries=1, !mail_badpass, !lecture
+$user, $zu ALL=(root) /usr/bin/id
 EOF2
 visudo -cqf "$tmp/sudoers" || fail "visudo refused the test's sudoers drop-in"
 chmod 440 "$tmp/sudoers"
+# A name with a dot is ignored by sudo, so the file appears whole or not at all.
 cp "$tmp/sudoers" "/etc/sudoers.d/.vigil-ho-$$" && mv "/etc/sudoers.d/.vigil-ho-$$" "/etc/sudoers.d/vigil-ho-$$"
-askpass_ssh "$tmp/d.out" "$tmp/good" "$user" 'sudo -n /usr/bin/id -u' || fail "(d) $(cat "$tmp/d.out.err")"
-grep -qx 0 "$tmp/d.out" || fail "(d) sudo did not run id as root: $(cat "$tmp/d.out")"
+# sudo_answers TOKENFILE: what a person types at sudo -S: token, the parts, an empty line.
+sudo_answers() {
+    echo token
+    tr -d '\n' <"$1" | fold -w 500
+    echo
+    echo
+}
+# in_session OUT TOKENFILE USER CMD: ssh host CMD (vigil-askpass signs in), the
+# answers to sudo's prompts on the session's stdin
+in_session() {
+    _out=$1 _tok=$2 _u=$3
+    shift 3
+    sudo_answers "$_tok" >"$_out.in"
+    # shellcheck disable=SC2086
+    setsid -w env -u DISPLAY SSH_ASKPASS="$ASKPASS" SSH_ASKPASS_REQUIRE=force VIGIL_TOKEN_FILE="$_tok" \
+        ssh $ssh_opts -p "$port" "$_u@127.0.0.1" "$@" <"$_out.in" >"$_out" 2>"$_out.err"
+}
+in_session "$tmp/d.out" "$tmp/good" "$user" 'sudo -S /usr/bin/id -u; echo "sudo=$?"'
+[ $? -eq 0 ] || fail "(d) ssh: $(cat "$tmp/d.out.err")"
+grep -qx 0 "$tmp/d.out" || fail "(d) sudo did not run id as root: $(cat "$tmp/d.out" "$tmp/d.out.err")"
+pv_has "$tmp/d.out" "sudo=0"
+grep -q "vigil token part 2:" "$tmp/d.out.err" || fail "(d) sudo asked for no token: $(cat "$tmp/d.out.err")"
+pv_log_wait "pam_vigil\($sudo_svc:auth\): signed in '$user' \(token\)" >/dev/null
 events | grep '"exe":"/usr/bin/id"' | grep '"runas":"root"' | grep -q "\"user\":\"$user\"" ||
     fail "(d) no event of id with runas=root: $(events | grep /usr/bin/id)"
-events | grep '"exe":"/usr/bin/sudo"' | grep -q '"decision":"allow"' || fail "(d) no event of sudo"
+events | grep '"exe":"/usr/bin/sudo"' | grep "\"user\":\"$user\"" | grep -q '"decision":"allow"' ||
+    fail "(d) no event of sudo"
+# $zu's token lacks sudo_group: refused, and nothing ran as root in its session
+in_session "$tmp/d2.out" "$tmp/zu" "$zu" '/usr/bin/sudo -S /usr/bin/id -u; echo "sudo=$?"'
+[ $? -eq 0 ] || fail "(d) ssh as $zu: $(cat "$tmp/d2.out.err")"
+pv_has "$tmp/d2.out" "sudo=1"
+! grep -qx 0 "$tmp/d2.out" || fail "(d) sudo ran id as root without sudo_group"
+grep -q "incorrect password attempt" "$tmp/d2.out.err" || fail "(d) sudo did not report the refusal: $(cat "$tmp/d2.out.err")"
+pv_log_wait "pam_vigil\($sudo_svc:auth\): sign-in refused for '$zu' \(token\): the token's groups do not include sudo_group 'ops-$$'" >/dev/null
+events | grep '"exe":"/usr/bin/sudo"' | grep -q "\"user\":\"$zu\"" || fail "(d) $zu's sudo was not supervised"
+! events | grep "\"user\":\"$zu\"" | grep -q '"exe":"/usr/bin/id"' || fail "(d) id ran in $zu's session"
 
 step "(e) no session phase, or another login shell: nothing runs"
 start_sshd "${svc}n" "session  required pam_permit.so"
@@ -198,6 +277,24 @@ rc=$?
 [ "$rc" -ne 0 ] || fail "(e) an account with /bin/sh got a session"
 pv_hasnt "$tmp/e2.out" "should-not-run"
 pv_log_wait "pam_vigil\($svc:session\): session refused for '$alt': its login shell is '/bin/sh'" >/dev/null
+# the drop-in: ~/.ssh/rc would run before the login shell; forwarding carries
+# what no supervisor sees
+mkdir -p "$tmp/home/$user/.ssh"
+echo "touch $tmp/home/$user/rc-ran" >"$tmp/home/$user/.ssh/rc"
+chown -R "$user:" "$tmp/home/$user/.ssh"
+askpass_ssh "$tmp/e3.out" "$tmp/good" "$user" 'echo in-session'
+pv_has "$tmp/e3.out" "in-session"
+[ ! -e "$tmp/home/$user/rc-ran" ] || fail "(e) sshd ran ~/.ssh/rc"
+rm -rf "$tmp/home/$user/.ssh"
+askpass_ssh "$tmp/e4.out" "$tmp/good" "$user" -W "127.0.0.1:$port"
+[ $? -ne 0 ] || fail "(e) stdio forwarding (ssh -W) was allowed"
+grep -qiE "administratively prohibited|stdio forwarding failed|open failed" "$tmp/e4.out.err" ||
+    fail "(e) ssh -W: $(cat "$tmp/e4.out.err")"
+# a remote forward is asked of sshd at once (a local one only when used)
+askpass_ssh "$tmp/e5.out" "$tmp/good" "$user" -o ExitOnForwardFailure=yes -R "127.0.0.1:0:127.0.0.1:$port" 'echo forwarded'
+[ $? -ne 0 ] || fail "(e) remote port forwarding (ssh -R) was allowed"
+pv_hasnt "$tmp/e5.out" "forwarded"
+pv_has "$tmp/e5.out.err" "remote port forwarding failed"
 
 step "(f) vigild SIGKILL during a running session"
 askpass_ssh "$tmp/f.out" "$tmp/good" "$user" 'echo started; sleep 3; echo survived' &
@@ -217,4 +314,18 @@ ho_vigild "$sock" "$tmp/main.conf"
 askpass_ssh "$tmp/f3.out" "$tmp/good" "$user" 'echo back'
 [ $? -eq 0 ] || fail "(f) no login after the restart: $(cat "$tmp/f3.out.err")"
 pv_has "$tmp/f3.out" "back"
+step "(g) an account with a shell of its own (shell.$zu = /bin/dash)"
+askpass_ssh "$tmp/g.out" "$tmp/zu" "$zu" \
+    'echo "exe=$(readlink /proc/$$/exe)"; echo "shell=$SHELL"; grep -c ":/vigil/" /proc/self/cgroup; echo "parent=$(cat /proc/$PPID/comm)"'
+rc=$?
+[ "$rc" -eq 0 ] || fail "(g) ssh exited $rc: $(cat "$tmp/g.out.err")"
+pv_has "$tmp/g.out" "exe=$(readlink -f /bin/dash)"
+pv_has "$tmp/g.out" "shell=/bin/dash"
+pv_has "$tmp/g.out" "parent=vigil-session"
+grep -qxE '[1-9][0-9]*' "$tmp/g.out" || fail "(g) not in a session cgroup: $(cat "$tmp/g.out")"
+recorded "$zu" | grep -F '"command":["/bin/dash","-c","echo \"exe=' | grep -qF "\"subject\":\"$zu\"" ||
+    fail "(g) no recorded session of /bin/dash for $zu: $(recorded "$zu")"
+# and $user, without one, still gets bash
+askpass_ssh "$tmp/g2.out" "$tmp/good" "$user" 'echo "exe=$(readlink /proc/$$/exe)"'
+pv_has "$tmp/g2.out" "exe=$(readlink -f /bin/bash)"
 step "done"

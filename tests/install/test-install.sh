@@ -135,6 +135,40 @@ if [ "$1" = 1 ]; then
         fail "vigil run failed inside the installed system"
     [ "$out" = supervised-hello ] || fail "vigil run printed '$out'"
     echo "inside: a supervised session ran"
+
+    # An upgrade while a session runs: the running supervisor keeps its
+    # (replaced) binary and goes on; a session started after it runs the
+    # new version. The new version is these packages with a higher version.
+    mkdir /tmp/v2
+    for d in /tmp/debs/*.deb; do
+        dpkg-deb -R "$d" /tmp/v2/x
+        v=$(sed -n 's/^Version: //p' /tmp/v2/x/DEBIAN/control)
+        sed -i "s/$v/$v+up1/g" /tmp/v2/x/DEBIAN/control
+        dpkg-deb -b /tmp/v2/x /tmp/v2/ >/dev/null
+        rm -rf /tmp/v2/x
+    done
+    mkfifo /tmp/upgrade.go
+    vigil run --user root --no-pty --policy /tmp/allow.policy -- \
+        /bin/sh -c ': >/tmp/upgrade.started; read x </tmp/upgrade.go; echo "after-upgrade $x"' \
+        >/tmp/upgrade.out 2>&1 &
+    running=$!
+    i=0
+    while [ ! -e /tmp/upgrade.started ]; do
+        i=$((i + 1))
+        [ $i -lt 100 ] || fail "the session before the upgrade did not start: $(cat /tmp/upgrade.out)"
+        sleep 0.1
+    done
+    apt-get install -y -qq --no-install-recommends /tmp/v2/*.deb >/tmp/apt2.log 2>&1 ||
+        { tail -30 /tmp/apt2.log; fail "the upgrade failed"; }
+    dpkg-query -W -f='${Version}\n' vigil | grep -q '+up1$' || fail "the upgrade did not install the new version"
+    out=$(vigil run --user root --no-pty --policy /tmp/allow.policy -- /bin/echo new-session) ||
+        fail "a session after the upgrade failed"
+    [ "$out" = new-session ] || fail "the session after the upgrade printed '$out'"
+    echo ok >/tmp/upgrade.go
+    wait "$running" || fail "the session that ran across the upgrade failed: $(cat /tmp/upgrade.out)"
+    [ "$(cat /tmp/upgrade.out)" = "after-upgrade ok" ] || fail "across the upgrade: '$(cat /tmp/upgrade.out)'"
+    vigil verify >/dev/null || fail "vigil verify after the upgrade"
+    echo "inside: a session ran on across an upgrade; a new one ran the new version"
 fi
 
 # Removal keeps recordings, configuration and key; purge deletes them.

@@ -7,6 +7,7 @@
  *                [--ops auth,account,setcred,open_session,env,close_session]
  *                [--first ANSWER] [--token-file F] [--part-size N]
  *                [--approve CMD] [--putenv NAME=VALUE] [--silent]
+ *                [--tty TTY] [--rhost HOST] [--pause FILE]
  *
  * Conversation: the first prompt gets --first (default: empty); "vigil token
  * part N:" gets the Nth --part-size slice of --token-file (empty when done);
@@ -19,6 +20,11 @@
  * PAM_X" (one line per op; the op "env" prints "env-now: NAME=VALUE" for the
  * PAM environment at that point), "env: NAME=VALUE" for each PAM
  * environment entry at the end, "auth-ms: N",
+ * The op "pause" (with --pause FILE) writes the PAM environment at that
+ * point to FILE (NAME=VALUE lines, mode 0600) and waits until FILE.go exists
+ * (at most 120 s), so that another process can act on an open session
+ * before close_session. --tty and --rhost set PAM_TTY and PAM_RHOST, as
+ * sshd does.
  * and "hygiene: ok". Exit 0 when all of that could be done; 3 when the
  * module broke a hygiene rule (what it did is printed); 2 on bad usage. */
 #include <dirent.h>
@@ -230,6 +236,38 @@ static char *read_token(const char *path, size_t *ret_len)
         return buf;
 }
 
+/* The op "pause": the PAM environment to @path, then wait for @path.go. */
+static int pause_op(pam_handle_t *pamh, const char *path)
+{
+        char go[4096];
+        char **now = pam_getenvlist(pamh);
+        FILE *f;
+        int fd;
+
+        if (!path || snprintf(go, sizeof go, "%s.go", path) >= (int)sizeof go)
+                return -1;
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        f = fd >= 0 ? fdopen(fd, "w") : NULL;
+        if (!f) {
+                if (fd >= 0)
+                        (void)close(fd);
+                return -1;
+        }
+        for (size_t i = 0; now && now[i]; i++) {
+                (void)fprintf(f, "%s\n", now[i]);
+                free(now[i]);
+        }
+        free(now);
+        if (fclose(f) != 0)
+                return -1;
+        for (int i = 0; i < 2400; i++) {
+                if (access(go, F_OK) == 0)
+                        return 0;
+                (void)usleep(50000);
+        }
+        return -1;
+}
+
 /* Open fds, as a bitmap. */
 static void list_fds(bool open_fds[MAX_FDS])
 {
@@ -258,7 +296,7 @@ static void usage(void)
         (void)fputs("usage: pam-converse --confdir DIR --service NAME --user USER\n"
                     "       [--ops auth,account,setcred,open_session,env,close_session]\n"
                     "       [--first ANSWER] [--token-file F] [--part-size N] [--approve CMD]\n"
-                    "       [--putenv NAME=VALUE] [--silent]\n",
+                    "       [--putenv NAME=VALUE] [--silent] [--tty TTY] [--rhost HOST] [--pause FILE]\n",
                     stderr);
 }
 
@@ -275,9 +313,13 @@ int main(int argc, char **argv)
                 { "approve", required_argument, NULL, 'a' },
                 { "putenv", required_argument, NULL, 'e' },
                 { "silent", no_argument, NULL, 'q' },
+                { "tty", required_argument, NULL, 'T' },
+                { "rhost", required_argument, NULL, 'R' },
+                { "pause", required_argument, NULL, 'P' },
                 {},
         };
         const char *confdir = NULL, *service = NULL, *user = NULL, *ops = "auth,account", *putenvs[16];
+        const char *tty = NULL, *rhost = NULL, *pause_file = NULL;
         size_t n_putenv = 0;
         script s = { .first = "", .part_size = 500 };
         char *logbuf = NULL, *ops_copy, *save = NULL, outpath[] = "/tmp/pam-converse-out.XXXXXX";
@@ -330,6 +372,15 @@ int main(int argc, char **argv)
                 case 'q':
                         flags |= PAM_SILENT;
                         break;
+                case 'T':
+                        tty = optarg;
+                        break;
+                case 'R':
+                        rhost = optarg;
+                        break;
+                case 'P':
+                        pause_file = optarg;
+                        break;
                 default:
                         usage();
                         return 2;
@@ -369,6 +420,10 @@ int main(int argc, char **argv)
         }
         for (size_t i = 0; !bad && i < n_putenv; i++)
                 (void)pam_putenv(pamh, putenvs[i]);
+        if (!bad && tty)
+                (void)pam_set_item(pamh, PAM_TTY, tty);
+        if (!bad && rhost)
+                (void)pam_set_item(pamh, PAM_RHOST, rhost);
         ops_copy = strdup(ops);
         for (char *op = strtok_r(ops_copy, ",", &save); !bad && op; op = strtok_r(NULL, ",", &save)) {
                 if (strcmp(op, "auth") == 0) {
@@ -384,7 +439,15 @@ int main(int argc, char **argv)
                         r = pam_open_session(pamh, flags);
                 else if (strcmp(op, "close_session") == 0)
                         r = pam_close_session(pamh, flags);
-                else if (strcmp(op, "env") == 0) {
+                else if (strcmp(op, "pause") == 0) {
+                        if (pause_op(pamh, pause_file) < 0) {
+                                say(&s, "pause: failed (no --pause FILE, or FILE.go did not appear)");
+                                bad = true;
+                                break;
+                        }
+                        say(&s, "pause: resumed");
+                        continue;
+                } else if (strcmp(op, "env") == 0) {
                         /* the PAM environment at this point ("env-now: ...") */
                         char **now = pam_getenvlist(pamh);
 

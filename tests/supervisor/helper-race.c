@@ -2,7 +2,9 @@
  * second thread rewrites the path between the allowed program and a
  * denied one while the first thread calls execve, thousands of times. The
  * denied program, run with this argv, prints "DENIED-PROGRAM-RAN"; it must
- * never print. Prints a summary line "ran=N denied=N killed=N". */
+ * never print. Prints a summary line "ran=N denied=N killed=N missing=N other=N".
+ * missing: the kernel or the supervisor read the path halfway through a
+ * rewrite ("/usr/bin/ecue"), a file that does not exist: ENOENT. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -31,7 +33,7 @@ static void *flipper(void *arg)
 
 int main(int argc, char **argv)
 {
-        int iterations, ran = 0, denied = 0, killed = 0, other = 0;
+        int iterations, ran = 0, denied = 0, killed = 0, missing = 0, other = 0, other_st = 0, other_errno = 0;
 
         if (argc != 4 || strlen(argv[2]) != strlen(argv[3]) || strlen(argv[2]) >= sizeof(path)) {
                 fprintf(stderr, "usage: helper-race N ALLOWED DENIED (paths of equal length)\n");
@@ -53,7 +55,7 @@ int main(int argc, char **argv)
                         strcpy(path, pa);
                         pthread_create(&t, NULL, flipper, NULL);
                         execv(path, args);
-                        _exit(errno == EPERM ? 10 : 11);
+                        _exit(errno == EPERM ? 10 : errno == ENOENT ? 12 : 100 + (errno & 127));
                 }
                 if (waitpid(pid, &st, 0) < 0)
                         return 4;
@@ -61,11 +63,19 @@ int main(int argc, char **argv)
                         ran++;
                 else if (WIFEXITED(st) && WEXITSTATUS(st) == 10)
                         denied++;
+                else if (WIFEXITED(st) && WEXITSTATUS(st) == 12)
+                        missing++;
                 else if (WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL)
                         killed++;
-                else
+                else {
+                        /* what it was, for the failure message */
                         other++;
+                        other_st = st;
+                        if (WIFEXITED(st) && WEXITSTATUS(st) >= 100)
+                                other_errno = WEXITSTATUS(st) - 100;
+                }
         }
-        printf("ran=%d denied=%d killed=%d other=%d\n", ran, denied, killed, other);
+        printf("ran=%d denied=%d killed=%d missing=%d other=%d other_status=%d other_errno=%d\n", ran, denied, killed,
+               missing, other, other_st, other_errno);
         return 0;
 }

@@ -20,7 +20,7 @@ summary=$(echo "$out" | grep '^ran=') || fail "no race summary: $out"
 echo "race: $summary"
 eval "$(echo "$summary" | tr ' ' ';')"
 [ "$other" -eq 0 ] || fail "unexpected outcomes: $summary"
-[ $((ran + denied + killed)) -eq "$n" ] || fail "outcomes do not add up: $summary"
+[ $((ran + denied + killed + missing)) -eq "$n" ] || fail "outcomes do not add up: $summary"
 [ "$ran" -gt 0 ] && [ "$denied" -gt 0 ] || fail "the race was not exercised both ways: $summary"
 # every kill is an event and a line
 if [ "$killed" -gt 0 ]; then

@@ -33,6 +33,28 @@ set -- $(echo "$out" | tr '=' ' ')
 [ "$3" -le 2048 ] || fail "more tasks than the bound: $out"
 [ "$(alive_count "$TU")" -eq 0 ] || fail "bomb processes left"
 
+# -- a host without the pids controller: the supervisor counts the session's
+# processes itself and ends a session that passes the bound. Here the pids
+# hierarchy is a cgroup v1 mount, so a private mount namespace without it is
+# such a host for the supervisor started inside it.
+if awk '$9 == "cgroup" && $NF ~ /(^|,)pids(,|$)/ { found = 1 } END { exit !found }' /proc/self/mountinfo; then
+    unshare -m --propagation private sh -c '
+        awk '\''$9 == "cgroup" && $NF ~ /(^|,)pids(,|$)/ { print $5 }'\'' /proc/self/mountinfo |
+            while read -r m; do umount "$m" || exit 1; done
+        ! grep -q " - cgroup .*pids" /proc/self/mountinfo || exit 1
+        exec "$@"' sh "$VIGIL" --policy "$P" --store "$STORE" run --user "$TU" --no-pty -- "$bomb" 20 \
+        >"$TMPD/bomb2.out" 2>"$TMPD/bomb2.err"; st=$?
+    echo "fork bomb without a pids controller: exit $st, $(cat "$TMPD/bomb2.err")"
+    [ "$st" -eq 137 ] || fail "uncounted fork bomb: exit $st: $(tail -c 2000 "$TMPD/bomb2.err")"
+    grep -q "^vigil: the session has more than 2048 processes; ending it" "$TMPD/bomb2.err" ||
+        fail "uncounted fork bomb: no message: $(tail -c 2000 "$TMPD/bomb2.err")"
+    [ -s "$TMPD/bomb2.out" ] && fail "the bomb ran to its end: $(cat "$TMPD/bomb2.out")"
+    [ "$(alive_count "$TU")" -eq 0 ] || fail "uncounted bomb processes left"
+else
+    # a cgroup v2 host: its pids controller cannot be hidden from one process
+    echo "the pids controller is not a v1 mount here: the counting fallback is tested by hosts that have one"
+fi
+
 # -- the watchdog is killed (root only): the supervisor ends the session (125)
 "$VIGIL" --policy "$P" --store "$STORE" run --user "$TU" --no-pty -- sleep 1000 >/dev/null 2>"$TMPD/wd.err" &
 vp=$!
