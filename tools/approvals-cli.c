@@ -19,6 +19,7 @@
 #include "identity.h"
 #include "signin.h"
 #include "store-cli.h"
+#include "via-vigild.h"
 #include "vigil-error.h"
 
 #define CONNECT_MS 5000
@@ -48,8 +49,9 @@ int cli_approvals_open(const vigil_globals *g, const char *cmd, bool write, cli_
         }
         c->g = g;
         c->cmd = cmd;
-        /* the store is root's alone (0700); everyone else asks vigild */
-        if (geteuid() == 0 && cli_store_open(g, cmd, write, &c->st)) {
+        /* the store is root's alone (0700); everyone else asks vigild, as the
+         * other store commands do (a --store of one's own is read directly) */
+        if (!cli_via_vigild(g) && cli_store_open(g, cmd, write, &c->st)) {
                 free(c);
                 return EXIT_FAIL;
         }

@@ -13,8 +13,9 @@
 typedef struct cli_approvals cli_approvals;
 
 /**
- * cli_approvals_open() - root: the store at g->store (read-only unless
- * @write); anyone else: vigild (VIGILD_SOCKET or its default socket).
+ * cli_approvals_open() - root (or anyone with a --store of their own): the
+ * store at g->store (read-only unless @write); anyone else: vigild
+ * (VIGILD_SOCKET or its default socket), as cli_via_vigild() decides.
  * @return 0, or EXIT_FAIL after printing one line.
  */
 int cli_approvals_open(const vigil_globals *g, const char *cmd, bool write, cli_approvals **ret);

@@ -260,6 +260,22 @@ typedef struct job_args {
         const char *store, *key;
 } job_args;
 
+/* A session as the CLI names it (an id or a unique prefix, dashes optional:
+ * docs/vigild.md) in the text form requests carry; a full id that the store
+ * has no recording of stays as it is (its requests may still be there). */
+static const char *session_text(vigil_store *st, const char *session, char buf[VIGIL_SESSION_ID_STRLEN + 1])
+{
+        uint8_t id[VIGIL_SESSION_ID_LEN];
+
+        if (!session)
+                return NULL;
+        if (vigil_store_find_session(st, session, id) == 0 || vigil_session_id_parse(session, id) == 0) {
+                vigil_session_id_format(id, buf);
+                return buf;
+        }
+        return session;
+}
+
 _noreturn_ static void child_main(int fd, const job_args *ja)
 {
         vigil_store_options o = {
@@ -269,6 +285,7 @@ _noreturn_ static void child_main(int fd, const job_args *ja)
         };
         uint16_t type = ja->kind == JOB_DECIDE ? VT_APPROVALS_DECIDE : VT_APPROVALS_LIST;
         child_ctx x = { .fd = fd, .a = ja->a, .all = ja->a->is_root || ja->a->is_auditor };
+        char sid[VIGIL_SESSION_ID_STRLEN + 1];
         vigil_store *st = NULL;
         int r;
 
@@ -287,11 +304,11 @@ _noreturn_ static void child_main(int fd, const job_args *ja)
         if (ja->kind == JOB_MAY_WATCH) {
                 char yes;
 
-                r = vigil_approvals_list(st, true, ja->session, watch_one, &x);
+                r = vigil_approvals_list(st, true, session_text(st, ja->session, sid), watch_one, &x);
                 yes = r >= 0 && x.may_watch ? '1' : '0';
                 (void)!write(fd, &yes, 1);
         } else if (ja->kind == JOB_LIST) {
-                r = vigil_approvals_list(st, true, ja->session, list_one, &x);
+                r = vigil_approvals_list(st, true, session_text(st, ja->session, sid), list_one, &x);
                 if (r < 0)
                         answer(fd, type, VS_FAILED, NULL, vigil_store_errmsg(st));
                 else

@@ -444,12 +444,34 @@ wait "$HP" || fail "(i) the approved session exited $?: $(cat "$tmp/i1.err")"
 rc=0" ] || fail "(i) approved output: $(cat "$tmp/i1.out")"
 pv_has "$tmp/i1.err" "vigil: approved by root (request $HID)"
 
-held "$tmp/i2.out" "$tmp/i2.err" 'id -un; echo "rc=$?"'
+held "$tmp/i2.out" "$tmp/i2.err" 'echo "before the hold"; id -un; echo "rc=$?"'
+# the approver watches the held session through vigild; someone else may not
+sess=$(as "$appr" "$V" approvals --json | python3 -c "
+import json, sys
+print([o['session'] for o in map(json.loads, sys.stdin) if o['id'] == '$HID'][0])") || fail "(i) no session for $HID"
+as "$appr" "$V" watch "$sess" >"$tmp/i2.watch" 2>"$tmp/i2.watcherr" &
+wp=$!
+i=0
+until grep -q "before the hold" "$tmp/i2.watch" 2>/dev/null; do
+    i=$((i + 1))
+    [ "$i" -lt 200 ] && kill -0 "$wp" 2>/dev/null || fail "(i) the approver cannot watch: $(cat "$tmp/i2.watch" "$tmp/i2.watcherr")"
+    sleep 0.05
+done
+expect 1 "$tmp/i2.w2" "$tmp/i2.w2err" as "$other" "$V" watch "$sess"
+pv_has "$tmp/i2.w2err" "not permitted"
 expect 0 "$tmp/i2.dec" "$tmp/i2.decerr" as "$appr" "$V" approve "$HID"
 wait "$HP" || fail "(i) session exited $?: $(cat "$tmp/i2.err")"
-[ "$(cat "$tmp/i2.out")" = "$req
+[ "$(cat "$tmp/i2.out")" = "before the hold
+$req
 rc=0" ] || fail "(i) approved through vigild: $(cat "$tmp/i2.out" "$tmp/i2.err")"
 pv_has "$tmp/i2.err" "vigil: approved by $appr (request $HID)"
+i=0
+while kill -0 "$wp" 2>/dev/null; do
+    i=$((i + 1))
+    [ "$i" -lt 200 ] || fail "(i) the watch did not end with the session"
+    sleep 0.05
+done
+pv_has "$tmp/i2.watch" "$req"
 
 held "$tmp/i3.out" "$tmp/i3.err" 'stat -c %n /etc/hostname; echo "rc=$?"'
 sign_in "$tmp/i3.dec" "$tmp/i3.decerr" "vti$$" approve "$V" --store "$store" --config "$tmp/vigil.conf" approve "$HID"
