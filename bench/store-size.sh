@@ -1,7 +1,8 @@
 #!/bin/sh
 # Bytes on disk per byte of output: vigil's store vs sudo's I/O log
 # (log_output, zlib) vs tlog, for the same output (about 1 MB of ordinary
-# text and about 1 MB of random base64), written through a terminal.
+# text of three kinds, 10 MB of listings at once, and about 1 MB of random
+# base64), written through a terminal.
 # Needs: sudo, tlog (apt-get install tlog), script(1). Changes nothing
 # permanent: a sudoers drop-in is added for the run and removed after.
 . "$(dirname "$0")/store-lib.sh"
@@ -16,11 +17,15 @@
 head -c 750000 /dev/urandom | base64 >"$WORK/base64"
 ls -lR /usr 2>/dev/null | head -c 1000000 >"$WORK/ls-lR"
 find / -xdev 2>/dev/null | head -c 1000000 >"$WORK/find"
+# 10 MB of listings at once: past a session's first MiB, bulk output is
+# compressed fast (level 3) so that recording keeps up with the terminal
+{ ls -lR /usr 2>/dev/null; find / -xdev 2>/dev/null; } | head -c 10000000 >"$WORK/bulk"
 
 # Live bytes of the store: pages in use minus free pages (LMDB keeps pages
-# freed by earlier commits for reuse; the file itself never shrinks).
+# freed by earlier commits for reuse; the file itself never shrinks). The
+# free pages are only listed with -f (the freelist).
 live_bytes() {
-    mdb_stat -e "$WORK/store" | awk '/Page size/ {ps=$3} /Number of pages used/ {u=$5} /Free pages/ {f=$3} END {print (u - f) * ps}'
+    mdb_stat -ef "$WORK/store" | awk '/Page size/ {ps=$3} /Number of pages used/ {u=$5} /Free pages/ {f=$3} END {print (u - f) * ps}'
 }
 vigil_size() { # FILE -> bytes one more session showing FILE adds to a store (mean of K)
     K=4
@@ -61,7 +66,7 @@ tlog_size() {
 }
 
 printf "%-7s %8s | %8s %7s | %8s %7s %8s %7s | %8s %7s | %s\n" input bytes vigil per_MB sudo_du per_MB sudo_app per_MB tlog per_MB "vigil/sudo du (apparent)"
-for kind in text ls-lR find base64; do
+for kind in text ls-lR find bulk base64; do
     f=$WORK/$kind
     n=$(stat -c %s "$f")
     vs=$(vigil_size "$f")
@@ -76,4 +81,6 @@ for kind in text ls-lR find base64; do
         "$(awk -v a="$vs" -v b="$sa" 'BEGIN {printf "%.2f", a / b}')"
     echo "         (vigil: mean added live bytes over 4 sessions; data.mdb after 5 sessions: $vf bytes)"
 done
-echo "vigil zstd level: ${LEVEL:-adaptive (9, then 3 for bulk)}; sudo: its I/O log directory for one session (zlib), du and apparent size; tlog: its JSON log"
+echo "vigil zstd level: ${LEVEL:-adaptive (docs/store.md: 19 for a session's first MiB of text, 3 for bulk after it, 1 for random-looking data)}"
+echo "vigil: whole LMDB pages a session adds (records with their chain hashes, the search signature, summary, events, indexes), free pages not counted"
+echo "sudo: its I/O log directory for one session (zlib): du (blocks) and apparent size; tlog: its JSON log"

@@ -59,6 +59,39 @@ static inline bool printable8(uint64_t w)
         return !(((w - ones * 0x20) & ~w & highs) | (((w + ones * (127 - 0x7e)) | w) & highs));
 }
 
+/* Whether all bytes of a block are printable ASCII or terminal controls
+ * that are never counted (BEL to SI, ESC): nothing in them can make a write
+ * binary. Vector code through the compiler's generic vectors (SSE2, NEON). */
+typedef uint8_t u8x16 __attribute__((vector_size(16)));
+
+static inline u8x16 plain_lanes(const uint8_t *p)
+{
+        u8x16 v;
+
+        memcpy(&v, p, sizeof(v));
+        /* unsigned wrap-around turns each range test into one comparison */
+        return (u8x16)((u8x16)(v - 0x20) < 0x5f) | (u8x16)((u8x16)(v - 0x07) < 0x09) | (u8x16)(v == 0x1b);
+}
+
+static inline bool all_lanes(u8x16 ok)
+{
+        uint64_t w[2];
+
+        memcpy(w, &ok, sizeof(w));
+        return (w[0] & w[1]) == UINT64_MAX;
+}
+
+static inline bool plain16(const uint8_t *p)
+{
+        return all_lanes(plain_lanes(p));
+}
+
+/* The same for 64 bytes, tested at once. */
+static inline bool plain64(const uint8_t *p)
+{
+        return all_lanes(plain_lanes(p) & plain_lanes(p + 16) & plain_lanes(p + 32) & plain_lanes(p + 48));
+}
+
 bool looks_binary(const uint8_t *p, size_t len, bool was_binary)
 {
         size_t bad = 0;
@@ -66,7 +99,16 @@ bool looks_binary(const uint8_t *p, size_t len, bool was_binary)
         for (size_t i = 0; i < len;) {
                 uint8_t c = p[i];
 
-                /* most output is plain ASCII text: eight bytes at a time */
+                /* most output is ASCII text with line ends and colours:
+                 * many bytes at a time, then eight */
+                if (len - i >= 64 && plain64(p + i)) {
+                        i += 64;
+                        continue;
+                }
+                if (len - i >= 16 && plain16(p + i)) {
+                        i += 16;
+                        continue;
+                }
                 if (len - i >= 8) {
                         uint64_t w;
 

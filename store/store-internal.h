@@ -136,14 +136,19 @@ void line_norm_done(line_norm *n);
 typedef struct bloom {
         uint8_t *bits;       /* 2^BLOOM_MAX_LOG bits while building */
         uint64_t raw;        /* bytes indexed */
+        size_t set;          /* bits set */
         uint64_t next_check; /* raw at which the fill is looked at next */
         bool saturated;      /* random-looking data: the unit goes unindexed, nothing more is hashed */
+        bool early;          /* bloom_expect_random(): a first, stricter check at 16 KiB */
 } bloom;
 
 int bloom_init(bloom *b);
 void bloom_done(bloom *b);
 void bloom_clear(bloom *b);
 void bloom_add_line(bloom *b, const uint8_t *line, size_t len, bool command);
+/* The data is likely random-looking (the unit before was): look at the fill
+ * early, so that such data is hashed for 16 KiB rather than 64 KiB. */
+void bloom_expect_random(bloom *b);
 void bloom_line_cb(void *userdata, const uint8_t *line, size_t len); /* output lines */
 /* Fold to the stored form into @out: u8 log (0 = "matches everything") and the
  * bits. @max_bytes: fold at least down to this size (0 = no limit); a result

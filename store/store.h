@@ -68,8 +68,9 @@ typedef struct vigil_store_options {
         const char *dir;      /* the store directory */
         const char *key_path; /* host key; NULL = VIGIL_STORE_DEFAULT_KEY */
         uint64_t map_size;    /* LMDB map size; 0 = 1 TiB (address space only; the file grows as used) */
-        int zstd_level;       /* output compression level; 0 = adaptive: 9 for output arriving
-                               * slower than 1 MiB in 2 s, 3 for bulk output after such a MiB */
+        int zstd_level;       /* output compression level; 0 = adaptive (docs/store.md): 1 for
+                               * random-looking data, 3 for bulk output after a MiB of it,
+                               * 19 within a per-session budget, else 9 */
         unsigned flags;       /* vigil_store_open_flags */
 } vigil_store_options;
 

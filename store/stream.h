@@ -31,16 +31,38 @@ typedef struct stream {
         uint32_t unit;
         bool unit_started; /* a chunk of this unit was written */
         uint64_t unit_raw;
-        /* Adaptive level (level == 0): a unit after one that filled within
-         * FAST_UNIT_USEC is compressed fast (bulk output must not slow the
-         * terminal), any other tightly (interactive output has CPU to spare). */
+        /* Adaptive level (level == 0), chosen when a unit's first chunk is
+         * compressed (see unit_level() in stream.c): random-looking data at
+         * the cheapest level (only its entropy coding gains anything), a unit
+         * after one that filled within FAST_UNIT_USEC fast (bulk output must
+         * not slow the terminal), others at the strongest level while the
+         * strong-compression budget lasts, else tightly. */
         uint64_t unit_t0, prev_unit_usec;
         bool have_prev_unit;
+        bool random;      /* set by the writer: this unit's data looks random (its search signature saturated) */
+        bool unit_strong; /* the current unit is compressed at STREAM_LEVEL_STRONG */
+        int64_t credit;   /* bytes that may still be compressed at STREAM_LEVEL_STRONG */
+        uint64_t credit_t; /* session time up to which the credit was earned */
+
+        /* scratch kept from chunk to chunk: compressed data and frame table */
+        vbuf zdata, zframes;
+        void *fctx; /* compresses frame tables */
 } stream;
 
+#define STREAM_LEVEL_STRONG 19
 #define STREAM_LEVEL_TIGHT 9
 #define STREAM_LEVEL_FAST 3
+#define STREAM_LEVEL_RANDOM 1
 #define FAST_UNIT_USEC 2000000u
+/* The strong level costs 20-60 times the tight one's CPU (0.2-0.6 s per MiB
+ * of text on the 2-core reference machine) for 6-8% less: a session may
+ * spend it on STRONG_START bytes at once (a short session's output, or the
+ * first MiB of a burst) and then on STRONG_RATE bytes per second of its
+ * time (more than interactive work produces), never on more than STRONG_MAX
+ * bytes in a row. */
+#define STRONG_START (1024 * 1024)
+#define STRONG_RATE (32 * 1024)
+#define STRONG_MAX (1024 * 1024)
 
 /* @level: a zstd level, or 0 for the adaptive choice above. */
 int stream_init(stream *s, vigil_record_type type, bool keep, bool full_binary, uint64_t cap, int level);
@@ -56,7 +78,13 @@ int stream_write(stream *s, uint64_t t, const uint8_t *p, size_t len, frame_fn f
 bool stream_pending(const stream *s);
 size_t stream_pending_bytes(const stream *s);
 
-/* Encode the pending chunk as a record (type | t | body) into @rec and its
- * canonical form into @canon; @end_unit closes the compression unit.
- * Returns 0 (nothing pending: @rec stays empty), 1 (a record), or an error. */
-int stream_cut(stream *s, bool end_unit, vbuf *rec, vbuf *canon);
+/* Whether the current unit should end at the next line end: it is
+ * compressed at the strong level and the budget does not cover what is
+ * pending. */
+bool stream_unit_over_budget(const stream *s);
+
+/* Encode the pending chunk as a record (type | t | body), appended to @rec,
+ * and feed its canonical form to @h; @end_unit closes the compression unit.
+ * Returns 0 (nothing pending: nothing appended or fed), 1 (a record), or an
+ * error (then @rec may hold part of the record and @h part of the form). */
+int stream_cut(stream *s, bool end_unit, vbuf *rec, chain_hasher *h);

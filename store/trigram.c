@@ -42,6 +42,30 @@ void line_norm_done(line_norm *n)
         n->state = N_TEXT;
 }
 
+/* Length of the run of shown bytes (0x20..0x7e, 0x80..0xff, tab) at @p,
+ * at most @max: sixteen bytes at a time (compiler vectors: SSE2, NEON). */
+typedef uint8_t u8x16 __attribute__((vector_size(16)));
+
+static size_t shown_run(const uint8_t *p, size_t max)
+{
+        size_t j = 0;
+
+        while (max - j >= 16) {
+                u8x16 v, stop;
+                uint64_t w[2];
+
+                memcpy(&v, p + j, sizeof(v));
+                stop = (u8x16)((v < 0x20) & (v != '\t')) | (u8x16)(v == 0x7f);
+                memcpy(w, &stop, sizeof(w));
+                if (w[0] | w[1])
+                        break;
+                j += 16;
+        }
+        while (j < max && ((p[j] >= 0x20 && p[j] != 0x7f) || p[j] == '\t'))
+                j++;
+        return j;
+}
+
 void line_norm_feed(line_norm *n, const uint8_t *p, size_t len, line_fn fn, void *userdata)
 {
         for (size_t i = 0; i < len; i++) {
@@ -51,10 +75,12 @@ void line_norm_feed(line_norm *n, const uint8_t *p, size_t len, line_fn fn, void
                 case N_TEXT:
                         if ((c >= 0x20 && c != 0x7f) || c == '\t') {
                                 /* the common case: a run of shown bytes, appended at once */
-                                size_t j = i + 1, room = LINE_MAX_LEN - n->line.len;
+                                size_t room = LINE_MAX_LEN - n->line.len, max = len - i < room ? len - i : room;
+                                size_t j = i + 1;
 
-                                while (j < len && j - i < room && ((p[j] >= 0x20 && p[j] != 0x7f) || p[j] == '\t'))
-                                        j++;
+                                if (max > 1)
+                                        j += shown_run(p + j, max - 1);
+
                                 vbuf_put(&n->line, p + i, j - i);
                                 if (n->line.len >= LINE_MAX_LEN)
                                         emit(n, fn, userdata);
@@ -135,11 +161,14 @@ uint32_t trigram_hash(uint8_t a, uint8_t b, uint8_t c, bool command)
 #define SATURATION_CHECK_EVERY (32u * 1024)
 #define SATURATION_FILL_PERCENT 25      /* from 256 KiB on: a quarter of the bits set */
 #define SATURATION_NEW_PER_BYTE_TENTHS 6 /* before: more than 0.6 distinct bits per byte (text: 0.1-0.3) */
+#define SATURATION_EARLY_RAW (16u * 1024)  /* bloom_expect_random(): first check here, */
+#define SATURATION_EARLY_TENTHS 8          /* ... against 0.8 bits per byte (base64: 0.95) */
 
 int bloom_init(bloom *b)
 {
         b->bits = calloc(1, (1u << BLOOM_MAX_LOG) / 8);
         b->raw = 0;
+        b->set = 0;
         b->next_check = SATURATION_MIN_RAW;
         b->saturated = false;
         return b->bits ? 0 : -ENOMEM;
@@ -155,8 +184,18 @@ void bloom_clear(bloom *b)
 {
         memset(b->bits, 0, (1u << BLOOM_MAX_LOG) / 8);
         b->raw = 0;
+        b->set = 0;
         b->next_check = SATURATION_MIN_RAW;
         b->saturated = false;
+        b->early = false;
+}
+
+void bloom_expect_random(bloom *b)
+{
+        if (b->raw < SATURATION_EARLY_RAW) {
+                b->early = true;
+                b->next_check = SATURATION_EARLY_RAW;
+        }
 }
 
 static size_t popcount_bytes(const uint8_t *p, size_t n);
@@ -164,18 +203,31 @@ static size_t popcount_bytes(const uint8_t *p, size_t n);
 void bloom_add_line(bloom *b, const uint8_t *line, size_t len, bool command)
 {
         const uint32_t mask = (1u << BLOOM_MAX_LOG) - 1;
+        /* The bits set are counted as they are set (the saturation check
+         * needs the count; a scan of 64 KiB each time cost more than the
+         * hashing). Locals, not b->: stores through a byte pointer may alias
+         * anything, which would put a load and a store of b->set on every
+         * trigram's path. */
+        uint8_t *bits = b->bits;
+        size_t set = b->set;
 
         b->raw += len;
         if (len < 3 || b->saturated)
                 return;
         for (size_t i = 0; i + 2 < len; i++) {
                 uint32_t h = trigram_hash_inline(line[i], line[i + 1], line[i + 2], command) & mask;
+                uint8_t *byte = &bits[h >> 3], bit = (uint8_t)(1u << (h & 7));
 
-                b->bits[h >> 3] |= (uint8_t)(1u << (h & 7));
+                set += !(*byte & bit);
+                *byte |= bit;
         }
-        if (b->raw >= b->next_check) {
-                size_t set = popcount_bytes(b->bits, (1u << BLOOM_MAX_LOG) / 8);
-
+        b->set = set;
+        if (b->raw >= b->next_check && b->early) {
+                b->early = false;
+                b->next_check = SATURATION_MIN_RAW;
+                if (set * 10 > b->raw * SATURATION_EARLY_TENTHS)
+                        b->saturated = true;
+        } else if (b->raw >= b->next_check) {
                 b->next_check = b->raw + SATURATION_CHECK_EVERY;
                 /* random data sets a new bit for nearly every byte until the
                  * bits fill up; text repeats its trigrams */
@@ -191,12 +243,27 @@ void bloom_line_cb(void *userdata, const uint8_t *line, size_t len)
         bloom_add_line(userdata, line, len, false);
 }
 
+/* Bits set in 8 bytes, without a library call (no POPCNT instruction in
+ * the baseline x86-64 the package is built for). */
+static inline size_t popcount64(uint64_t x)
+{
+        x = x - ((x >> 1) & UINT64_C(0x5555555555555555));
+        x = (x & UINT64_C(0x3333333333333333)) + ((x >> 2) & UINT64_C(0x3333333333333333));
+        x = (x + (x >> 4)) & UINT64_C(0x0f0f0f0f0f0f0f0f);
+        return (size_t)((x * UINT64_C(0x0101010101010101)) >> 56);
+}
+
+/* @n is a multiple of 8 (the signatures are 64 bytes and more). */
 static size_t popcount_bytes(const uint8_t *p, size_t n)
 {
         size_t c = 0;
 
-        for (size_t i = 0; i < n; i++)
-                c += (size_t)__builtin_popcount(p[i]);
+        for (size_t i = 0; i < n; i += 8) {
+                uint64_t w;
+
+                memcpy(&w, p + i, 8);
+                c += popcount64(w);
+        }
         return c;
 }
 
@@ -215,8 +282,13 @@ static size_t fold_fill(const uint8_t *work, size_t half)
 {
         size_t set = 0;
 
-        for (size_t i = 0; i < half; i++)
-                set += (size_t)__builtin_popcount(work[i] | work[i + half]);
+        for (size_t i = 0; i < half; i += 8) {
+                uint64_t a, b;
+
+                memcpy(&a, work + i, 8);
+                memcpy(&b, work + i + half, 8);
+                set += popcount64(a | b);
+        }
         return set;
 }
 
@@ -230,7 +302,7 @@ void bloom_finish(const bloom *b, size_t max_bytes, vbuf *out)
                 vbuf_u8(out, BLOOM_ALL);
                 return;
         }
-        if (popcount_bytes(b->bits, bytes) == 0) {
+        if (b->set == 0) {
                 vbuf_u8(out, BLOOM_EMPTY);
                 return;
         }
@@ -275,7 +347,7 @@ int bloom_check_stored(const bloom *b, const uint8_t *sig, size_t len)
         if (sig[0] == BLOOM_ALL)
                 return len == 1 ? 0 : -1;
         if (sig[0] == BLOOM_EMPTY)
-                return len == 1 && popcount_bytes(b->bits, bytes) == 0 ? 0 : -1;
+                return len == 1 && b->set == 0 ? 0 : -1;
         log = sig[0];
         if (log < BLOOM_MIN_LOG || log > BLOOM_MAX_LOG || len != 1 + ((size_t)1 << log) / 8)
                 return -1;

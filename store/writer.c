@@ -30,7 +30,7 @@ struct vigil_session {
         uint64_t start_us, last_rel;
         uint64_t seq; /* next record */
         uint8_t head[HASH_LEN];
-        vbuf pend, side, scratch, canon;
+        vbuf pend, side, scratch;
         size_t n_pend;
         uint64_t pend_since; /* CLOCK_MONOTONIC µs when something became pending; 0 = nothing */
         stream out, in;
@@ -39,6 +39,7 @@ struct vigil_session {
         line_norm ln;
         uint64_t unit_first_seq;
         uint32_t search_unit;
+        bool prev_random; /* the last unit closed was random-looking */
         /* commands that may still exit */
         live_cmd *live;
         size_t n_live, cap_live;
@@ -93,30 +94,65 @@ static int fail(vigil_session *s, int r)
         return s->error;
 }
 
-/* Hash and queue a record whose stored form is @rec and canonical form @canon. */
-static int queue_record(vigil_session *s, const vbuf *rec, const vbuf *canon)
+/* A pending record in s->pend: be64 seq | be32 length | hash | the record.
+ * pend_begin() leaves room for the header; the record is then appended in
+ * place (no copy of it) and pend_end() fills the header in. */
+#define PEND_HDR (8 + 4 + HASH_LEN)
+
+static int pend_begin(vigil_session *s, size_t *ret_at)
 {
-        chain_hasher *h = chain_hasher_new(s->head, s->id, s->seq);
-        uint8_t lenb[4];
+        if (!vbuf_reserve(&s->pend, PEND_HDR))
+                return -ENOMEM;
+        *ret_at = s->pend.len;
+        s->pend.len += PEND_HDR;
+        return 0;
+}
+
+/* Finish the record begun at @at with the chain hash of @h (consumed).
+ * On failure the record is dropped from s->pend. */
+static int pend_end(vigil_session *s, size_t at, chain_hasher *h)
+{
+        uint8_t head[HASH_LEN], *p;
         int r;
 
-        if (!h)
+        if (s->pend.oom) {
+                chain_hasher_free(h);
+                s->pend.len = at;
                 return -ENOMEM;
-        chain_hasher_add(h, canon->p, canon->len);
-        r = chain_hasher_finish(h, s->head);
-        if (r < 0)
+        }
+        r = chain_hasher_finish(h, head);
+        if (r < 0) {
+                s->pend.len = at;
                 return r;
-        vbuf_be64(&s->pend, s->seq);
-        be32_put(lenb, (uint32_t)(HASH_LEN + rec->len));
-        vbuf_put(&s->pend, lenb, 4);
-        vbuf_put(&s->pend, s->head, HASH_LEN);
-        vbuf_put(&s->pend, rec->p, rec->len);
-        if (s->pend.oom)
-                return -ENOMEM;
+        }
+        p = s->pend.p + at;
+        be64_put(p, s->seq);
+        be32_put(p + 8, (uint32_t)(s->pend.len - at - 12));
+        memcpy(p + 12, head, HASH_LEN);
+        memcpy(s->head, head, HASH_LEN);
         s->seq++;
         s->n_pend++;
         mark_pending(s);
         return 0;
+}
+
+/* Hash and queue a record whose stored form is also its canonical form. */
+static int queue_record(vigil_session *s, const vbuf *rec)
+{
+        chain_hasher *h = chain_hasher_new(s->head, s->id, s->seq);
+        size_t at;
+        int r;
+
+        if (!h)
+                return -ENOMEM;
+        r = pend_begin(s, &at);
+        if (r < 0) {
+                chain_hasher_free(h);
+                return r;
+        }
+        chain_hasher_add(h, rec->p, rec->len);
+        vbuf_put(&s->pend, rec->p, rec->len);
+        return pend_end(s, at, h);
 }
 
 static int queue_side(vigil_session *s, enum side_table t, const void *k, size_t klen, const void *v, size_t vlen)
@@ -137,14 +173,11 @@ static int queue_side(vigil_session *s, enum side_table t, const void *k, size_t
 /* A record whose canonical form is its stored form. */
 static int queue_simple(vigil_session *s, vigil_record_type type, uint64_t t, const vbuf *body)
 {
-        int r;
-
         vbuf_reset(&s->scratch);
         record_encode_simple(&s->scratch, type, t, body);
         if (s->scratch.oom)
                 return -ENOMEM;
-        r = queue_record(s, &s->scratch, &s->scratch);
-        return r;
+        return queue_record(s, &s->scratch);
 }
 
 static int close_search_unit(vigil_session *s, uint64_t raw)
@@ -164,7 +197,10 @@ static int close_search_unit(vigil_session *s, uint64_t raw)
                 s->search_unit++;
         }
         vbuf_free(&val);
+        s->prev_random = s->bl.saturated;
         bloom_clear(&s->bl);
+        if (s->prev_random)
+                bloom_expect_random(&s->bl);
         s->unit_first_seq = s->seq;
         return r;
 }
@@ -173,18 +209,31 @@ static int cut_stream(vigil_session *s, stream *str, bool end_unit)
 {
         uint32_t unit_before = str->unit;
         uint64_t raw = str->unit_raw;
+        chain_hasher *h;
+        size_t at;
         int r;
 
-        vbuf_reset(&s->scratch);
-        vbuf_reset(&s->canon);
-        r = stream_cut(str, end_unit, &s->scratch, &s->canon);
+        /* What the level of a unit starting here goes by (stream.c): its
+         * signature saturated, or, before that can tell (64 KiB), the last
+         * unit's (bulk random output goes on across units). */
+        if (str == &s->out)
+                str->random = s->bl.saturated || (s->prev_random && s->bl.raw < 64 * 1024);
+        h = chain_hasher_new(s->head, s->id, s->seq);
+        if (!h)
+                return -ENOMEM;
+        r = pend_begin(s, &at);
+        if (r < 0) {
+                chain_hasher_free(h);
+                return r;
+        }
+        r = stream_cut(str, end_unit, &s->pend, h);
+        if (r <= 0) {
+                s->pend.len = at;
+                chain_hasher_free(h);
+        } else
+                r = pend_end(s, at, h);
         if (r < 0)
                 return r;
-        if (r > 0) {
-                r = queue_record(s, &s->scratch, &s->canon);
-                if (r < 0)
-                        return r;
-        }
         if (str == &s->out && str->unit != unit_before)
                 return close_search_unit(s, raw);
         return 0;
@@ -472,6 +521,21 @@ static void index_frame(void *userdata, vigil_frame_kind kind, const uint8_t *p,
                 line_norm_break(&s->ln, bloom_line_cb, &s->bl);
 }
 
+/* Whether the output unit ends after a write (@line_end: the write ended a
+ * line): at a line end once it is big enough (at twice the size in any
+ * case), or when it is compressed at the strong level and either the budget
+ * for that is spent (at a line end) or its data turned out random-looking
+ * (at once: such a unit has no lines to search, and the strong level costs
+ * 50 times more there for nothing). */
+static bool unit_ends(const vigil_session *s, bool line_end)
+{
+        const stream *o = &s->out;
+
+        if (o->unit_raw >= 2 * VIGIL_STORE_UNIT_BYTES || (o->unit_strong && s->bl.saturated))
+                return true;
+        return line_end && (o->unit_raw >= VIGIL_STORE_UNIT_BYTES || stream_unit_over_budget(o));
+}
+
 int vigil_session_output(vigil_session *s, uint64_t t_us, const void *buf, size_t len)
 {
         uint64_t t;
@@ -489,9 +553,7 @@ int vigil_session_output(vigil_session *s, uint64_t t_us, const void *buf, size_
                 return fail(s, r);
         if (s->out.keep)
                 mark_pending(s);
-        /* Close the unit at a line end once it is big enough (or at twice the size). */
-        if (s->out.unit_raw >= VIGIL_STORE_UNIT_BYTES &&
-            (((const uint8_t *)buf)[len - 1] == '\n' || s->out.unit_raw >= 2 * VIGIL_STORE_UNIT_BYTES)) {
+        if (unit_ends(s, ((const uint8_t *)buf)[len - 1] == '\n')) {
                 r = cut_stream(s, &s->out, true);
                 if (r < 0)
                         return fail(s, r);
@@ -912,7 +974,6 @@ vigil_session *vigil_session_free(vigil_session *s)
         vbuf_free(&s->pend);
         vbuf_free(&s->side);
         vbuf_free(&s->scratch);
-        vbuf_free(&s->canon);
         stream_done(&s->out);
         stream_done(&s->in);
         bloom_done(&s->bl);

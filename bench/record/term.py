@@ -68,7 +68,17 @@ def command(mode, cmd, user, tmp):
         return asuser + ["script", "-q", "-c", cmd, "/dev/null"]
     pol = tmp + ("/mask.policy" if mode == "vigil+mask" else "/plain.policy")
     exe = BASE if mode == "base" else VIGIL
-    return [exe, "--policy", pol, "--store", tmp + "/store", "run", "--user", user, "--pty", "--", "sh", "-c", cmd]
+    # a store per build: another build ("base") may write another format
+    store = tmp + ("/store-base" if mode == "base" else "/store")
+    return [exe, "--policy", pol, "--store", store, "run", "--user", user, "--pty", "--", "sh", "-c", cmd]
+
+
+def own_cpu(pid):
+    """CPU seconds (user + system) of process @pid itself, all its threads,
+    not its children; read while it is a zombie, so the figure is final."""
+    f = open("/proc/%d/stat" % pid).read()
+    f = f[f.rindex(")") + 2:].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def throughput(mode, user, tmp, env, path):
@@ -84,9 +94,13 @@ def throughput(mode, user, tmp, env, path):
             break
         n += len(d)
     t = time.monotonic() - t0
+    # the relaying process (script, or vigil's supervisor with its recording
+    # thread; the session's processes are its children and not counted)
+    os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+    cpu = own_cpu(pid)
     os.waitpid(pid, 0)
     os.close(fd)
-    return n, t
+    return n, t, cpu
 
 
 def latency(mode, user, tmp, env, keys):
@@ -157,22 +171,30 @@ def main():
             make_data(path, a.mb)
             size = os.path.getsize(path)
             res = {m: [] for m in modes}
+            cpu = {m: [] for m in modes}
             for _ in range(a.rounds):
                 for m in modes:
-                    n, t = throughput(m, user, tmp, env, path)
+                    n, t, c = throughput(m, user, tmp, env, path)
                     if n < size:
                         raise RuntimeError("%s: %d of %d bytes" % (m, n, size))
                     res[m].append(n / t / 1e6)
+                    cpu[m].append(c * 1000 / (n / 1e6))
                 # recordings of earlier rounds are not needed
                 subprocess.run([VIGIL, "--store", tmp + "/store", "prune", "--older-than", "0s"], env=env,
                                capture_output=True)
+                if BASE:
+                    subprocess.run([BASE, "--store", tmp + "/store-base", "prune", "--older-than", "0s"], env=env,
+                                   capture_output=True)
             med = {m: statistics.median(res[m]) for m in modes}
             print("terminal throughput: %.0f MB of base64 with planted secrets, recording on, %d rounds "
                   "(median MB/s), load %s" % (size / 1e6, a.rounds, load))
+            cmed = {m: statistics.median(cpu[m]) for m in modes}
             for m in modes:
-                print("  %-11s %7.1f MB/s  %.2fx script(1)   (rounds: %s)" %
-                      (m, med[m], med[m] / med["script"], " ".join("%.1f" % x for x in res[m])))
+                print("  %-11s %7.1f MB/s  %.2fx script(1)   (rounds: %s)   relay CPU %5.2f ms/MB" %
+                      (m, med[m], med[m] / med["script"], " ".join("%.1f" % x for x in res[m]), cmed[m]))
             print("  masking costs %.1f%% of vigil's throughput" % (100 * (1 - med["vigil+mask"] / med["vigil"])))
+            print("  relay CPU: the CPU time (user + system, all threads) of the relaying process per MB shown:"
+                  " script(1), or vigil's supervisor with its recording thread (median of the rounds)")
         if a.what in ("latency", "all"):
             modes = ["bare", "script"] + (["base"] if BASE else []) + ["vigil", "vigil+mask"]
             out = {}

@@ -300,6 +300,66 @@ static void test_lines(void **state)
         line_norm_done(&n);
 }
 
+/* Lines as a hash of their bytes and lengths (a differential check needs no copy). */
+typedef struct line_sum {
+        uint64_t h;
+        size_t n;
+} line_sum;
+
+static void sum_line(void *userdata, const uint8_t *line, size_t len)
+{
+        line_sum *l = userdata;
+
+        for (size_t i = 0; i < len; i++)
+                l->h = (l->h ^ line[i]) * UINT64_C(0x100000001b3);
+        l->h = (l->h ^ len) * UINT64_C(0x100000001b3);
+        l->n++;
+}
+
+/* Whole writes (runs of shown bytes scanned sixteen at a time) and one byte
+ * at a time (one by one) must cut the same lines, lines longer than
+ * LINE_MAX_LEN included. */
+static void test_lines_fast_path(void **state)
+{
+        static const char *const pieces[] = { "a", "Z", "~", " ", "\t", "\x7f", "\x1f", "\x80", "\xff", "\r",
+                                              "\n", "\b", "\x1b[31m", "\x1b]0;t\x07", "\x1b(B", "\x01", "\x19" };
+        const size_t n_pieces = sizeof(pieces) / sizeof(pieces[0]);
+        size_t cap = 3 * LINE_MAX_LEN, len;
+        uint8_t *buf = malloc(cap);
+
+        (void)state;
+        assert_non_null(buf);
+        srand(4242);
+        for (int round = 0; round < 300; round++) {
+                line_norm a = { 0 }, b = { 0 };
+                line_sum la = { 0 }, lb = { 0 };
+                /* some rounds are one line longer than LINE_MAX_LEN */
+                size_t want = round % 10 == 0 ? LINE_MAX_LEN + 5000 : (size_t)(rand() % 4000);
+                int text_bias = rand() % 16;
+
+                len = 0;
+                while (len < want) {
+                        const char *pc = round % 10 == 0 || rand() % 16 < text_bias ? pieces[rand() % 4]
+                                                                                   : pieces[(size_t)rand() % n_pieces];
+                        size_t k = strlen(pc);
+
+                        memcpy(buf + len, pc, k);
+                        len += k;
+                }
+                line_norm_feed(&a, buf, len, sum_line, &la);
+                line_norm_break(&a, sum_line, &la);
+                for (size_t i = 0; i < len; i++)
+                        line_norm_feed(&b, buf + i, 1, sum_line, &lb);
+                line_norm_break(&b, sum_line, &lb);
+                if (la.h != lb.h || la.n != lb.n)
+                        fail_msg("round %d (%zu bytes): %zu lines at once, %zu byte by byte, or they differ", round,
+                                 len, la.n, lb.n);
+                line_norm_done(&a);
+                line_norm_done(&b);
+        }
+        free(buf);
+}
+
 static void test_bloom(void **state)
 {
         bloom b;
@@ -382,6 +442,50 @@ static void test_bloom(void **state)
         assert_int_equal(sig.len, 1);
         assert_int_equal(sig.p[0], 0); /* matches everything */
         vbuf_free(&sig);
+        bloom_done(&b);
+}
+
+/* Random-looking data stops being hashed: at 64 KiB, or at 16 KiB after a
+ * random-looking unit; text stays indexed; the count of bits set that the
+ * checks use is the real one. */
+static void test_bloom_saturation(void **state)
+{
+        bloom b;
+        uint8_t r[76];
+        char line[96];
+        size_t bits;
+
+        (void)state;
+        assert_int_equal(bloom_init(&b), 0);
+        for (int early = 0; early < 2; early++) {
+                size_t limit = early ? 16 * 1024 : 64 * 1024;
+
+                bloom_clear(&b);
+                if (early)
+                        bloom_expect_random(&b);
+                while (!b.saturated) {
+                        assert_true(b.raw < limit);
+                        for (size_t k = 0; k < sizeof r; k++)
+                                r[k] = (uint8_t)("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[rand() % 64]);
+                        bloom_add_line(&b, r, sizeof r, false);
+                }
+                assert_true(b.raw >= limit && b.raw < limit + sizeof r);
+        }
+        /* text expected to be random is not taken for it */
+        bloom_clear(&b);
+        bloom_expect_random(&b);
+        for (int i = 0; i < 4000; i++) {
+                int len = snprintf(line, sizeof line, "-rw-r--r-- 1 root root %6d Nov 27 03:%02d file-%d.txt",
+                                   i * 37 % 100000, i % 60, i);
+
+                bloom_add_line(&b, (const uint8_t *)line, (size_t)len, false);
+        }
+        assert_false(b.saturated);
+        assert_true(b.raw > 128 * 1024);
+        bits = 0;
+        for (size_t k = 0; k < (1u << BLOOM_MAX_LOG) / 8; k++)
+                bits += (size_t)__builtin_popcount(b.bits[k]);
+        assert_int_equal(b.set, bits);
         bloom_done(&b);
 }
 
@@ -469,8 +573,11 @@ static bool binary_reference(const uint8_t *p, size_t len, bool was_binary)
 
 static void test_binary_fast_path(void **state)
 {
+        /* the edges of the sixteen-byte test's ranges (0x07-0x0f, ESC, 0x20-0x7e) too */
         static const uint8_t pieces[][4] = { "a", "Z", " ", "~", "\x7f", "\x1f", "\n", "\x1b", "\x01", "\xc3\xa9",
-                                             "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\x80", "\xff", "\xed\xa0\x80" };
+                                             "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\x80", "\xff", "\xed\xa0\x80",
+                                             "\x06", "\x07", "\x0f", "\x10", "\x1a", "\x1c", "\r", "\t" };
+        const int n_pieces = (int)(sizeof(pieces) / sizeof(pieces[0]));
         uint8_t buf[600];
 
         (void)state;
@@ -481,7 +588,7 @@ static void test_binary_fast_path(void **state)
 
                 while (len < want) {
                         /* mostly printable runs, with other pieces mixed in */
-                        const uint8_t *pc = rand() % 8 < text_bias ? pieces[rand() % 4] : pieces[rand() % 15];
+                        const uint8_t *pc = rand() % 8 < text_bias ? pieces[rand() % 4] : pieces[rand() % n_pieces];
                         size_t n = strnlen((const char *)pc, 4);
 
                         memcpy(buf + len, pc, n);
@@ -630,6 +737,171 @@ static void test_store_roundtrip(void **state)
 
 /* A writer that dies without ending its session leaves an orphan, which
  * vigil_store_seal_orphans() seals once, and only once. */
+/* Output as a session made it, for test_store_units(). */
+typedef struct outbuf {
+        uint8_t *p;
+        size_t len, cap;
+} outbuf;
+
+static void out_add(outbuf *o, const void *p, size_t n)
+{
+        if (o->len + n > o->cap) {
+                o->cap = (o->len + n) * 2;
+                o->p = realloc(o->p, o->cap);
+                assert_non_null(o->p);
+        }
+        memcpy(o->p + o->len, p, n);
+        o->len += n;
+}
+
+/* Lines of listing-like text (@base64: random base64 lines instead) written
+ * in pieces of 4 KiB at times from @t to @t_end, kept in @o too. */
+static void write_lines(vigil_session *s, outbuf *o, size_t bytes, bool base64, uint64_t t, uint64_t t_end)
+{
+        static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        uint8_t piece[4096];
+        size_t n = 0, done = 0;
+        char line[128];
+
+        while (done < bytes) {
+                int len;
+
+                if (base64) {
+                        for (int k = 0; k < 76; k++)
+                                line[k] = b64[rand() % 64];
+                        line[76] = '\n';
+                        len = 77;
+                } else
+                        len = snprintf(line, sizeof line, "-rw-r--r-- 1 root root %6d Nov 27 03:%02d file-%d.txt\n",
+                                       rand() % 100000, rand() % 60, rand() % 5000);
+                if (n + (size_t)len > sizeof piece) {
+                        assert_int_equal(vigil_session_output(s, t + (t_end - t) * done / bytes, piece, n), 0);
+                        out_add(o, piece, n);
+                        n = 0;
+                }
+                memcpy(piece + n, line, (size_t)len);
+                n += (size_t)len;
+                done += (size_t)len;
+        }
+        if (n) {
+                assert_int_equal(vigil_session_output(s, t_end, piece, n), 0);
+                out_add(o, piece, n);
+        }
+}
+
+/* Read a session back: every output byte into @got, where each unit starts
+ * into @unit_start (up to 16). @return the number of units. */
+static uint32_t read_units(vigil_store *st, const uint8_t *id, outbuf *got, uint64_t unit_start[16])
+{
+        vigil_record_reader *rr = NULL;
+        const vigil_record *rec;
+        uint32_t n_units = 0;
+        int r;
+
+        assert_int_equal(vigil_record_reader_new(st, id, &rr), 0);
+        while ((r = vigil_record_reader_next(rr, &rec)) == 1) {
+                if (rec->type != VIGIL_REC_OUTPUT)
+                        continue;
+                if (rec->chunk.unit >= n_units) {
+                        assert_true(rec->chunk.unit < 16);
+                        unit_start[rec->chunk.unit] = rec->chunk.offset;
+                        n_units = rec->chunk.unit + 1;
+                }
+                for (size_t i = 0; i < rec->chunk.n_frames; i++) {
+                        assert_int_equal(rec->chunk.frames[i].kind, VIGIL_FRAME_TEXT);
+                        out_add(got, rec->chunk.frames[i].data, rec->chunk.frames[i].len);
+                }
+        }
+        assert_int_equal(r, 0);
+        vigil_record_reader_free(rr);
+        return n_units;
+}
+
+/* Compression units end early when a unit compressed at the strong level
+ * turns random-looking or spends the session's budget for it; the records
+ * still verify and give back every byte. */
+static void test_store_units(void **state)
+{
+        char dir[] = "/tmp/vigil-unit.XXXXXX", sdir[300], key[300];
+        vigil_store_options o = { 0 };
+        vigil_store *st = NULL;
+        vigil_record_opts ro = { .output = true };
+        uint64_t unit_start[16] = { 0 };
+        uint8_t id[2][VIGIL_SESSION_ID_LEN];
+        outbuf w[2] = { 0 }, got[2] = { 0 };
+        uint32_t n_units;
+        vres v = { 0 };
+
+        (void)state;
+        srand(777);
+        assert_non_null(mkdtemp(dir));
+        snprintf(sdir, sizeof sdir, "%s/s", dir);
+        snprintf(key, sizeof key, "%s/k", dir);
+        o.dir = sdir;
+        o.key_path = key;
+        o.flags = VIGIL_STORE_CREATE;
+        assert_int_equal(vigil_store_open(&o, &st), 0);
+        for (int k = 0; k < 2; k++) {
+                uint64_t t = vigil_now_us();
+                vigil_session_meta m = { .user = "tester", .cols = 100, .rows = 30, .start_us = t };
+                vigil_session *s = NULL;
+
+                assert_int_equal(vigil_session_begin(st, &m, &ro, &s), 0);
+                memcpy(id[k], vigil_session_id(s), VIGIL_SESSION_ID_LEN);
+                if (k == 0) {
+                        /* text committed early (a strong unit), then base64 in it */
+                        write_lines(s, &w[k], 300 * 1024, false, t, t + 1000);
+                        assert_int_equal(vigil_session_flush(s, true), 1);
+                        write_lines(s, &w[k], 300 * 1024, true, t + 2000, t + 3000);
+                } else {
+                        /* 1.1 MB of text over 6 s spends the budget (1 MiB at
+                         * the start, 32 KiB more per second); the next unit is
+                         * strong again but ends after the ~190 KiB earned */
+                        write_lines(s, &w[k], 100 * 1024, false, t, t + 300000);
+                        assert_int_equal(vigil_session_flush(s, true), 1);
+                        write_lines(s, &w[k], 1000 * 1024, false, t + 300000, t + 6000000);
+                        assert_int_equal(vigil_session_flush(s, true), 1);
+                        write_lines(s, &w[k], 500 * 1024, false, t + 6000000, t + 6100000);
+                }
+                assert_int_equal(vigil_session_end(s, t + 7000000, 0, VIGIL_END_EXIT), 0);
+                vigil_session_free(s);
+        }
+        assert_int_equal(vigil_store_verify(st, NULL, 0, vcb, &v), 0);
+        assert_int_equal(v.n_ok, 2);
+        assert_int_equal(v.n_bad, 0);
+
+        /* the first: unit 1 starts inside the base64, once it was seen to be
+         * random-looking (a unit otherwise ends after 1 MiB) */
+        n_units = read_units(st, id[0], &got[0], unit_start);
+        assert_int_equal(got[0].len, w[0].len);
+        assert_memory_equal(got[0].p, w[0].p, w[0].len);
+        assert_true(n_units >= 2);
+        assert_true(unit_start[1] > 300 * 1024 && unit_start[1] < 600 * 1024);
+        /* the second: after the first MiB's unit, one much shorter unit */
+        n_units = read_units(st, id[1], &got[1], unit_start);
+        assert_int_equal(got[1].len, w[1].len);
+        assert_memory_equal(got[1].p, w[1].p, w[1].len);
+        assert_true(n_units >= 3);
+        assert_true(unit_start[1] >= 1024 * 1024 && unit_start[1] < 1100 * 1024);
+        assert_true(unit_start[2] - unit_start[1] < 300 * 1024);
+        for (int k = 0; k < 2; k++) {
+                free(w[k].p);
+                free(got[k].p);
+        }
+        vigil_store_close(st);
+        {
+                char p[400];
+
+                snprintf(p, sizeof p, "%s/data.mdb", sdir);
+                assert_int_equal(unlink(p), 0);
+                snprintf(p, sizeof p, "%s/lock.mdb", sdir);
+                assert_int_equal(unlink(p), 0);
+                assert_int_equal(rmdir(sdir), 0);
+                assert_int_equal(unlink(key), 0);
+                assert_int_equal(rmdir(dir), 0);
+        }
+}
+
 static void test_seal_orphans(void **state)
 {
         char dir[] = "/tmp/vigil-unit.XXXXXX", sdir[300], key[300], p[400];
@@ -726,9 +998,12 @@ int main(void)
                 cmocka_unit_test(test_varint),         cmocka_unit_test(test_strings),
                 cmocka_unit_test(test_json_escape),    cmocka_unit_test(test_csv),
                 cmocka_unit_test(test_time),           cmocka_unit_test(test_literals),
-                cmocka_unit_test(test_lines),          cmocka_unit_test(test_bloom),
+                cmocka_unit_test(test_lines),
+                cmocka_unit_test(test_lines_fast_path),          cmocka_unit_test(test_bloom),
+                cmocka_unit_test(test_bloom_saturation),
                 cmocka_unit_test(test_binary),         cmocka_unit_test(test_binary_fast_path),
                 cmocka_unit_test(test_store_roundtrip),
+                cmocka_unit_test(test_store_units),
                 cmocka_unit_test(test_seal_orphans),   cmocka_unit_test(test_decoder_garbage),
         };
 
