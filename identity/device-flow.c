@@ -17,6 +17,7 @@
 #include "identity.h"
 #include "macro.h"
 #include "reason.h"
+#include "text-clean.h"
 #include "vigil-error.h"
 
 #define GRANT_TYPE_DEVICE "urn:ietf:params:oauth:grant-type:device_code"
@@ -75,37 +76,6 @@ static bool printable(const char *s, size_t max, bool space)
                         return false;
         }
         return true;
-}
-
-/* A printable copy of the provider's error text for a reason line: bytes
- * below 0x20, 0x7f and above, and backslash become \xHH (reasons reach
- * terminals); cut after @max bytes with "...". NULL when out of memory. */
-static char *text_clean(const char *s, size_t max)
-{
-        static const char hex[] = "0123456789abcdef";
-        size_t n = 0;
-        char *out = malloc(4 * max + 4);
-
-        if (!out)
-                return NULL;
-        for (size_t i = 0; s && s[i]; i++) {
-                unsigned char c = (unsigned char)s[i];
-
-                if (i == max) {
-                        memcpy(out + n, "...", 3);
-                        n += 3;
-                        break;
-                }
-                if (c < 0x20 || c >= 0x7f || c == '\\') {
-                        out[n++] = '\\';
-                        out[n++] = 'x';
-                        out[n++] = hex[c >> 4];
-                        out[n++] = hex[c & 15];
-                } else
-                        out[n++] = (char)c;
-        }
-        out[n] = '\0';
-        return out;
 }
 
 int64_t vigil_device_now_ms(void)
