@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "device.h"
+#include "device-flow.h"
 #include "handoff.h"
 #include "module.h"
 #include "text.h"
@@ -39,9 +39,9 @@ static void vigil_oidc_provider_freep(vigil_oidc_provider **p)
         *p = vigil_oidc_provider_free(*p);
 }
 
-static void pv_device_grant_freep(pv_device_grant **g)
+static void vigil_device_grant_freep(vigil_device_grant **g)
 {
-        *g = pv_device_grant_free(*g);
+        *g = vigil_device_grant_free(*g);
 }
 
 /* One conversation prompt; the answer is the caller's (a secret to wipe). */
@@ -101,7 +101,7 @@ static int device_sign_in(const pv_ctx *c, int64_t deadline_ms, char **ret, size
                           char **ret_reason)
 {
         _cleanup_(vigil_oidc_provider_freep) vigil_oidc_provider *p = NULL;
-        _cleanup_(pv_device_grant_freep) pv_device_grant *g = NULL;
+        _cleanup_(vigil_device_grant_freep) vigil_device_grant *g = NULL;
         _cleanup_secret_ char *answer = NULL;
         char *tok = NULL;
         int r;
@@ -113,11 +113,11 @@ static int device_sign_in(const pv_ctx *c, int64_t deadline_ms, char **ret, size
                 return pv_reason(ret_reason, -EPROTO,
                                  "the issuer's discovery document has no device_authorization_endpoint or "
                                  "token_endpoint");
-        r = pv_device_authorize(c->cfg, p->device_authorization_endpoint, deadline_ms, &g, ret_reason);
+        r = vigil_device_authorize(c->cfg, p->device_authorization_endpoint, deadline_ms, &g, ret_reason);
         if (r < 0)
                 return pv_reason_wrap(ret_reason, r, "device authorization");
         pv_debug(c, "device code for '%s': user code %s, expires in %lld s, interval %u s", c->ulog,
-                 g->user_code, (long long)((g->expires_ms - pv_now_ms()) / 1000), g->interval);
+                 g->user_code, (long long)((g->expires_ms - vigil_device_now_ms()) / 1000), g->interval);
 
         /* sshd's keyboard-interactive passes messages on only together with
          * the next prompt, so the instructions go out with one and polling
@@ -131,7 +131,7 @@ static int device_sign_in(const pv_ctx *c, int64_t deadline_ms, char **ret, size
         if (r < 0)
                 return pv_reason(ret_reason, r, "the conversation failed at '" SIGNED_IN_PROMPT "'");
 
-        r = pv_device_poll(c->cfg, p->token_endpoint, g, deadline_ms, &tok, ret_reason);
+        r = vigil_device_poll(c->cfg, p->token_endpoint, g, deadline_ms, &tok, ret_reason);
         if (r < 0)
                 return pv_reason_wrap(ret_reason, r, "token endpoint");
         *ret = tok;
@@ -258,7 +258,7 @@ int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **ar
         if (pam_getenv(pamh, PV_REF_ENV))
                 (void)pam_putenv(pamh, PV_REF_ENV);
 
-        deadline_ms = pv_now_ms() + (int64_t)c.cfg->login_timeout * 1000;
+        deadline_ms = vigil_device_now_ms() + (int64_t)c.cfg->login_timeout * 1000;
         r = ask(&c, PAM_PROMPT_ECHO_ON, &choice, FIRST_PROMPT);
         if (r < 0)
                 r = pv_reason(&reason, r, "the conversation failed at the first prompt");

@@ -285,6 +285,16 @@ int stmt_rule(parser *ps, const lex_line *l, vigil_action action)
 
         if (action == VIGIL_ACTION_HOLD && r.timeout_ms == 0)
                 r.timeout_ms = HOLD_DEFAULT_TIMEOUT_MS;
+        /* Valid, but nobody may decide it (docs/approvals.md, fail closed). */
+        if (action == VIGIL_ACTION_HOLD && !r.approvers) {
+                k = WARN(ps, r.column,
+                         "hold rule without approvers=: nobody may approve it, so its commands wait until "
+                         "timeout= and are refused");
+                if (k < 0) {
+                        rule_done(&r);
+                        return k;
+                }
+        }
         /* Evaluate cheap conditions first (see cond_kind); insertion sort keeps
          * the written order within a kind. */
         for (size_t i = 1; i < r.n_conds; i++) {

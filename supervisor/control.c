@@ -1,5 +1,5 @@
-/* What a session started by vigild adds to the loop: the control socket
- * through which root ends the session (vigild's session.kill and pam.close),
+/* What a session adds to the loop: the control socket through which root
+ * ends the session (vigild's session.kill and pam.close, root's vigil kill),
  * and the deadline at which it ends by itself (session_max = token). The
  * socket is the supervisor's own, not a connection to vigild, so that a
  * vigild restarted since the session began can still end it. */
@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,12 +38,45 @@ static control_conn *conn_of(session *s, watch *w)
         return NULL;
 }
 
-/* One order, one answer. The reason is shown as one line: control bytes
- * become '?' so that it cannot move the cursor or fake another line. */
+static void make_one_line(char *p)
+{
+        for (; *p; p++)
+                if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                        *p = '?';
+}
+
+/* An order (supervisor.h): "end", "end\n<reason>" or "kill\n<by>\n<reason>".
+ * @ret_by and @ret_reason point into @buf (NULL when absent). */
+static bool parse_order(char *buf, size_t n, char **ret_by, char **ret_reason)
+{
+        char *nl;
+
+        *ret_by = *ret_reason = NULL;
+        if (memchr(buf, '\0', n))
+                return false;
+        if (memcmp(buf, "end", 3) == 0 && (n == 3 || buf[3] == '\n')) {
+                if (n > 4)
+                        *ret_reason = buf + 4;
+                return true;
+        }
+        if (n < 6 || memcmp(buf, "kill\n", 5) != 0)
+                return false;
+        nl = strchr(buf + 5, '\n');
+        if (!nl || nl == buf + 5)
+                return false;
+        *nl = '\0';
+        *ret_by = buf + 5;
+        if (nl[1])
+                *ret_reason = nl + 1;
+        return true;
+}
+
+/* One order, one answer. What is shown is one line: control bytes become
+ * '?' so that it cannot move the cursor or fake another line. */
 static void conn_readable(session *s, watch *w, uint32_t events)
 {
         control_conn *c = conn_of(s, w);
-        char buf[VIGIL_SESSION_CONTROL_MAX + 1];
+        char buf[VIGIL_SESSION_CONTROL_MAX + 1], *by, *reason;
         ssize_t n;
 
         (void)events;
@@ -51,22 +85,26 @@ static void conn_readable(session *s, watch *w, uint32_t events)
         n = recv(c->fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
                 return;
-        if (n <= 0 || (size_t)n > VIGIL_SESSION_CONTROL_MAX ||
-            !(((size_t)n == 3 || buf[3] == '\n') && memcmp(buf, "end", 3) == 0)) {
+        if (n > 0 && (size_t)n <= VIGIL_SESSION_CONTROL_MAX)
+                buf[n] = '\0';
+        if (n <= 0 || (size_t)n > VIGIL_SESSION_CONTROL_MAX || !parse_order(buf, (size_t)n, &by, &reason)) {
                 if (n > 0)
                         (void)send(c->fd, "error", 5, MSG_DONTWAIT | MSG_NOSIGNAL);
                 conn_close(s, c);
                 return;
         }
-        buf[n] = '\0';
-        if (n > 4) {
-                char *reason = buf + 4;
-
-                for (char *p = reason; *p; p++)
-                        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-                                *p = '?';
+        if (reason)
+                make_one_line(reason);
+        if (by) {
+                /* vigil kill: the user learns why and who; the log keeps it too */
+                make_one_line(by);
+                if (reason)
+                        relay_message(s, "vigil: this session was ended: %s (by %s)", reason, by);
+                else
+                        relay_message(s, "vigil: this session was ended (by %s)", by);
+                supervisor_log(s, LOG_NOTICE, "ended by %s%s%s", by, reason ? ": " : "", reason ? reason : "");
+        } else if (reason)
                 relay_message(s, "vigil: this session was ended: %s", reason);
-        }
         (void)send(c->fd, "ok", 2, MSG_DONTWAIT | MSG_NOSIGNAL);
         conn_close(s, c);
         session_end(s, "ended through the control socket");

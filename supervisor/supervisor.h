@@ -136,10 +136,17 @@ typedef struct vigil_session_config {
 
 /* The control socket: a SOCK_SEQPACKET socket the supervisor binds at
  * control_socket (mode 0600, removed when the session ends). A connection
- * from uid 0 sends one message, "end" or "end\n<reason>": the session's
- * terminal gets the line "vigil: this session was ended: <reason>" (none
- * without a reason), every process of the session is killed, and the
- * supervisor answers "ok". Anything else is answered "error" and ignored. */
+ * from uid 0 sends one message, an order:
+ *   "end"                   the session ends (pam.close: its login is over)
+ *   "end\n<reason>"         ... and its terminal gets the line
+ *                           "vigil: this session was ended: <reason>"
+ *   "kill\n<by>\n<reason>"  (vigil kill) ... the line
+ *                           "vigil: this session was ended: <reason> (by <by>)", or
+ *                           "vigil: this session was ended (by <by>)" without a reason,
+ *                           and the supervisor's log says who ended it
+ * Every process of the session is killed, the recording is sealed as ended
+ * by vigil (killed), and the supervisor answers "ok". Anything else is
+ * answered "error" and ignored. */
 #define VIGIL_SESSION_CONTROL_MAX 2048u
 
 /**

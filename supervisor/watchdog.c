@@ -3,7 +3,7 @@
  * only writer is the supervisor. EOF without the "done" byte means the
  * supervisor is gone (SIGKILL, crash): it kills the whole session through
  * the cgroup, puts the user's terminal back in its mode, removes the cgroup
- * and exits. Meanwhile nothing new can run in the session: without a
+ * and the control socket, and exits. Meanwhile nothing new can run in the session: without a
  * listener every execve fails (ENOSYS), the first process has
  * PR_SET_PDEATHSIG=SIGKILL, and a thread stopped at its exec check dies with
  * its tracer (PTRACE_O_EXITKILL). */
@@ -72,6 +72,9 @@ _noreturn_ static void watchdog_main(session *s, int fd, int tty)
                         (void)session_cgroup_kill(&s->cg);
         }
         session_cgroup_destroy(&s->cg);
+        /* nobody listens on the control socket now: no one is to find it */
+        if (s->control_bound)
+                (void)unlink(s->cfg->control_socket);
         _exit(0);
 }
 

@@ -1,4 +1,10 @@
-/* vigil replay: play a session's output with its timing. */
+/* vigil replay: play a session's output with its timing.
+ *
+ * The player reads the items of vigild/view.h (a header, the commands, the
+ * output) from a source: the store itself (root), or vigild's
+ * session.replay (anyone else), which runs the same code over the store in
+ * its backend. Everything after the source is shared, so both ways show the
+ * same output. */
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -12,6 +18,7 @@
 
 #include "commands.h"
 #include "replay-common.h"
+#include "replay-source.h"
 #include "store-cli.h"
 #include "vigil-error.h"
 
@@ -19,7 +26,8 @@ static const char usage[] =
         "Usage: vigil replay SESSION [--speed X] [--idle-limit S] [--instant] [--at TIME|--command N]\n"
         "Play a session's output with its timing. Keys: space pauses, q quits,\n"
         "n / p jump to the next / previous command. --instant writes the output at once.\n"
-        "--at TIME: an offset from the start (90s, 2m) or an RFC 3339 time; --command N: command N (from 0).\n";
+        "--at TIME: an offset from the start (90s, 2m) or an RFC 3339 time; --command N: command N (from 0).\n"
+        "Not as root: through vigild, for auditors (vigil.conf).\n";
 
 static volatile sig_atomic_t interrupted;
 
@@ -29,38 +37,32 @@ static void on_signal(int sig)
         interrupted = 1;
 }
 
+/* An output item where the player sees it: its place in the stream. */
+typedef struct frame {
+        const view_item *it;
+        uint64_t offset;
+        int64_t rel_ms; /* into the session */
+} frame;
+
 typedef struct player {
-        vigil_store *st;
-        uint8_t id[VIGIL_SESSION_ID_LEN];
+        replay_source *src;
+        uint64_t start_us, n_commands;
         double speed, idle_limit; /* idle_limit 0 = none */
         bool instant, interactive, paused, quit;
         /* Frames before these points are written at once (fast-forward), or
          * skipped with --instant. */
-        uint64_t ff_off, ff_t;
+        uint64_t ff_off, ff_t; /* ff_t in µs into the session */
         bool ff_by_time;
-        uint64_t prev_t, cur_off;
+        int64_t prev_ms;
+        uint64_t cur_off;
         bool started;
         uint64_t *cmd_offs; /* exec offsets of commands that ran, ascending */
         size_t n_cmds;
+        bool want_cmd, found_cmd; /* --command N */
+        uint32_t cmd_no;
+        uint64_t cmd_off;
         int jump; /* +1 / -1 requested */
 } player;
-
-static int collect_cmd(void *userdata, const vigil_event *e)
-{
-        player *p = userdata;
-        uint64_t *n;
-
-        /* what ran: not denied, nor held and then not approved */
-        if (e->decision != VIGIL_DEC_ALLOW && e->decision != VIGIL_DEC_AUDIT && e->decision != VIGIL_DEC_APPROVED &&
-            e->decision != VIGIL_DEC_KILLED)
-                return 0;
-        n = realloc(p->cmd_offs, (p->n_cmds + 1) * sizeof *n);
-        if (!n)
-                return -ENOMEM;
-        p->cmd_offs = n;
-        n[p->n_cmds++] = e->exec_off;
-        return 0;
-}
 
 static void handle_key(player *p, char k)
 {
@@ -124,123 +126,155 @@ static void wait_us(player *p, uint64_t us)
         }
 }
 
-static bool before_start(const player *p, const vigil_frame *f)
+static bool before_start(const player *p, const frame *f)
 {
         if (p->ff_by_time)
-                return f->t_us < p->ff_t;
-        return f->offset + f->len <= p->ff_off;
+                return f->rel_ms < 0 || (uint64_t)f->rel_ms * 1000 < p->ff_t;
+        return f->offset + f->it->len <= p->ff_off;
 }
 
-static void emit(player *p, const vigil_frame *f)
+static void emit(player *p, const frame *f)
 {
+        const view_item *it = f->it;
         size_t skip = 0;
 
         /* A start point inside a frame: from that byte on. */
         if (!p->ff_by_time && f->offset < p->ff_off && p->instant)
                 skip = (size_t)(p->ff_off - f->offset);
-        if (f->kind == VIGIL_FRAME_TEXT || f->kind == VIGIL_FRAME_BINARY)
-                fwrite(f->data + skip, 1, f->len - skip, stdout);
-        else
-                replay_marker(stdout, f);
-        p->cur_off = f->offset + f->len;
+        if (it->kind == VIEW_OUTPUT)
+                fwrite(it->data + skip, 1, it->len - skip, stdout);
+        else {
+                vigil_frame vf = { .kind = it->omit, .len = it->len };
+
+                memcpy(vf.sha256, it->sha256, sizeof vf.sha256);
+                replay_marker(stdout, &vf);
+        }
+        p->cur_off = f->offset + it->len;
 }
 
-/* Play from the start of the session; returns 0, 1 to restart (a jump back),
- * or an error. */
-static int play(player *p)
+/* The first items: the header, then the commands. On return the source
+ * stands at the first output item (peeked into *ret, r == 1) or at its end. */
+static int prelude(player *p, view_item *ret)
 {
-        vigil_record_reader *rr = NULL;
-        int r = vigil_record_reader_new(p->st, p->id, &rr);
+        view_item it;
+        int r = replay_source_next(p->src, &it);
 
-        if (r < 0)
-                return r;
+        if (r == 1 && it.kind != VIEW_HEADER)
+                r = -EBADMSG;
+        if (r <= 0)
+                return r < 0 ? r : -EBADMSG;
+        p->start_us = it.start_us;
+        p->n_commands = it.n_commands;
+        while ((r = replay_source_next(p->src, &it)) == 1 && it.kind == VIEW_COMMAND) {
+                if (p->want_cmd && it.no == p->cmd_no && !p->found_cmd) {
+                        p->found_cmd = true;
+                        p->cmd_off = it.exec_off;
+                }
+                /* what ran: not denied, nor held and then not approved */
+                if (it.decision != VIGIL_DEC_ALLOW && it.decision != VIGIL_DEC_AUDIT &&
+                    it.decision != VIGIL_DEC_APPROVED && it.decision != VIGIL_DEC_KILLED)
+                        continue;
+                if (p->n_cmds % 256 == 0) {
+                        uint64_t *n = realloc(p->cmd_offs, (p->n_cmds + 256) * sizeof *n);
+
+                        if (!n)
+                                return -ENOMEM;
+                        p->cmd_offs = n;
+                }
+                p->cmd_offs[p->n_cmds++] = it.exec_off;
+        }
+        if (r == 1)
+                *ret = it;
+        return r;
+}
+
+/* Play from the first output item (@have: *first is it); returns 0, 1 to
+ * restart (a jump back), or an error. */
+static int play(player *p, view_item *first, bool have)
+{
+        view_item it;
+        uint64_t off = 0;
+        int r = have ? 1 : 0;
+
         p->started = false;
         p->cur_off = 0;
-        while (!p->quit) {
-                const vigil_record *rec;
+        if (have)
+                it = *first;
+        while (!p->quit && r == 1) {
+                frame f = { .it = &it, .offset = off };
 
-                r = vigil_record_reader_next(rr, &rec);
-                if (r == VIGIL_E_CORRUPT) {
-                        cli_error("replay: session damaged: %s", vigil_record_reader_problem(rr));
-                        r = -EBADMSG;
-                        break;
+                if (it.kind == VIEW_SKIP)
+                        off += it.len;
+                if (it.kind != VIEW_OUTPUT && it.kind != VIEW_OMITTED)
+                        goto next;
+                f.rel_ms = it.time_ms - (int64_t)(p->start_us / 1000);
+                off += it.len;
+                if (before_start(p, &f)) {
+                        if (!p->instant)
+                                emit(p, &f); /* fast-forward: the screen needs it */
+                        p->cur_off = f.offset + it.len;
+                        p->prev_ms = it.time_ms;
+                        goto next;
                 }
-                if (r <= 0)
-                        break;
-                if (rec->type != VIGIL_REC_OUTPUT)
-                        continue;
-                for (size_t i = 0; i < rec->chunk.n_frames && !p->quit; i++) {
-                        const vigil_frame *f = &rec->chunk.frames[i];
+                if (!p->instant && p->started) {
+                        uint64_t d = it.time_ms > p->prev_ms ? (uint64_t)(it.time_ms - p->prev_ms) * 1000 : 0;
+                        double w = (double)d / p->speed;
 
-                        if (before_start(p, f)) {
-                                if (!p->instant)
-                                        emit(p, f); /* fast-forward: the screen needs it */
-                                p->cur_off = f->offset + f->len;
-                                p->prev_t = f->t_us;
-                                continue;
-                        }
-                        if (!p->instant && p->started) {
-                                uint64_t d = f->t_us > p->prev_t ? f->t_us - p->prev_t : 0;
-                                double w = (double)d / p->speed;
-
-                                if (p->idle_limit > 0 && w > p->idle_limit * 1e6)
-                                        w = p->idle_limit * 1e6;
-                                wait_us(p, (uint64_t)w);
-                        }
-                        if (p->jump > 0) {
-                                /* the next command after what was shown */
-                                size_t k = 0;
-
-                                while (k < p->n_cmds && p->cmd_offs[k] <= p->cur_off)
-                                        k++;
-                                p->jump = 0;
-                                p->ff_by_time = false;
-                                p->ff_off = k < p->n_cmds ? p->cmd_offs[k] : UINT64_MAX;
-                                if (before_start(p, f)) {
-                                        emit(p, f);
-                                        p->prev_t = f->t_us;
-                                        continue;
-                                }
-                        } else if (p->jump < 0) {
-                                size_t k = 0;
-
-                                /* the command before the one now running */
-                                while (k < p->n_cmds && p->cmd_offs[k] < p->cur_off)
-                                        k++;
-                                p->jump = 0;
-                                p->ff_by_time = false;
-                                p->ff_off = k >= 2 ? p->cmd_offs[k - 2] : 0;
-                                r = 1;
-                                goto out;
-                        }
-                        if (p->quit)
-                                break;
-                        emit(p, f);
-                        p->started = true;
-                        p->prev_t = f->t_us;
+                        if (p->idle_limit > 0 && w > p->idle_limit * 1e6)
+                                w = p->idle_limit * 1e6;
+                        wait_us(p, (uint64_t)w);
                 }
+                if (p->jump > 0) {
+                        /* the next command after what was shown */
+                        size_t k = 0;
+
+                        while (k < p->n_cmds && p->cmd_offs[k] <= p->cur_off)
+                                k++;
+                        p->jump = 0;
+                        p->ff_by_time = false;
+                        p->ff_off = k < p->n_cmds ? p->cmd_offs[k] : UINT64_MAX;
+                        if (before_start(p, &f)) {
+                                emit(p, &f);
+                                p->prev_ms = it.time_ms;
+                                goto next;
+                        }
+                } else if (p->jump < 0) {
+                        size_t k = 0;
+
+                        /* the command before the one now running */
+                        while (k < p->n_cmds && p->cmd_offs[k] < p->cur_off)
+                                k++;
+                        p->jump = 0;
+                        p->ff_by_time = false;
+                        p->ff_off = k >= 2 ? p->cmd_offs[k - 2] : 0;
+                        fflush(stdout);
+                        return 1;
+                }
+                if (p->quit)
+                        break;
+                emit(p, &f);
+                p->started = true;
+                p->prev_ms = it.time_ms;
+        next:
+                r = replay_source_next(p->src, &it);
         }
-out:
         fflush(stdout);
-        vigil_record_reader_free(rr);
-        return r < 0 ? r : (r == 1 ? 1 : 0);
+        return r < 0 ? r : 0;
 }
 
-typedef struct find_cmd {
-        uint32_t want;
-        uint64_t off;
-        bool found;
-} find_cmd;
-
-static int find_cb(void *userdata, const vigil_event *e)
+/* Back to the first output item for a jump back. */
+static int restart(player *p, view_item *first, bool *have)
 {
-        find_cmd *f = userdata;
+        view_item it;
+        int r = replay_source_rewind(p->src);
 
-        if (e->no != f->want)
-                return 0;
-        f->off = e->exec_off;
-        f->found = true;
-        return 1;
+        while (r == 0 && (r = replay_source_next(p->src, &it)) == 1 &&
+               (it.kind == VIEW_HEADER || it.kind == VIEW_COMMAND))
+                r = 0;
+        *have = r == 1;
+        if (r == 1)
+                *first = it;
+        return r < 0 ? r : 0;
 }
 
 int cmd_replay(int argc, char **argv, const vigil_globals *g)
@@ -253,12 +287,10 @@ int cmd_replay(int argc, char **argv, const vigil_globals *g)
         };
         player p = { .speed = 1 };
         const char *at = NULL, *command = NULL;
-        vigil_session_info info = { 0 };
-        vigil_event_filter ef = { .decision = -1 };
-        vigil_store *st = NULL;
         struct termios saved;
         struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
-        bool raw = false;
+        view_item first;
+        bool raw = false, have;
         int c, r, ret = EXIT_FAIL;
 
         optind = 0;
@@ -303,50 +335,37 @@ int cmd_replay(int argc, char **argv, const vigil_globals *g)
                 n = strtoul(command, &end, 10);
                 if (errno || end == command || *end || n > UINT32_MAX)
                         return cli_usage_error("replay", "--command: invalid number '%s'", command);
+                p.want_cmd = true;
+                p.cmd_no = (uint32_t)n;
         }
-        if (cli_store_open(g, "replay", false, &st))
-                return EXIT_FAIL;
-        p.st = st;
-        if (cli_find_session(st, "replay", argv[optind], p.id))
-                goto out;
-        r = vigil_session_info_get(st, p.id, &info);
-        if (r < 0) {
-                cli_store_error(st, "replay", "read session", r);
-                goto out;
-        }
+        /* the whole session at hand when the player may jump back (vigild) */
+        r = replay_source_open(g, "replay", argv[optind], !p.instant, &p.src);
+        if (r)
+                return r;
+        r = prelude(&p, &first);
+        if (r < 0)
+                goto fail;
+        have = r == 1;
         if (at) {
                 uint64_t t;
 
                 if (vigil_parse_duration(at, &t) == 0)
                         p.ff_t = t;
                 else if (strlen(at) >= 10 && at[4] == '-' && vigil_parse_time(at, vigil_now_us(), &t) == 0)
-                        p.ff_t = t > info.start_us ? t - info.start_us : 0;
+                        p.ff_t = t > p.start_us ? t - p.start_us : 0;
                 else {
                         ret = cli_usage_error("replay", "--at: invalid time '%s'", at);
                         goto out;
                 }
                 p.ff_by_time = true;
         }
-        ef.session = p.id;
-        r = vigil_store_events(st, &ef, collect_cmd, &p);
-        if (r < 0) {
-                cli_store_error(st, "replay", "read commands", r);
-                goto out;
-        }
         if (command) {
-                find_cmd fc = { .want = (uint32_t)strtoul(command, NULL, 10) };
-
-                r = vigil_store_events(st, &ef, find_cb, &fc);
-                if (r < 0) {
-                        cli_store_error(st, "replay", "read commands", r);
-                        goto out;
-                }
-                if (!fc.found) {
+                if (!p.found_cmd) {
                         cli_error("replay: session has no command %s (it has %llu, numbered from 0)", command,
-                                  (unsigned long long)info.n_commands);
+                                  (unsigned long long)p.n_commands);
                         goto out;
                 }
-                p.ff_off = fc.off;
+                p.ff_off = p.cmd_off;
         }
 
         if (!p.instant && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0) {
@@ -362,25 +381,28 @@ int cmd_replay(int argc, char **argv, const vigil_globals *g)
         }
         (void)sigaction(SIGINT, &sa, &old_int);
         (void)sigaction(SIGTERM, &sa, &old_term);
-        do {
-                r = play(&p);
-                if (r == 1)
-                        fputs("\033[H\033[2J", stdout);
-        } while (r == 1 && !p.quit);
+        for (;;) {
+                r = play(&p, &first, have);
+                if (r != 1 || p.quit)
+                        break;
+                fputs("\033[H\033[2J", stdout);
+                r = restart(&p, &first, &have);
+                if (r < 0)
+                        break;
+        }
         if (raw)
                 (void)tcsetattr(STDIN_FILENO, TCSANOW, &saved);
         (void)sigaction(SIGINT, &old_int, NULL);
         (void)sigaction(SIGTERM, &old_term, NULL);
-        if (r == -EBADMSG)
-                goto out;
-        if (r < 0) {
-                cli_store_error(st, "replay", "read", r);
-                goto out;
-        }
+        if (r < 0)
+                goto fail;
         ret = fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
+        goto out;
+fail:
+        fflush(stdout);
+        replay_source_error(p.src, r);
 out:
-        vigil_session_info_clear(&info);
         free(p.cmd_offs);
-        vigil_store_close(st);
+        replay_source_free(p.src);
         return ret;
 }

@@ -21,6 +21,7 @@
 #include "identity.h"
 #include "policy.h"
 #include "run-vigild.h"
+#include "sessctl.h"
 #include "supervisor.h"
 #include "vigil-error.h"
 
@@ -109,6 +110,26 @@ static int verify_token(const vigil_globals *g, const char *path, const char *us
         return 0;
 }
 
+/* The session's id and its control socket in the run directory's sessions
+ * directory (sessctl.h), where vigild's sessions have theirs; on failure
+ * @path holds why. */
+static int control_socket(char id[static SESSCTL_ID_MAX + 1], char *path, size_t size)
+{
+        char run_dir[4096] = "?";
+        int r;
+
+        r = sessctl_run_dir(secure_getenv("VIGILD_SOCKET"), run_dir, sizeof run_dir);
+        if (r == 0)
+                r = sessctl_dir_usable(run_dir);
+        if (r == 0)
+                r = sessctl_id_new(id);
+        if (r == 0)
+                r = sessctl_socket_path(run_dir, id, path, size);
+        if (r < 0)
+                snprintf(path, size, "'%s/sessions' is not usable (%s)", run_dir, vigil_strerror(r));
+        return r;
+}
+
 int cmd_run(int argc, char **argv, const vigil_globals *g)
 {
         static const struct option opts[] = {
@@ -127,7 +148,9 @@ int cmd_run(int argc, char **argv, const vigil_globals *g)
         vigil_session_identity sid = { 0 };
         struct passwd *pw;
         vigil_policy *policy;
-        char *self = NULL, *err = NULL, *client = NULL;
+        _cleanup_free_ char *self = NULL; /* may be what user points to */
+        char *err = NULL, *client = NULL;
+        char session_id[SESSCTL_ID_MAX + 1], control[108];
         const char *ssh;
         int mode = -1, c, r, status = EXIT_RUN_FAILED;
 
@@ -171,11 +194,8 @@ int cmd_run(int argc, char **argv, const vigil_globals *g)
                 user = self;
         if (!user)
                 return run_error("the invoking user (uid %u) has no name", (unsigned)getuid());
-        if (getuid() != 0 && (!self || strcmp(user, self) != 0)) {
-                free(self);
+        if (getuid() != 0 && (!self || strcmp(user, self) != 0))
                 return run_error("only root can run a session as another user");
-        }
-        free(self);
         if (geteuid() != 0 && token_file) {
                 /* vigild runs it: the host's configuration decides the
                  * policy and where the session is recorded */
@@ -259,6 +279,13 @@ int cmd_run(int argc, char **argv, const vigil_globals *g)
                 client = strndup(ssh, sp ? (size_t)(sp - ssh) : strlen(ssh));
                 cfg.client = client;
         }
+        /* a control socket, so that vigil kill can end it like any other */
+        r = control_socket(session_id, control, sizeof control);
+        if (r == 0) {
+                cfg.session_id = session_id;
+                cfg.control_socket = control;
+        } else
+                fprintf(stderr, "vigil: run: %s; vigil kill cannot end this session\n", control);
         fflush(stdout);
         r = vigil_session_run(&cfg, &status, &err);
         if (r < 0) {

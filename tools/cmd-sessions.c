@@ -1,135 +1,215 @@
-/* vigil sessions: one line (or JSON line) per recorded session. */
+/* vigil sessions: one line (or JSON line) per recorded session.
+ *
+ * Root reads the store; anyone else asks vigild (sessions.list), whose store
+ * backend runs the same query and sends each session as the JSON object
+ * vigild/view.h makes. Either way every session passes through that JSON
+ * and print_session() below, so the output is the same. */
+#include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "commands.h"
 #include "store-cli.h"
+#include "validate.h"
+#include "via-vigild.h"
+#include "view.h"
 #include "vigil-error.h"
 
 static const char usage[] =
-        "Usage: vigil sessions [--user U] [--since T] [--until T] [--command REGEX] [--host H] [--json]\n"
+        "Usage: vigil sessions [--user U] [--since T] [--until T] [--command REGEX] [--host H] [--live] [--json]\n"
         "List recorded sessions, oldest first: id, user, subject, start, duration,\n"
         "commands, exit, how it ended. Times: RFC 3339 or relative (2h, 7d).\n"
-        "--command keeps sessions that ran a command line matching REGEX.\n";
+        "--command keeps sessions that ran a command line matching REGEX;\n"
+        "--live keeps the sessions running now.\n"
+        "Not as root: through vigild, for auditors and responders (vigil.conf).\n";
+
+/* The fields of the text line, read back from a session's JSON. */
+typedef struct row {
+        const char *id, *user, *subject, *start, *ended;
+        bool has_duration, truncated;
+        uint64_t duration_ms, commands;
+        char exit[24];
+} row;
+
+static bool row_parse(json_t *o, row *r)
+{
+        json_t *d = json_object_get(o, "duration_ms"), *c = json_object_get(o, "commands"),
+               *x = json_object_get(o, "exit"), *t = json_object_get(o, "truncated"), *s = json_object_get(o, "subject");
+
+        *r = (row){ 0 };
+        r->id = json_string_value(json_object_get(o, "id"));
+        r->user = json_string_value(json_object_get(o, "user"));
+        r->start = json_string_value(json_object_get(o, "start"));
+        r->ended = json_string_value(json_object_get(o, "ended"));
+        if (!r->id || !r->user || !r->start || strlen(r->start) < 20 || !r->ended || !json_is_integer(c) ||
+            json_integer_value(c) < 0 || !json_is_boolean(t) || !(json_is_null(s) || json_is_string(s)))
+                return false;
+        r->subject = json_string_value(s);
+        r->commands = (uint64_t)json_integer_value(c);
+        r->truncated = json_is_true(t);
+        if (json_is_integer(d) && json_integer_value(d) >= 0) {
+                r->has_duration = true;
+                r->duration_ms = (uint64_t)json_integer_value(d);
+        } else if (!json_is_null(d))
+                return false;
+        if (json_is_integer(x))
+                snprintf(r->exit, sizeof r->exit, "%lld", (long long)json_integer_value(x));
+        else if (json_is_string(x))
+                snprintf(r->exit, sizeof r->exit, "%s", json_string_value(x));
+        else if (json_is_null(x))
+                snprintf(r->exit, sizeof r->exit, "-");
+        else
+                return false;
+        return true;
+}
+
+/* One session, from its JSON: the JSON line itself, or the text line. */
+static int print_session(bool json, const char *text, size_t len)
+{
+        char start[21], dur[32];
+        json_t *o;
+        row r;
+
+        if (json) {
+                fwrite(text, 1, len, stdout);
+                fputc('\n', stdout);
+                return ferror(stdout) ? -EIO : 0;
+        }
+        o = json_loadb(text, len, 0, NULL);
+        if (!o || !row_parse(o, &r)) {
+                json_decref(o);
+                return -EBADMSG;
+        }
+        /* seconds are enough here */
+        memcpy(start, r.start, 19);
+        start[19] = 'Z';
+        start[20] = '\0';
+        if (r.has_duration)
+                cli_format_duration(r.duration_ms * 1000, dur);
+        else
+                snprintf(dur, sizeof dur, "-");
+        printf("%s  %-12s %-20s %s %10s %6llu  %-8s %s%s\n", r.id, r.user, r.subject ? r.subject : "-", start, dur,
+               (unsigned long long)r.commands, r.exit, r.ended, r.truncated ? ",truncated" : "");
+        json_decref(o);
+        return ferror(stdout) ? -EIO : 0;
+}
 
 typedef struct list_ctx {
         bool json;
-        uint64_t n;
-        vigil_store *st;
 } list_ctx;
-
-static void print_json(const vigil_session_info *i)
-{
-        char id[VIGIL_SESSION_ID_STRLEN + 1], t[32], ex[16];
-        uint64_t end = i->end_us;
-
-        vigil_session_id_format(i->id, id);
-        printf("{\"id\":\"%s\",\"user\":", id);
-        vigil_json_string(stdout, i->user, strlen(i->user));
-        printf(",\"uid\":%u", i->uid);
-#define OPT_STR(key, v)                                                                                       \
-        do {                                                                                                  \
-                fputs(",\"" key "\":", stdout);                                                               \
-                if (v)                                                                                        \
-                        vigil_json_string(stdout, v, strlen(v));                                              \
-                else                                                                                          \
-                        fputs("null", stdout);                                                                \
-        } while (0)
-        OPT_STR("subject", i->subject);
-        OPT_STR("email", i->email);
-        fputs(",\"groups\":[", stdout);
-        for (size_t k = 0; k < i->n_groups; k++) {
-                if (k)
-                        fputc(',', stdout);
-                vigil_json_string(stdout, i->groups[k], strlen(i->groups[k]));
-        }
-        fputc(']', stdout);
-        OPT_STR("host", i->host);
-        OPT_STR("tty", i->tty);
-        OPT_STR("client", i->client);
-        fputs(",\"command\":[", stdout);
-        for (size_t k = 0; k < i->argc; k++) {
-                if (k)
-                        fputc(',', stdout);
-                vigil_json_string(stdout, i->argv[k], strlen(i->argv[k]));
-        }
-        fputc(']', stdout);
-        vigil_format_time(i->start_us, t);
-        printf(",\"start\":\"%s\"", t);
-        if (end) {
-                vigil_format_time(end, t);
-                printf(",\"end\":\"%s\",\"duration_ms\":%llu", t, (unsigned long long)((end - i->start_us) / 1000));
-        } else
-                fputs(",\"end\":null,\"duration_ms\":null", stdout);
-        printf(",\"commands\":%llu", (unsigned long long)i->n_commands);
-        if (i->exit_status >= 0) {
-                vigil_format_exit(i->exit_status, ex);
-                if (ex[0] == 'S')
-                        printf(",\"exit\":\"%s\"", ex);
-                else
-                        printf(",\"exit\":%s", ex);
-        } else
-                fputs(",\"exit\":null", stdout);
-        printf(",\"ended\":\"%s\",\"truncated\":%s,\"sealed\":%s,\"cols\":%u,\"rows\":%u", cli_how_name(i),
-               i->truncated ? "true" : "false", i->sealed ? "true" : "false", i->cols, i->rows);
-        printf(",\"output_bytes\":%llu,\"input_bytes\":%llu,\"records\":%llu,\"masks\":{",
-               (unsigned long long)i->out_bytes, (unsigned long long)i->in_bytes, (unsigned long long)i->n_records);
-        for (size_t k = 0; k < i->n_masks; k++) {
-                if (k)
-                        fputc(',', stdout);
-                vigil_json_string(stdout, i->masks[k].detector, strlen(i->masks[k].detector));
-                printf(":%llu", (unsigned long long)i->masks[k].count);
-        }
-        fputs("}}\n", stdout);
-#undef OPT_STR
-}
-
-static void print_line(const vigil_session_info *i)
-{
-        char id[VIGIL_SESSION_ID_STRLEN + 1], t[32], dur[32], ex[16];
-
-        vigil_session_id_format(i->id, id);
-        vigil_format_time(i->start_us, t);
-        t[19] = 'Z'; /* seconds are enough here */
-        t[20] = 0;
-        if (i->end_us)
-                cli_format_duration(i->end_us - i->start_us, dur);
-        else
-                snprintf(dur, sizeof dur, "-");
-        vigil_format_exit(i->exit_status, ex);
-        printf("%s  %-12s %-20s %s %10s %6llu  %-8s %s%s\n", id, i->user, i->subject ? i->subject : "-", t, dur,
-               (unsigned long long)i->n_commands, ex, cli_how_name(i), i->truncated ? ",truncated" : "");
-}
 
 static int list_one(void *userdata, const vigil_session_info *i)
 {
         list_ctx *c = userdata;
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        int r = view_session_json(i, &text, &len);
 
-        if (c->json)
-                print_json(i);
-        else
-                print_line(i);
-        c->n++;
-        return ferror(stdout) ? -EIO : 0;
+        return r < 0 ? r : print_session(c->json, text, len);
 }
 
-typedef struct cmd_ctx {
-        list_ctx *list;
-        const char *host;
-} cmd_ctx;
-
-static int command_hit(void *userdata, const vigil_search_hit *h)
+static int finish(int r, const char *what)
 {
-        cmd_ctx *c = userdata;
-        vigil_session_info i = { 0 };
-        int r = vigil_session_info_get(c->list->st, h->session, &i);
-
+        if (r == -EIO)
+                cli_error("sessions: write error");
+        else if (r == -EBADMSG)
+                cli_error("sessions: vigild sent a session this vigil cannot read");
+        else if (r < 0)
+                cli_error("sessions: %s: %s", what, vigil_strerror(r));
         if (r < 0)
+                return EXIT_FAIL;
+        return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
+}
+
+static int list_direct(const vigil_globals *g, const view_list_query *q, list_ctx *lc)
+{
+        vigil_store *st = NULL;
+        int r;
+
+        if (cli_store_open(g, "sessions", false, &st))
+                return EXIT_FAIL;
+        r = view_sessions(st, q, list_one, lc);
+        if (r == VIGIL_E_PARSE) {
+                char why[VIEW_ERR_MAX + 1];
+
+                /* the same words vigild's store backend sends */
+                snprintf(why, sizeof why, "%s", vigil_store_errmsg(st));
+                view_text_clean(why);
+                vigil_store_close(st);
+                return cli_usage_error("sessions", "--command: %s", why);
+        }
+        if (r < 0 && r != -EIO && r != -ENOMEM) {
+                cli_store_error(st, "sessions", "list", r);
+                vigil_store_close(st);
+                return EXIT_FAIL;
+        }
+        vigil_store_close(st);
+        return finish(r, "list");
+}
+
+static bool valid(vkind k, const char *s, size_t max)
+{
+        return strlen(s) <= max && vkind_valid(k, (const uint8_t *)s, strlen(s), NULL);
+}
+
+static int list_via_vigild(const view_list_query *q, list_ctx *lc)
+{
+        const vigil_session_filter *f = &q->filter;
+        cli_call c = { 0 };
+        vmsg_builder b = { 0 };
+        const vmsg *m;
+        int r;
+
+        /* What vigild cannot be asked matches nothing recorded: a user or
+         * host name no account or host can have, or an empty time range. */
+        if ((f->user && !valid(VK_NAME, f->user, 32)) || (f->host && !valid(VK_HOST, f->host, 255)) ||
+            (f->until_us && f->since_us / 1000 > f->until_us / 1000))
+                return finish(0, NULL);
+        if (q->command && !valid(VK_TEXT, q->command, 1024))
+                return cli_usage_error("sessions", "--command: one line of text, at most 1024 bytes, through vigild");
+        r = vmsg_builder_init(&b, VT_SESSIONS_LIST, 1);
+        if (r < 0)
+                return finish(r, "request");
+        if (f->user)
+                (void)vmsg_add_str(&b, VF_USER, f->user);
+        if (f->host)
+                (void)vmsg_add_str(&b, VF_HOST, f->host);
+        if (f->since_us)
+                (void)vmsg_add_i64(&b, VF_SINCE, (int64_t)(f->since_us / 1000));
+        if (f->until_us)
+                (void)vmsg_add_i64(&b, VF_UNTIL, (int64_t)(f->until_us / 1000));
+        if (q->command)
+                (void)vmsg_add_str(&b, VF_COMMAND, q->command);
+        if (q->live)
+                (void)vmsg_add_bool(&b, VF_LIVE, true);
+        r = cli_call_start(&c, "sessions", &b);
+        vmsg_builder_done(&b);
+        if (r)
                 return r;
-        r = list_one(c->list, &i);
-        vigil_session_info_clear(&i);
-        return r < 0 ? r : VIGIL_SEARCH_NEXT_SESSION;
+        while ((r = cli_call_next(&c, &m)) == 1) {
+                const vmsg_field *it = vmsg_get(m, VF_ITEM);
+
+                r = it ? print_session(lc->json, (const char *)it->val, it->len) : -EBADMSG;
+                if (r < 0)
+                        break;
+        }
+        if (r == 0 && c.status != VS_OK) {
+                if (c.status == VS_INVALID && q->command)
+                        r = cli_usage_error("sessions", "--command: %s", c.text);
+                else
+                        r = cli_call_fail(&c);
+                cli_call_done(&c);
+                return r;
+        }
+        if (r < 0 && r != -EIO && r != -EBADMSG) {
+                cli_call_fail(&c);
+                cli_call_done(&c);
+                return EXIT_FAIL;
+        }
+        cli_call_done(&c);
+        return finish(r, "list");
 }
 
 int cmd_sessions(int argc, char **argv, const vigil_globals *g)
@@ -138,12 +218,11 @@ int cmd_sessions(int argc, char **argv, const vigil_globals *g)
                 { "user", required_argument, NULL, 'u' },  { "since", required_argument, NULL, 's' },
                 { "until", required_argument, NULL, 't' }, { "command", required_argument, NULL, 'c' },
                 { "host", required_argument, NULL, 'H' },  { "json", no_argument, NULL, 'j' },
-                { "help", no_argument, NULL, 'h' },        {},
+                { "live", no_argument, NULL, 'l' },        { "help", no_argument, NULL, 'h' },
+                {},
         };
-        vigil_session_filter f = { 0 };
+        view_list_query q = { 0 };
         list_ctx lc = { 0 };
-        const char *command = NULL;
-        vigil_store *st = NULL;
         int c, r;
 
         optind = 0;
@@ -151,24 +230,27 @@ int cmd_sessions(int argc, char **argv, const vigil_globals *g)
         while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
                 switch (c) {
                 case 'u':
-                        f.user = optarg;
+                        q.filter.user = optarg;
                         break;
                 case 's':
-                        if ((r = cli_time_arg("sessions", "--since", optarg, &f.since_us)))
+                        if ((r = cli_time_arg("sessions", "--since", optarg, &q.filter.since_us)))
                                 return r;
                         break;
                 case 't':
-                        if ((r = cli_time_arg("sessions", "--until", optarg, &f.until_us)))
+                        if ((r = cli_time_arg("sessions", "--until", optarg, &q.filter.until_us)))
                                 return r;
                         break;
                 case 'c':
-                        command = optarg;
+                        q.command = optarg;
                         break;
                 case 'H':
-                        f.host = optarg;
+                        q.filter.host = optarg;
                         break;
                 case 'j':
                         lc.json = true;
+                        break;
+                case 'l':
+                        q.live = true;
                         break;
                 case 'h':
                         fputs(usage, stdout);
@@ -179,29 +261,7 @@ int cmd_sessions(int argc, char **argv, const vigil_globals *g)
         }
         if (optind < argc)
                 return cli_usage_error("sessions", "unexpected argument '%s'", argv[optind]);
-        if (cli_store_open(g, "sessions", false, &st))
-                return EXIT_FAIL;
-        lc.st = st;
-        if (command) {
-                vigil_search_query q = { .regex = command, .commands_only = true, .filter = f };
-                cmd_ctx cc = { &lc, f.host };
-
-                r = vigil_store_search(st, &q, command_hit, &cc, NULL);
-        } else
-                r = vigil_store_sessions(st, &f, list_one, &lc);
-        if (r == VIGIL_E_PARSE) {
-                cli_usage_error("sessions", "--command: %s", vigil_store_errmsg(st));
-                vigil_store_close(st);
-                return EXIT_USAGE;
-        }
-        if (r < 0) {
-                if (r == -EIO)
-                        cli_error("sessions: write error");
-                else
-                        cli_store_error(st, "sessions", "list", r);
-                vigil_store_close(st);
-                return EXIT_FAIL;
-        }
-        vigil_store_close(st);
-        return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
+        if (cli_via_vigild(g))
+                return list_via_vigild(&q, &lc);
+        return list_direct(g, &q, &lc);
 }

@@ -1,20 +1,23 @@
-/* vigil watch: follow a live session's output as it is committed. */
+/* vigil watch: follow a live session's output as it is committed. Root
+ * reads the store; anyone else asks vigild (session.watch), whose backend
+ * follows the store with the same code (replay-source.h). */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "commands.h"
 #include "replay-common.h"
-#include "store-cli.h"
+#include "replay-source.h"
 #include "vigil-error.h"
-
-#define POLL_NS (200 * 1000 * 1000)
 
 static const char usage[] =
         "Usage: vigil watch SESSION\n"
         "Show a session's output so far, then follow it as it is recorded (read-only);\n"
-        "returns when the session ends.\n";
+        "returns when the session ends.\n"
+        "Not as root: through vigild, for auditors and responders (vigil.conf).\n";
 
 static volatile sig_atomic_t stop;
 
@@ -24,17 +27,57 @@ static void on_signal(int sig)
         stop = 1;
 }
 
+static const char *how_word(vigil_end_how h)
+{
+        switch (h) {
+        case VIGIL_END_EXIT:
+                return "exit";
+        case VIGIL_END_KILLED:
+                return "killed";
+        case VIGIL_END_LOST:
+        case VIGIL_END_LIVE:
+                break;
+        }
+        return "lost";
+}
+
+/* One item: output to stdout; the end as one line on stderr. */
+static void show(const view_item *it)
+{
+        char ex[16];
+
+        switch (it->kind) {
+        case VIEW_OUTPUT:
+                fwrite(it->data, 1, it->len, stdout);
+                break;
+        case VIEW_OMITTED: {
+                vigil_frame vf = { .kind = it->omit, .len = it->len };
+
+                memcpy(vf.sha256, it->sha256, sizeof vf.sha256);
+                replay_marker(stdout, &vf);
+                break;
+        }
+        case VIEW_END:
+                vigil_format_exit(it->exit_status, ex);
+                fflush(stdout);
+                fprintf(stderr, "\r\nvigil: watch: session ended (%s, exit %s)\n", how_word(it->how), ex);
+                break;
+        case VIEW_HEADER:
+        case VIEW_COMMAND:
+        case VIEW_SKIP:
+                break;
+        }
+}
+
 int cmd_watch(int argc, char **argv, const vigil_globals *g)
 {
         static const struct option opts[] = {
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
-        uint8_t id[VIGIL_SESSION_ID_LEN];
-        vigil_record_reader *rr = NULL;
-        vigil_store *st = NULL;
+        replay_source *src = NULL;
         struct sigaction sa = { .sa_handler = on_signal };
-        int c, r, ret = EXIT_FAIL, idle = 0;
+        int c, r;
 
         optind = 0;
         opterr = 0;
@@ -51,74 +94,42 @@ int cmd_watch(int argc, char **argv, const vigil_globals *g)
                 return cli_usage_error("watch", "missing SESSION");
         if (optind + 1 < argc)
                 return cli_usage_error("watch", "unexpected argument '%s'", argv[optind + 1]);
-        if (cli_store_open(g, "watch", false, &st))
+        if (replay_source_open(g, "watch", argv[optind], SOURCE_FOLLOW, &src))
                 return EXIT_FAIL;
-        if (cli_find_session(st, "watch", argv[optind], id))
-                goto out;
-        r = vigil_record_reader_new(st, id, &rr);
-        if (r < 0) {
-                cli_store_error(st, "watch", "read", r);
-                goto out;
-        }
+        replay_source_set_stop(src, &stop);
         (void)sigaction(SIGINT, &sa, NULL);
         (void)sigaction(SIGTERM, &sa, NULL);
-        while (!stop) {
-                const vigil_record *rec;
+        for (;;) {
+                view_item it;
 
-                r = vigil_record_reader_next(rr, &rec);
-                if (r == VIGIL_E_CORRUPT) {
-                        cli_error("watch: session damaged: %s", vigil_record_reader_problem(rr));
-                        goto out;
+                if (stop) {
+                        r = -EINTR;
+                        break;
                 }
-                if (r < 0) {
-                        cli_store_error(st, "watch", "read", r);
-                        goto out;
+                r = replay_source_next(src, &it);
+                if (r == 1) {
+                        /* live: what came is shown now */
+                        show(&it);
+                        fflush(stdout);
+                        continue;
                 }
-                if (r == 0) {
-                        struct timespec ts = { 0, POLL_NS };
+                if (r == -EAGAIN) {
+                        struct timespec ts = { 0, VIEW_FOLLOW_POLL_MS * 1000000L };
 
                         fflush(stdout);
-                        /* Every few seconds without news: is anyone still writing? */
-                        if (++idle % 15 == 0) {
-                                vigil_session_info i = { 0 };
-
-                                if (vigil_session_info_get(st, id, &i) == 0 && !i.sealed && !vigil_session_writer_alive(&i)) {
-                                        vigil_session_info_clear(&i);
-                                        fflush(stdout);
-                                        cli_error("watch: the session's writer is gone; the recording ends here");
-                                        goto out;
-                                }
-                                vigil_session_info_clear(&i);
-                        }
+                        if (stop)
+                                break;
                         (void)nanosleep(&ts, NULL);
                         continue;
                 }
-                idle = 0;
-                if (rec->type == VIGIL_REC_END) {
-                        char ex[16];
-
-                        vigil_format_exit(rec->end.exit_status, ex);
-                        fflush(stdout);
-                        fprintf(stderr, "\r\nvigil: watch: session ended (%s, exit %s)\n",
-                                rec->end.how == VIGIL_END_EXIT ? "exit" : rec->end.how == VIGIL_END_KILLED ? "killed" : "lost", ex);
-                        ret = EXIT_OK;
-                        goto out;
-                }
-                if (rec->type != VIGIL_REC_OUTPUT)
-                        continue;
-                for (size_t k = 0; k < rec->chunk.n_frames; k++) {
-                        const vigil_frame *f = &rec->chunk.frames[k];
-
-                        if (f->kind == VIGIL_FRAME_TEXT || f->kind == VIGIL_FRAME_BINARY)
-                                fwrite(f->data, 1, f->len, stdout);
-                        else
-                                replay_marker(stdout, f);
-                }
+                break;
         }
-        ret = EXIT_OK;
-out:
         fflush(stdout);
-        vigil_record_reader_free(rr);
-        vigil_store_close(st);
-        return ret;
+        if (r < 0 && r != -EINTR && r != -EAGAIN) {
+                replay_source_error(src, r);
+                replay_source_free(src);
+                return EXIT_FAIL;
+        }
+        replay_source_free(src);
+        return EXIT_OK;
 }

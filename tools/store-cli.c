@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "store-cli.h"
+#include "view.h"
 #include "vigil-error.h"
 
 int cli_store_open(const vigil_globals *g, const char *cmd, bool write, vigil_store **ret)
@@ -15,15 +16,13 @@ int cli_store_open(const vigil_globals *g, const char *cmd, bool write, vigil_st
                 .key_path = secure_getenv("VIGIL_HOST_KEY"),
                 .flags = write ? 0 : VIGIL_STORE_READONLY,
         };
+        char why[VIEW_ERR_MAX + 1];
         int r = vigil_store_open(&o, ret);
 
         if (r < 0) {
-                const char *m = vigil_store_open_errmsg();
-
-                if (m && *m)
-                        cli_error("%s: %s", cmd, m);
-                else
-                        cli_error("%s: cannot open store '%s': %s", cmd, g->store, vigil_strerror(r));
+                /* the words vigild's store backend sends, for the same output */
+                view_store_open_error(g->store, r, why, sizeof why);
+                cli_error("%s: %s", cmd, why);
                 return EXIT_FAIL;
         }
         return 0;
@@ -31,22 +30,16 @@ int cli_store_open(const vigil_globals *g, const char *cmd, bool write, vigil_st
 
 int cli_store_error(vigil_store *st, const char *cmd, const char *what, int r)
 {
-        const char *m = st ? vigil_store_errmsg(st) : NULL;
+        char why[VIEW_ERR_MAX + 1];
 
-        if (m && *m)
-                cli_error("%s: %s: %s", cmd, what, m);
-        else
-                cli_error("%s: %s: %s", cmd, what, vigil_strerror(r));
+        view_store_error(st, what, r, why, sizeof why);
+        cli_error("%s: %s", cmd, why);
         return EXIT_FAIL;
 }
 
-int cli_find_session(vigil_store *st, const char *cmd, const char *arg, uint8_t ret_id[VIGIL_SESSION_ID_LEN])
+int cli_find_error(const char *cmd, const char *arg, int r)
 {
-        int r = vigil_store_find_session(st, arg, ret_id);
-
         switch (r) {
-        case 0:
-                return 0;
         case -ENOENT:
                 cli_error("%s: no session '%s'", cmd, arg);
                 return EXIT_FAIL;
@@ -57,8 +50,19 @@ int cli_find_session(vigil_store *st, const char *cmd, const char *arg, uint8_t 
                 cli_error("%s: '%s' is not a session id (hexadecimal, dashes optional)", cmd, arg);
                 return EXIT_FAIL;
         default:
-                return cli_store_error(st, cmd, "find session", r);
+                return -1;
         }
+}
+
+int cli_find_session(vigil_store *st, const char *cmd, const char *arg, uint8_t ret_id[VIGIL_SESSION_ID_LEN])
+{
+        int r = vigil_store_find_session(st, arg, ret_id);
+
+        if (r == 0)
+                return 0;
+        if (cli_find_error(cmd, arg, r) == EXIT_FAIL)
+                return EXIT_FAIL;
+        return cli_store_error(st, cmd, "find session", r);
 }
 
 int cli_time_arg(const char *cmd, const char *opt, const char *arg, uint64_t *ret_us)
@@ -83,15 +87,5 @@ void cli_format_duration(uint64_t us, char buf[32])
 
 const char *cli_how_name(const vigil_session_info *i)
 {
-        switch (i->how) {
-        case VIGIL_END_EXIT:
-                return "exit";
-        case VIGIL_END_KILLED:
-                return "killed";
-        case VIGIL_END_LOST:
-                return "lost";
-        case VIGIL_END_LIVE:
-                break;
-        }
-        return vigil_session_writer_alive(i) ? "live" : "orphan";
+        return view_how_name(i);
 }

@@ -15,6 +15,13 @@
  */
 int cli_store_open(const vigil_globals *g, const char *cmd, bool write, vigil_store **ret);
 
+/**
+ * cli_find_error() - the line for a session argument that names no session
+ * (-ENOENT), several (-ENOTUNIQ) or is none (-EINVAL).
+ * @return EXIT_FAIL after printing it; -1 (nothing printed) for other errors.
+ */
+int cli_find_error(const char *cmd, const char *arg, int r);
+
 /** Resolve a session id or unique prefix; EXIT_FAIL with one line when not found or ambiguous. */
 int cli_find_session(vigil_store *st, const char *cmd, const char *arg, uint8_t ret_id[VIGIL_SESSION_ID_LEN]);
 

@@ -22,9 +22,13 @@ static const vigil_command commands[] = {
         { "audit", cmd_audit, "export command events as CSV or JSON" },
         { "verify", cmd_verify, "check hash chains and seals; seal orphans" },
         { "watch", cmd_watch, "follow a live session's output" },
+        { "kill", cmd_kill, "end a running session" },
         { "prune", cmd_prune, "delete old sessions" },
         { "store", cmd_store, "store maintenance (migrate)" },
         { "run", cmd_run, "run a command as a supervised session" },
+        { "approvals", cmd_approvals, "list pending approval requests, or show one" },
+        { "approve", cmd_approve, "let a held command run" },
+        { "deny", cmd_deny, "refuse a held command" },
 };
 
 static void print_usage(FILE *f)

@@ -84,6 +84,15 @@ uint64_t proc_starttime(pid_t pid);
 /** ops->session_start. */
 int launch_session(vigild_req *r, const vigild_start *st);
 
+/* ---- ops-store.c: the store, read in a child per request ---- */
+
+/** ops->sessions_list. */
+int store_sessions_list(vigild_req *r, const vigild_list_query *q);
+/** ops->session_watch. */
+int store_session_watch(vigild_req *r, const char *session);
+/** ops->session_replay. */
+int store_session_replay(vigild_req *r, const vigild_replay_query *q);
+
 /* ---- verify-child.c ---- */
 
 /** ops->verify_token. */

@@ -63,6 +63,7 @@ typedef struct plan {
         char *policy;
         char *store;
         char *shell;
+        char *hook, *hook_user; /* vigil.conf's approval_hook(_user); hook NULL when none */
         int64_t deadline;
         char record[4096], control[4096], events[4096];
         char tty[256]; /* the login's terminal, when PAM_TTY names none */
@@ -95,6 +96,8 @@ static void plan_done(plan *p)
         free(p->policy);
         free(p->store);
         free(p->shell);
+        free(p->hook);
+        free(p->hook_user);
 }
 
 static void launch_free(launch *l)
@@ -165,6 +168,10 @@ static int plan_build(const vigil_config *cfg, const vigild_start *st, plan *p, 
         p->store = strdup(cfg->store);
         p->shell = strdup(shell);
         if (!p->policy || !p->store || !p->shell)
+                return -ENOMEM;
+        if (cfg->approval_hook && !(p->hook = strdup(cfg->approval_hook)))
+                return -ENOMEM;
+        if (cfg->approval_hook_user && !(p->hook_user = strdup(cfg->approval_hook_user)))
                 return -ENOMEM;
 
         /* What runs: a login gets the real shell (vigil.conf `shell.USER` or `shell`), as a
@@ -407,6 +414,8 @@ _noreturn_ static void supervisor_main(const plan *p, int ready, int end_w, cons
          * variable is for tests and unusual layouts, as for the vigil CLI) */
         sc.store_dir = p->store;
         sc.store_key = secure_getenv("VIGIL_HOST_KEY");
+        sc.approval_hook = p->hook;
+        sc.approval_hook_user = p->hook_user;
         r = vigil_session_run(&sc, &status, &err);
         if (r < 0) {
                 tell_user(p, fds, err ? err : vigil_strerror(r));

@@ -3,13 +3,17 @@
  *   session_start   launch.c: a supervisor process per session (supervisor/)
  *   verify_token    verify-child.c: the identity component, in a child
  *   session_of_pid  here: the pid's cgroup names the session, its record the identity
- *   session_close,  here: the order "end" on the session's control socket
- *   session_kill
- *
- * The store (sessions.list, watch, replay) and approvals operations are not
- * there yet: vigild refuses those requests as unavailable. */
+ *   session_close,  here: the order "end" or "kill" on the session's control
+ *   session_kill    socket (sessctl.h)
+ *   sessions_list,  ops-store.c: the store, read in a child per request
+ *   session_watch,
+ *   session_replay
+ *   approvals_list, ops-approvals.c: on the store in a child per request,
+ *   approvals_decide, judged by approvers/
+ *   may_watch */
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +25,9 @@
 #include "backend.h"
 #include "fileio.h"
 #include "log.h"
+#include "ops-approvals.h"
+#include "sessctl.h"
+#include "view.h"
 #include "vigil-error.h"
 
 vigild_server *backend_server;
@@ -105,37 +112,20 @@ static int session_of_pid(pid_t pid, uint64_t starttime, char **ret_session, vig
 
 /* ---- ending a session ---- */
 
-/* Connect to the session's control socket and send the order. */
-static int control_send(const char *session, const char *reason, int *ret_fd)
+/* Connect to the session's control socket (sessctl.h) and send the order. */
+static int control_send(const char *session, const char *by, const char *reason, int *ret_fd)
 {
-        const char *run_dir = vigild_server_run_dir(backend_server);
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        char msg[8 + 1024 + 1];
-        int fd, n, r;
+        char order[SESSCTL_ORDER_MAX + 1];
+        int fd = -1, n, r;
 
-        r = session_path(run_dir, session, ".sock", sa.sun_path, sizeof sa.sun_path);
+        n = sessctl_order(by, reason, order, sizeof order);
+        if (n < 0)
+                return n;
+        r = sessctl_connect(vigild_server_run_dir(backend_server), session, true, &fd);
         if (r < 0)
-                return r == -EINVAL ? -ENOENT : r;
-        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0)
-                return negative_errno();
-        if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-                r = negative_errno();
-                (void)close(fd);
-                if (r == -ECONNREFUSED) {
-                        /* its supervisor died: the watchdog ended the session; tidy up */
-                        char record[4096];
-
-                        (void)unlink(sa.sun_path);
-                        if (session_path(run_dir, session, "", record, sizeof record) == 0)
-                                (void)unlink(record);
-                        return -ENOENT;
-                }
                 return r;
-        }
-        n = reason ? snprintf(msg, sizeof msg, "end\n%s", reason) : snprintf(msg, sizeof msg, "end");
-        if (n < 0 || (size_t)n >= sizeof msg || send(fd, msg, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) != n) {
-                r = n < 0 || (size_t)n >= sizeof msg ? -E2BIG : negative_errno();
+        if (send(fd, order, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) != n) {
+                r = negative_errno();
                 (void)close(fd);
                 return r;
         }
@@ -149,7 +139,7 @@ static int session_close(const char *session)
 
         /* pam.close: usually the session is over already (its shell exited
          * and sshd closes the login); if not, it ends now. Fire and forget. */
-        r = control_send(session, NULL, &fd);
+        r = control_send(session, NULL, NULL, &fd);
         if (r < 0)
                 return r;
         (void)close(fd);
@@ -161,7 +151,9 @@ typedef struct kill_job {
         vigild_req *r;
         int fd;
         vigild_watch *w;
-        char session[SESSION_ID_MAX + 1];
+        char session[SESSCTL_ID_MAX + 1];
+        char who[128];
+        char reason[1025]; /* validated protocol text */
 } kill_job;
 
 static void kill_job_free(kill_job *j)
@@ -192,9 +184,9 @@ static void kill_answered(int fd, uint32_t events, void *userdata)
                 return;
         vigild_req_on_cancel(r, NULL, NULL);
         if (n == 2 && memcmp(buf, "ok", 2) == 0) {
-                vlog(LOG_NOTICE, "session.kill: session %s ended (by uid %u)", j->session,
-                     (unsigned)vigild_req_caller(r)->uid);
-                if (vigild_req_reply_begin(r, &b) == 0)
+                vlog(LOG_NOTICE, "session.kill: session %s ended by %s%s%s%s", j->session, j->who,
+                     j->reason[0] ? " (reason '" : "", j->reason, j->reason[0] ? "')" : "");
+                if (vigild_req_reply_begin(r, &b) == 0 && vmsg_add_str(&b, VF_SESSION, j->session) == 0)
                         (void)vigild_req_reply(r, &b, -1);
                 vmsg_builder_done(&b);
         } else
@@ -202,13 +194,35 @@ static void kill_answered(int fd, uint32_t events, void *userdata)
         kill_job_free(j);
 }
 
+/* Who ended it, for the user's line and the supervisor's log: the caller's
+ * account (validated by NSS, not sent by the caller) and uid. */
+static void who_of(const vigild_caller *by, char *buf, size_t size)
+{
+        struct passwd pw, *pwr = NULL;
+        char pwbuf[4096];
+
+        if (getpwuid_r(by->uid, &pw, pwbuf, sizeof pwbuf, &pwr) == 0 && pwr)
+                snprintf(buf, size, "%s, uid %u", pwr->pw_name, (unsigned)by->uid);
+        else
+                snprintf(buf, size, "uid %u", (unsigned)by->uid);
+}
+
 static int session_kill(vigild_req *r, const vigild_caller *by, const char *session, const char *reason)
 {
+        char id[SESSCTL_ID_MAX + 1], who[128];
         kill_job *j;
         int fd = -1, k;
 
-        (void)by; /* the handler logged who asked */
-        k = control_send(session, reason, &fd);
+        /* a prefix of a running session's id, as elsewhere */
+        k = sessctl_find(vigild_server_run_dir(backend_server), session, id);
+        if (k == -ENOENT)
+                return vigild_req_fail(r, VS_NOTFOUND, "no running session with this id");
+        if (k == -ENOTUNIQ || k == -EINVAL)
+                return vigild_req_fail(r, k == -EINVAL ? VS_INVALID : VS_NOTFOUND, "%s", view_find_phrase(k));
+        if (k < 0)
+                return k;
+        who_of(by, who, sizeof who);
+        k = control_send(id, who, reason, &fd);
         if (k == -ENOENT)
                 return vigild_req_fail(r, VS_NOTFOUND, "no running session with this id");
         if (k < 0)
@@ -220,7 +234,9 @@ static int session_kill(vigild_req *r, const vigild_caller *by, const char *sess
         }
         j->r = r;
         j->fd = fd;
-        snprintf(j->session, sizeof j->session, "%s", session);
+        snprintf(j->session, sizeof j->session, "%s", id);
+        snprintf(j->who, sizeof j->who, "%s", who);
+        snprintf(j->reason, sizeof j->reason, "%s", reason ? reason : "");
         k = vigild_watch_fd(vigild_req_server(r), fd, EPOLLIN, kill_answered, j, &j->w);
         if (k < 0) {
                 kill_job_free(j);
@@ -231,11 +247,17 @@ static int session_kill(vigild_req *r, const vigild_caller *by, const char *sess
 }
 
 const vigild_ops vigild_ops_vigil = {
-        .backends = "supervisor identity",
+        .backends = "supervisor identity store approvals",
         .init = init,
         .verify_token = verify_in_child,
         .session_of_pid = session_of_pid,
         .session_start = launch_session,
         .session_close = session_close,
         .session_kill = session_kill,
+        .sessions_list = store_sessions_list,
+        .session_watch = store_session_watch,
+        .session_replay = store_session_replay,
+        .approvals_list = approvals_list_op,
+        .approvals_decide = approvals_decide_op,
+        .may_watch = approvals_may_watch,
 };

@@ -255,7 +255,10 @@ static const vtype_def type_defs[] = {
           .item = STREAM_ITEM_RULES,
           .check_req = check_replay,
           .check_item = check_stream_item },
-        { .type = VT_SESSION_KILL, .name = "session.kill", .req = RULES(REQ(VF_SESSION), OPT(VF_REASON)) },
+        { .type = VT_SESSION_KILL,
+          .name = "session.kill",
+          .req = RULES(REQ(VF_SESSION), OPT(VF_REASON)),
+          .reply = RULES(OPT(VF_SESSION)) },
 };
 
 const vtype_def *vtype_def_get(uint16_t type)

@@ -19,7 +19,7 @@ int main(void)
 {
         static const char *const exported[] = { "pam_sm_authenticate", "pam_sm_setcred", "pam_sm_acct_mgmt",
                                                 "pam_sm_open_session", "pam_sm_close_session" };
-        static const char *const hidden[] = { "pv_args_parse",      "pv_device_poll",
+        static const char *const hidden[] = { "pv_args_parse",      "vigil_device_poll",
                                               "pv_form_add",        "pv_handoff_register",
                                               "vigil_verifier_new", "vigil_config_load",
                                               "vigild_connect",     "vmsg_decode",

@@ -105,6 +105,26 @@ tresult tcall_as(const tdaemon *d, const char *user, uint16_t type, const tfield
 /* The same as root, in this process. */
 tresult tcall(const tdaemon *d, uint16_t type, const tfield *fields, const int *fds, size_t n_fds);
 
+/* What a streamed request (sessions.list, session.watch, session.replay)
+ * brought: its items and its final reply. */
+typedef struct tstream {
+        int transport; /* 0, or the client library's negative code */
+        uint32_t status;
+        char error[600];
+        size_t n_items, n_json; /* all items; those with a JSON `item` */
+        char items[32768];      /* the JSON items, one per line, as many as fit */
+        size_t data_bytes;      /* output bytes in `data` items */
+        uint64_t hash;          /* FNV-1a of those bytes, in order */
+} tstream;
+
+/* Send a request from a process running as @user (NULL: root), read every
+ * item and the final reply. */
+tstream tstream_as(const tdaemon *d, const char *user, uint16_t type, const tfield *fields);
+/* FNV-1a of a file's bytes (as tstream.hash), and its length. */
+uint64_t thash_file(const char *path, size_t *ret_len);
+/* Number of processes whose parent is @parent. */
+int tchildren_of(pid_t parent);
+
 /* Build a request into @b from @fields (no checks beyond the builder's). */
 void tbuild(vmsg_builder *b, uint16_t type, uint32_t id, const tfield *fields);
 

@@ -11,7 +11,7 @@ static bool unreserved(unsigned char c)
                c == '.' || c == '_' || c == '~';
 }
 
-int pv_form_add(pv_form *f, const char *name, const char *value)
+int http_form_add(http_form *f, const char *name, const char *value)
 {
         static const char hex[] = "0123456789ABCDEF";
         const char *parts[2] = { name, value };
@@ -52,11 +52,11 @@ int pv_form_add(pv_form *f, const char *name, const char *value)
         return 0;
 }
 
-void pv_form_done(pv_form *f)
+void http_form_done(http_form *f)
 {
         if (f->buf) {
                 explicit_bzero(f->buf, f->size);
                 free(f->buf);
         }
-        *f = (pv_form){ 0 };
+        *f = (http_form){ 0 };
 }

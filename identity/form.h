@@ -8,17 +8,17 @@
 #include <stddef.h>
 
 /* A form body under construction. */
-typedef struct pv_form {
+typedef struct http_form {
         char *buf; /* NUL-terminated; NULL while empty */
         size_t len, size;
-} pv_form;
+} http_form;
 
 /**
- * pv_form_add() - append name=value, percent-encoding all but RFC 3986's
+ * http_form_add() - append name=value, percent-encoding all but RFC 3986's
  * unreserved characters.
  * @return 0 or -ENOMEM (the form is then left as it was).
  */
-int pv_form_add(pv_form *f, const char *name, const char *value);
+int http_form_add(http_form *f, const char *name, const char *value);
 
 /** Wipe and free the body; the form is empty afterwards. */
-void pv_form_done(pv_form *f);
+void http_form_done(http_form *f);
