@@ -8,7 +8,10 @@ throughput: 150 MB of base64 with planted secrets (one line in 500 carries a
     script      script -q -c CMD /dev/null (util-linux), the anchor
     vigil       vigil run --pty, recording on, no mask rules
     vigil+mask  vigil run --pty, recording on, every built-in detector
-  Ratios: each against script(1), and masking's cost against vigil.
+  Ratios: each against script(1), and masking's cost against vigil. Also
+  the CPU time of the relaying process per MB (script(1), or vigil's
+  supervisor: its relay thread and its recording thread), which depends far
+  less than MB/s on what else the machine runs.
 latency: a driver types one byte every 5 ms into `stty raw -echo; dd bs=1`
   (which echoes each byte back) and times each echo, letters and digits in
   turn (a digit could begin a card number: the masker holds it for the
@@ -81,10 +84,22 @@ def own_cpu(pid):
     return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def thread_cpu(pid, seen):
+    """Record each thread's CPU seconds so far in @seen (tid -> seconds)."""
+    try:
+        for tid in os.listdir("/proc/%d/task" % pid):
+            f = open("/proc/%d/task/%s/stat" % (pid, tid)).read()
+            f = f[f.rindex(")") + 2:].split()
+            seen[int(tid)] = (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        pass
+
+
 def throughput(mode, user, tmp, env, path):
     pid, fd = spawn(command(mode, "cat " + path, user, tmp), env)
     n = 0
     t0 = time.monotonic()
+    threads, sampled = {}, t0
     while True:
         try:
             d = os.read(fd, 1 << 20)
@@ -93,6 +108,9 @@ def throughput(mode, user, tmp, env, path):
         if not d:
             break
         n += len(d)
+        if time.monotonic() - sampled > 0.05:
+            sampled = time.monotonic()
+            thread_cpu(pid, threads)
     t = time.monotonic() - t0
     # the relaying process (script, or vigil's supervisor with its recording
     # thread; the session's processes are its children and not counted)
@@ -100,7 +118,10 @@ def throughput(mode, user, tmp, env, path):
     cpu = own_cpu(pid)
     os.waitpid(pid, 0)
     os.close(fd)
-    return n, t, cpu
+    # the main thread relays; vigil's other thread records (its last sample
+    # may miss up to 50 ms of it: the end and the seal)
+    main = threads.get(pid, 0.0)
+    return n, t, cpu, main, sum(v for k, v in threads.items() if k != pid)
 
 
 def latency(mode, user, tmp, env, keys):
@@ -172,13 +193,17 @@ def main():
             size = os.path.getsize(path)
             res = {m: [] for m in modes}
             cpu = {m: [] for m in modes}
+            relay = {m: [] for m in modes}
+            rec = {m: [] for m in modes}
             for _ in range(a.rounds):
                 for m in modes:
-                    n, t, c = throughput(m, user, tmp, env, path)
+                    n, t, c, cm, cr = throughput(m, user, tmp, env, path)
                     if n < size:
                         raise RuntimeError("%s: %d of %d bytes" % (m, n, size))
                     res[m].append(n / t / 1e6)
                     cpu[m].append(c * 1000 / (n / 1e6))
+                    relay[m].append(cm * 1000 / (n / 1e6))
+                    rec[m].append(cr * 1000 / (n / 1e6))
                 # recordings of earlier rounds are not needed
                 subprocess.run([VIGIL, "--store", tmp + "/store", "prune", "--older-than", "0s"], env=env,
                                capture_output=True)
@@ -190,11 +215,13 @@ def main():
                   "(median MB/s), load %s" % (size / 1e6, a.rounds, load))
             cmed = {m: statistics.median(cpu[m]) for m in modes}
             for m in modes:
-                print("  %-11s %7.1f MB/s  %.2fx script(1)   (rounds: %s)   relay CPU %5.2f ms/MB" %
-                      (m, med[m], med[m] / med["script"], " ".join("%.1f" % x for x in res[m]), cmed[m]))
+                split = "" if m == "script" else "  (relay thread %.2f, recording %.2f)" % (
+                    statistics.median(relay[m]), statistics.median(rec[m]))
+                print("  %-11s %7.1f MB/s  %.2fx script(1)   (rounds: %s)   relay CPU %5.2f ms/MB%s" %
+                      (m, med[m], med[m] / med["script"], " ".join("%.1f" % x for x in res[m]), cmed[m], split))
             print("  masking costs %.1f%% of vigil's throughput" % (100 * (1 - med["vigil+mask"] / med["vigil"])))
             print("  relay CPU: the CPU time (user + system, all threads) of the relaying process per MB shown:"
-                  " script(1), or vigil's supervisor with its recording thread (median of the rounds)")
+                  " script(1), or vigil's supervisor (its relay thread and its recording thread); medians")
         if a.what in ("latency", "all"):
             modes = ["bare", "script"] + (["base"] if BASE else []) + ["vigil", "vigil+mask"]
             out = {}
