@@ -166,11 +166,9 @@ uint32_t trigram_hash(uint8_t a, uint8_t b, uint8_t c, bool command)
 
 int bloom_init(bloom *b)
 {
+        /* every field: a caller's bloom may live on the stack */
+        *b = (bloom){ .next_check = SATURATION_MIN_RAW };
         b->bits = calloc(1, (1u << BLOOM_MAX_LOG) / 8);
-        b->raw = 0;
-        b->set = 0;
-        b->next_check = SATURATION_MIN_RAW;
-        b->saturated = false;
         return b->bits ? 0 : -ENOMEM;
 }
 
