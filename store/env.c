@@ -227,10 +227,13 @@ static int tables_open(vigil_store *st, bool create, uint32_t *ret_format)
         } else if (r < 0)
                 goto fail;
         *ret_format = version;
-        /* A reader may use a format 1 store as it is: its tables mean what
-         * they meant, and it has no approvals (those calls say to migrate).
-         * A writer may not: it would write what format 1 readers misread. */
-        if (version != VIGIL_STORE_FORMAT && !(version == 1 && (st->flags & VIGIL_STORE_READONLY))) {
+        /* A reader may use an older store as it is: its tables mean what
+         * they meant (a format 1 store has no approvals: those calls say to
+         * migrate; before format 3 no value is in pieces, which the reads
+         * take as it comes). A writer may not: it would write what older
+         * readers misread. */
+        if (version != VIGIL_STORE_FORMAT &&
+            !(version >= 1 && version < VIGIL_STORE_FORMAT && (st->flags & VIGIL_STORE_READONLY))) {
                 r = 0;
                 goto fail; /* the caller reports; open no further tables */
         }
@@ -252,6 +255,23 @@ fail:
         if (txn)
                 mdb_txn_abort(txn);
         return r;
+}
+
+/* The page size is the OS page's when the environment was made; values are
+ * cut into pieces to fit it (pieces.c). */
+static int geometry_read(vigil_store *st)
+{
+        MDB_stat ms;
+        int rc = mdb_env_stat(st->env, &ms);
+
+        if (rc)
+                return store_mdb_error(st, rc, "mdb_env_stat");
+        if (ms.ms_psize < 1024 || ms.ms_psize > 65536) {
+                store_set_errmsg(st, "store '%s' has LMDB pages of %u bytes", st->dir, ms.ms_psize);
+                return VIGIL_E_CORRUPT;
+        }
+        piece_geometry_init(&st->geo, ms.ms_psize);
+        return 0;
 }
 
 static int env_open(vigil_store *st, uint64_t map_size)
@@ -282,6 +302,9 @@ static int env_open(vigil_store *st, uint64_t map_size)
                         store_set_errmsg(st, "store '%s' does not exist", st->dir);
                 return r;
         }
+        rc = geometry_read(st);
+        if (rc < 0)
+                return rc;
         if (!(st->flags & VIGIL_STORE_READONLY)) {
                 int dead = 0;
 
@@ -461,11 +484,22 @@ static int migrate_1_to_2(vigil_store *st, MDB_txn *txn)
         return 0;
 }
 
+/* Format 2 to 3: values over what LMDB keeps in a leaf page may now be
+ * stored in pieces (pieces.c), which a format 2 reader would take for
+ * damaged records. What is stored stays valid as it is. */
+static int migrate_2_to_3(vigil_store *st, MDB_txn *txn)
+{
+        (void)st;
+        (void)txn;
+        return 0;
+}
+
 /* Migrations from version N to N+1 (at index N), run in one write
  * transaction each, with the new version number. */
 typedef int (*migrate_fn)(vigil_store *st, MDB_txn *txn);
 static const migrate_fn migrations[VIGIL_STORE_FORMAT] = {
         [1] = migrate_1_to_2,
+        [2] = migrate_2_to_3,
 };
 
 int vigil_store_migrate(const char *dir, uint32_t *ret_from)

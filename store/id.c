@@ -88,10 +88,10 @@ int vigil_store_find_session(vigil_store *st, const char *prefix, uint8_t ret_id
         uint8_t lo[ID_LEN] = { 0 };
         unsigned nib = 0;
         MDB_txn *txn = NULL;
-        MDB_cursor *c = NULL;
+        store_cursor c = { 0 };
         MDB_val k = { ID_LEN, lo }, v;
         uint8_t found[ID_LEN] = { 0 };
-        int n = 0, r = 0, rc;
+        int n = 0, r = 0;
 
         for (const char *p = prefix; *p; p++) {
                 int x;
@@ -109,14 +109,15 @@ int vigil_store_find_session(vigil_store *st, const char *prefix, uint8_t ret_id
         r = store_txn_begin(st, false, &txn);
         if (r < 0)
                 return r;
-        rc = mdb_cursor_open(txn, st->sessions, &c);
-        if (rc) {
-                r = store_mdb_error(st, rc, "mdb_cursor_open");
+        r = store_cursor_open(st, txn, st->sessions, &c);
+        if (r < 0)
                 goto out;
-        }
-        for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        /* Only the ids matter here: a summary with a piece missing (the
+         * store cursor says so, with its key) is verify's to report. */
+        for (r = store_cursor_get(&c, &k, &v, MDB_SET_RANGE); r == 0 || r == VIGIL_E_CORRUPT;
+             r = store_cursor_get(&c, &k, &v, MDB_NEXT)) {
                 const uint8_t *id = k.mv_data;
-                bool match = k.mv_size == ID_LEN;
+                bool match = k.mv_size >= ID_LEN;
 
                 for (unsigned i = 0; match && i < nib; i++) {
                         unsigned a = i % 2 ? id[i / 2] & 15 : id[i / 2] >> 4;
@@ -128,13 +129,12 @@ int vigil_store_find_session(vigil_store *st, const char *prefix, uint8_t ret_id
                         break;
                 if (n++ == 0)
                         memcpy(found, id, ID_LEN);
-                else
+                if (n > 1 || r < 0)
                         break;
         }
-        if (rc && rc != MDB_NOTFOUND) {
-                r = store_mdb_error(st, rc, "mdb_cursor_get");
+        if (r < 0 && r != -ENOENT && r != VIGIL_E_CORRUPT)
                 goto out;
-        }
+        r = 0;
         if (n == 0)
                 r = -ENOENT;
         else if (n > 1)
@@ -142,8 +142,7 @@ int vigil_store_find_session(vigil_store *st, const char *prefix, uint8_t ret_id
         else
                 memcpy(ret_id, found, ID_LEN);
 out:
-        if (c)
-                mdb_cursor_close(c);
+        store_cursor_close(&c);
         mdb_txn_abort(txn);
         return r;
 }

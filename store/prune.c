@@ -15,13 +15,19 @@ typedef struct prune_ctx {
         uint64_t n;
 } prune_ctx;
 
-/* Delete up to DELETES_PER_TXN keys of @dbi starting with @prefix; for the
- * events table also their time index entries. Returns how many were deleted. */
+/* Delete up to DELETES_PER_TXN keys of @dbi starting with @prefix (the
+ * session id: a value's pieces go with it, their keys start with its key),
+ * never stopping between a value and its pieces, so that no reader meets a
+ * piece without its value; for the events table also their time index
+ * entries. Returns how many were deleted (more than DELETES_PER_TXN when
+ * the last value had pieces). */
 static int delete_prefix(vigil_store *st, MDB_dbi dbi, const uint8_t *prefix, size_t plen, bool events)
 {
         MDB_txn *txn = NULL;
         MDB_cursor *c = NULL;
         MDB_val k = { plen, (void *)prefix }, v;
+        vbuf ev = { 0 };
+        size_t klen = dbi == st->records ? REC_KEY_LEN : ID_LEN + 4;
         int n = 0, r, rc;
 
         r = store_txn_begin(st, true, &txn);
@@ -33,15 +39,19 @@ static int delete_prefix(vigil_store *st, MDB_dbi dbi, const uint8_t *prefix, si
                 goto fail;
         }
         rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-        while (rc == 0 && n < DELETES_PER_TXN) {
+        while (rc == 0 && (n < DELETES_PER_TXN || k.mv_size == klen + 1)) {
                 if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
                         break;
-                if (events) {
+                if (events && k.mv_size == ID_LEN + 4) {
                         vigil_event e = { 0 };
                         uint8_t tkey[8 + ID_LEN + 4];
-                        MDB_val tk = { sizeof tkey, tkey };
+                        MDB_val tk = { sizeof tkey, tkey }, joined;
 
-                        if (event_decode(v.mv_data, v.mv_size, &e) >= 0 && k.mv_size == ID_LEN + 4) {
+                        /* the whole event (its pieces joined), read before any is deleted */
+                        r = store_get(st, txn, dbi, k.mv_data, k.mv_size, &ev, &joined, "read event");
+                        if (r < 0 && r != VIGIL_E_CORRUPT)
+                                goto fail;
+                        if (r == 0 && event_decode(joined.mv_data, joined.mv_size, &e) >= 0) {
                                 be64_put(tkey, e.time_us);
                                 memcpy(tkey + 8, k.mv_data, ID_LEN + 4);
                                 rc = mdb_del(txn, st->evtime, &tk, NULL);
@@ -68,6 +78,7 @@ static int delete_prefix(vigil_store *st, MDB_dbi dbi, const uint8_t *prefix, si
         }
         mdb_cursor_close(c);
         c = NULL;
+        vbuf_free(&ev);
         rc = mdb_txn_commit(txn);
         if (rc)
                 return store_mdb_error(st, rc, "mdb_txn_commit");
@@ -75,6 +86,7 @@ static int delete_prefix(vigil_store *st, MDB_dbi dbi, const uint8_t *prefix, si
 fail:
         if (c)
                 mdb_cursor_close(c);
+        vbuf_free(&ev);
         mdb_txn_abort(txn);
         return r;
 }
@@ -85,7 +97,7 @@ static int delete_all(vigil_store *st, MDB_dbi dbi, const uint8_t *prefix, size_
 
         do
                 r = delete_prefix(st, dbi, prefix, plen, events);
-        while (r == DELETES_PER_TXN);
+        while (r >= DELETES_PER_TXN);
         return r < 0 ? r : 0;
 }
 
@@ -93,7 +105,7 @@ static int delete_session(vigil_store *st, const vigil_session_info *i)
 {
         MDB_txn *txn = NULL;
         vbuf uk = { 0 };
-        MDB_val k, v;
+        MDB_val k;
         int r, rc;
 
         /* Records, events and index first, the summary last: an interrupted
@@ -123,13 +135,9 @@ static int delete_session(vigil_store *st, const vigil_session_info *i)
                 r = store_mdb_error(st, rc, "delete from unsealed");
                 goto abort;
         }
-        rc = mdb_get(txn, st->sessions, &k, &v);
-        if (rc == 0)
-                rc = mdb_del(txn, st->sessions, &k, NULL);
-        if (rc && rc != MDB_NOTFOUND) {
-                r = store_mdb_error(st, rc, "delete summary");
+        r = store_del(st, txn, st->sessions, i->id, ID_LEN, "delete summary");
+        if (r < 0 && r != -ENOENT)
                 goto abort;
-        }
         rc = mdb_txn_commit(txn);
         txn = NULL;
         if (rc)

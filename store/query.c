@@ -10,21 +10,20 @@
 int vigil_session_info_get(vigil_store *st, const uint8_t id[VIGIL_SESSION_ID_LEN], vigil_session_info *ret)
 {
         MDB_txn *txn = NULL;
-        MDB_val k = { ID_LEN, (void *)id }, v;
-        int r, rc;
+        MDB_val v;
+        vbuf buf = { 0 };
+        int r;
 
         r = store_txn_begin(st, false, &txn);
         if (r < 0)
                 return r;
-        rc = mdb_get(txn, st->sessions, &k, &v);
-        if (rc)
-                r = rc == MDB_NOTFOUND ? -ENOENT : store_mdb_error(st, rc, "read summary");
-        else {
+        r = store_get(st, txn, st->sessions, id, ID_LEN, &buf, &v, "read summary");
+        if (r == 0)
                 r = summary_decode(v.mv_data, v.mv_size, id, ret);
-                if (r == VIGIL_E_CORRUPT)
-                        store_set_errmsg(st, "the summary of a session is damaged (run 'vigil verify')");
-        }
+        if (r == VIGIL_E_CORRUPT)
+                store_set_errmsg(st, "the summary of a session is damaged (run 'vigil verify')");
         mdb_txn_abort(txn);
+        vbuf_free(&buf);
         return r;
 }
 
@@ -41,15 +40,25 @@ static bool session_matches(const vigil_session_filter *f, const vigil_session_i
         return true;
 }
 
+static int damaged_summary(vigil_store *st, const uint8_t id[ID_LEN])
+{
+        char idt[VIGIL_SESSION_ID_STRLEN + 1];
+
+        vigil_session_id_format(id, idt);
+        store_set_errmsg(st, "the summary of session %s is damaged (run 'vigil verify')", idt);
+        return VIGIL_E_CORRUPT;
+}
+
 /* One batch: up to BATCH matching summaries after position @pos (the last key
  * seen, in the table iterated), decoded into @out. Sets *done at the end. */
 static int sessions_batch(vigil_store *st, const vigil_session_filter *f, vbuf *pos, vigil_session_info *out,
                           size_t *ret_n, bool *done)
 {
         MDB_txn *txn = NULL;
-        MDB_cursor *c = NULL;
+        store_cursor c = { 0 };
         MDB_dbi dbi = f->user ? st->users : st->sessions;
         MDB_val k, v;
+        vbuf sbuf = { 0 };
         size_t n = 0;
         int r, rc;
 
@@ -57,11 +66,9 @@ static int sessions_batch(vigil_store *st, const vigil_session_filter *f, vbuf *
         r = store_txn_begin(st, false, &txn);
         if (r < 0)
                 return r;
-        rc = mdb_cursor_open(txn, dbi, &c);
-        if (rc) {
-                r = store_mdb_error(st, rc, "mdb_cursor_open");
+        r = store_cursor_open(st, txn, dbi, &c);
+        if (r < 0)
                 goto out;
-        }
         if (pos->len == 0) {
                 uint8_t start[ID_LEN] = { 0 };
 
@@ -77,16 +84,16 @@ static int sessions_batch(vigil_store *st, const vigil_session_filter *f, vbuf *
                         vbuf_put(pos, start, ID_LEN);
                 }
                 k = (MDB_val){ pos->len, pos->p };
-                rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+                rc = store_cursor_get(&c, &k, &v, MDB_SET_RANGE);
         } else {
                 k = (MDB_val){ pos->len, pos->p };
-                rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+                rc = store_cursor_get(&c, &k, &v, MDB_SET_RANGE);
                 if (rc == 0 && k.mv_size == pos->len && memcmp(k.mv_data, pos->p, pos->len) == 0)
-                        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+                        rc = store_cursor_get(&c, &k, &v, MDB_NEXT);
         }
-        for (; rc == 0 && n < BATCH; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        for (; rc == 0 && n < BATCH; rc = store_cursor_get(&c, &k, &v, MDB_NEXT)) {
                 const uint8_t *id;
-                MDB_val sk, sv;
+                MDB_val sv;
 
                 if (f->user) {
                         size_t ul = strlen(f->user);
@@ -101,14 +108,13 @@ static int sessions_batch(vigil_store *st, const vigil_session_filter *f, vbuf *
                                 break;
                         }
                         id = (const uint8_t *)k.mv_data + ul + 1 + 8;
-                        sk = (MDB_val){ ID_LEN, (void *)id };
-                        rc = mdb_get(txn, st->sessions, &sk, &sv);
-                        if (rc == MDB_NOTFOUND)
+                        r = store_get(st, txn, st->sessions, id, ID_LEN, &sbuf, &sv, "read summary");
+                        if (r == -ENOENT)
                                 goto next; /* pruned under us */
-                        if (rc) {
-                                r = store_mdb_error(st, rc, "read summary");
+                        if (r == VIGIL_E_CORRUPT)
+                                r = damaged_summary(st, id);
+                        if (r < 0)
                                 goto out;
-                        }
                 } else {
                         if (k.mv_size != ID_LEN) {
                                 r = VIGIL_E_CORRUPT;
@@ -124,13 +130,8 @@ static int sessions_batch(vigil_store *st, const vigil_session_filter *f, vbuf *
                         sv = v;
                 }
                 r = summary_decode(sv.mv_data, sv.mv_size, id, &out[n]);
-                if (r == VIGIL_E_CORRUPT) {
-                        char idt[VIGIL_SESSION_ID_STRLEN + 1];
-
-                        vigil_session_id_format(id, idt);
-                        store_set_errmsg(st, "the summary of session %s is damaged (run 'vigil verify')", idt);
-                        goto out;
-                }
+                if (r == VIGIL_E_CORRUPT)
+                        r = damaged_summary(st, id);
                 if (r < 0)
                         goto out;
                 if (session_matches(f, &out[n]))
@@ -145,17 +146,21 @@ static int sessions_batch(vigil_store *st, const vigil_session_filter *f, vbuf *
                         goto out;
                 }
         }
-        if (rc == MDB_NOTFOUND)
+        if (rc == -ENOENT)
                 *done = true;
-        else if (rc) {
-                r = store_mdb_error(st, rc, "mdb_cursor_get");
+        else if (rc == VIGIL_E_CORRUPT) {
+                r = rc;
+                store_set_errmsg(st, "the sessions table is damaged (run 'vigil verify')");
+                goto out;
+        } else if (rc < 0) {
+                r = rc;
                 goto out;
         }
         r = 0;
 out:
-        if (c)
-                mdb_cursor_close(c);
+        store_cursor_close(&c);
         mdb_txn_abort(txn);
+        vbuf_free(&sbuf);
         if (r < 0) {
                 for (size_t i = 0; i < n; i++)
                         vigil_session_info_clear(&out[i]);
@@ -208,9 +213,10 @@ static int events_batch(vigil_store *st, const vigil_event_filter *f, vbuf *pos,
                         bool *done)
 {
         MDB_txn *txn = NULL;
-        MDB_cursor *c = NULL;
+        store_cursor c = { 0 };
         MDB_dbi dbi = f->session ? st->events : st->evtime;
         MDB_val k, v;
+        vbuf ebuf = { 0 };
         size_t n = 0;
         int r, rc;
 
@@ -218,11 +224,9 @@ static int events_batch(vigil_store *st, const vigil_event_filter *f, vbuf *pos,
         r = store_txn_begin(st, false, &txn);
         if (r < 0)
                 return r;
-        rc = mdb_cursor_open(txn, dbi, &c);
-        if (rc) {
-                r = store_mdb_error(st, rc, "mdb_cursor_open");
+        r = store_cursor_open(st, txn, dbi, &c);
+        if (r < 0)
                 goto out;
-        }
         if (pos->len == 0) {
                 if (f->session) {
                         vbuf_put(pos, f->session, ID_LEN);
@@ -234,14 +238,14 @@ static int events_batch(vigil_store *st, const vigil_event_filter *f, vbuf *pos,
                         goto out;
                 }
                 k = (MDB_val){ pos->len, pos->p };
-                rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+                rc = store_cursor_get(&c, &k, &v, MDB_SET_RANGE);
         } else {
                 k = (MDB_val){ pos->len, pos->p };
-                rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+                rc = store_cursor_get(&c, &k, &v, MDB_SET_RANGE);
                 if (rc == 0 && k.mv_size == pos->len && memcmp(k.mv_data, pos->p, pos->len) == 0)
-                        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+                        rc = store_cursor_get(&c, &k, &v, MDB_NEXT);
         }
-        for (; rc == 0 && n < BATCH; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        for (; rc == 0 && n < BATCH; rc = store_cursor_get(&c, &k, &v, MDB_NEXT)) {
                 const uint8_t *kp = k.mv_data;
                 const uint8_t *id;
                 uint32_t no;
@@ -256,7 +260,6 @@ static int events_batch(vigil_store *st, const vigil_event_filter *f, vbuf *pos,
                         no = be32_get(kp + ID_LEN);
                         ev = v;
                 } else {
-                        MDB_val ek;
                         uint8_t key[ID_LEN + 4];
 
                         if (k.mv_size != 8 + ID_LEN + 4) {
@@ -272,14 +275,13 @@ static int events_batch(vigil_store *st, const vigil_event_filter *f, vbuf *pos,
                         no = be32_get(kp + 8 + ID_LEN);
                         memcpy(key, id, ID_LEN);
                         be32_put(key + ID_LEN, no);
-                        ek = (MDB_val){ sizeof key, key };
-                        rc = mdb_get(txn, st->events, &ek, &ev);
-                        if (rc == MDB_NOTFOUND)
+                        r = store_get(st, txn, st->events, key, sizeof key, &ebuf, &ev, "read event");
+                        if (r == -ENOENT)
                                 goto next; /* pruned under us */
-                        if (rc) {
-                                r = store_mdb_error(st, rc, "read event");
+                        if (r == VIGIL_E_CORRUPT)
+                                store_set_errmsg(st, "a command event is damaged (run 'vigil verify')");
+                        if (r < 0)
                                 goto out;
-                        }
                 }
                 r = event_decode(ev.mv_data, ev.mv_size, &out[n]);
                 if (r == VIGIL_E_CORRUPT) {
@@ -302,17 +304,23 @@ static int events_batch(vigil_store *st, const vigil_event_filter *f, vbuf *pos,
                         goto out;
                 }
         }
-        if (rc == MDB_NOTFOUND)
+        /* a stray piece of the next session's event ends this session's */
+        if (rc == -ENOENT || (rc == VIGIL_E_CORRUPT && f->session && k.mv_size >= ID_LEN &&
+                              memcmp(k.mv_data, f->session, ID_LEN) != 0))
                 *done = true;
-        else if (rc) {
-                r = store_mdb_error(st, rc, "mdb_cursor_get");
+        else if (rc == VIGIL_E_CORRUPT) {
+                r = rc;
+                store_set_errmsg(st, "a command event is damaged (run 'vigil verify')");
+                goto out;
+        } else if (rc < 0) {
+                r = rc;
                 goto out;
         }
         r = 0;
 out:
-        if (c)
-                mdb_cursor_close(c);
+        store_cursor_close(&c);
         mdb_txn_abort(txn);
+        vbuf_free(&ebuf);
         if (r < 0) {
                 for (size_t i = 0; i < n; i++)
                         vigil_event_clear(&out[i]);

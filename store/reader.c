@@ -50,14 +50,19 @@ vigil_record_reader *vigil_record_reader_free(vigil_record_reader *r)
                 mdb_txn_abort(r->txn);
         record_decoder_done(&r->dec);
         vbuf_free(&r->canon);
+        vbuf_free(&r->joined);
         free(r);
         return NULL;
 }
 
+/* @type < 0: not known (the record's pieces do not join). */
 static int corrupt(vigil_record_reader *r, uint64_t seq, int type, const char *why)
 {
-        snprintf(r->problem, sizeof r->problem, "record %llu (%s): %s", (unsigned long long)seq,
-                 vigil_record_type_name(type), why);
+        if (type < 0)
+                snprintf(r->problem, sizeof r->problem, "record %llu: %s", (unsigned long long)seq, why);
+        else
+                snprintf(r->problem, sizeof r->problem, "record %llu (%s): %s", (unsigned long long)seq,
+                         vigil_record_type_name(type), why);
         r->failed = VIGIL_E_CORRUPT;
         return VIGIL_E_CORRUPT;
 }
@@ -65,7 +70,7 @@ static int corrupt(vigil_record_reader *r, uint64_t seq, int type, const char *w
 int vigil_record_reader_next(vigil_record_reader *r, const vigil_record **ret)
 {
         uint8_t key[REC_KEY_LEN];
-        MDB_val k = { sizeof key, key }, v;
+        MDB_val v;
         MDB_txn *txn = r->snapshot;
         const char *why = NULL;
         int rc, res;
@@ -85,15 +90,17 @@ int vigil_record_reader_next(vigil_record_reader *r, const vigil_record **ret)
                 txn = r->txn;
         }
         rec_key(key, r->id, r->next_seq);
-        rc = mdb_get(txn, r->st->records, &k, &v);
-        if (rc == MDB_NOTFOUND) {
+        res = store_get(r->st, txn, r->st->records, key, sizeof key, &r->joined, &v, "read record");
+        if (res == -ENOENT) {
                 res = 0;
                 goto out;
         }
-        if (rc) {
-                res = store_mdb_error(r->st, rc, "read record");
+        if (res == VIGIL_E_CORRUPT) {
+                res = corrupt(r, r->next_seq, -1, vigil_store_errmsg(r->st));
                 goto out;
         }
+        if (res < 0)
+                goto out;
         if (v.mv_size < HASH_LEN + 2) {
                 res = corrupt(r, r->next_seq, 0, "too short");
                 goto out;

@@ -14,6 +14,7 @@ struct vigil_record_reader {
         MDB_txn *txn;      /* own, reset between calls */
         record_decoder dec;
         vbuf canon;
+        vbuf joined; /* a record stored in pieces */
         int failed;
         char problem[256];
 };

@@ -258,22 +258,20 @@ static int session_units(search_ctx *c, const vigil_session_info *i, unit_ref **
 {
         uint8_t key[ID_LEN + 4];
         MDB_txn *txn = NULL;
-        MDB_cursor *cur = NULL;
+        store_cursor cur = { 0 };
         MDB_val k = { sizeof key, key }, v;
         unit_ref *u = NULL;
         size_t n = 0;
-        int r, rc;
+        int r;
 
         unit_key(key, i->id, 0);
         r = store_txn_begin(c->st, false, &txn);
         if (r < 0)
                 return r;
-        rc = mdb_cursor_open(txn, c->st->search, &cur);
-        if (rc) {
-                r = store_mdb_error(c->st, rc, "mdb_cursor_open");
+        r = store_cursor_open(c->st, txn, c->st->search, &cur);
+        if (r < 0)
                 goto out;
-        }
-        for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        for (r = store_cursor_get(&cur, &k, &v, MDB_SET_RANGE); r == 0; r = store_cursor_get(&cur, &k, &v, MDB_NEXT)) {
                 const uint8_t *p = v.mv_data;
                 unit_ref *nu;
                 bool cand;
@@ -293,16 +291,27 @@ static int session_units(search_ctx *c, const vigil_session_info *i, unit_ref **
                 u = nu;
                 u[n++] = (unit_ref){ be64_get(p), be64_get(p + 8), cand };
         }
-        if (rc && rc != MDB_NOTFOUND) {
-                r = store_mdb_error(c->st, rc, "mdb_cursor_get");
-                goto out;
+        /* A stray piece of the next session's ends this one's units; one
+         * of this session's, damaged, would hide what its unit covers. */
+        if (r == VIGIL_E_CORRUPT) {
+                char idt[VIGIL_SESSION_ID_STRLEN + 1];
+
+                if (k.mv_size >= ID_LEN && memcmp(k.mv_data, i->id, ID_LEN) != 0)
+                        r = 0;
+                else {
+                        vigil_session_id_format(i->id, idt);
+                        store_set_errmsg(c->st, "the search index of session %s is damaged (run 'vigil verify')",
+                                         idt);
+                        goto out;
+                }
         }
+        if (r < 0 && r != -ENOENT)
+                goto out;
         *ret = TAKE_PTR(u);
         *ret_n = n;
         r = 0;
 out:
-        if (cur)
-                mdb_cursor_close(cur);
+        store_cursor_close(&cur);
         mdb_txn_abort(txn);
         free(u);
         return r;

@@ -20,6 +20,19 @@
 #define BLOOM_MAX_LOG 19 /* 2^19 bits = 64 KiB */
 #define BLOOM_MIN_LOG 9
 
+/* LMDB's page geometry, read once at open (pieces.c). */
+typedef struct piece_geometry {
+        size_t page_size; /* LMDB's page, the OS page when the environment was made */
+        size_t room;      /* bytes for nodes in a leaf page */
+        size_t node_max;  /* LMDB's largest leaf node; a bigger value goes on overflow pages */
+} piece_geometry;
+
+/* What a writer knows of a table's last leaf page, from its own appends. */
+typedef struct piece_tail {
+        size_t free;    /* bytes left in it; 0 = not known */
+        MDB_stat after; /* the table as the last append left it */
+} piece_tail;
+
 struct vigil_store {
         MDB_env *env;
         MDB_dbi meta, sessions, records, events, evtime, users, search, unsealed;
@@ -29,6 +42,10 @@ struct vigil_store {
         int zstd_level;
         unsigned flags;
         void *key; /* EVP_PKEY *, loaded on first seal */
+        piece_geometry geo;
+        /* per table with values in pieces (records, search, events, sessions):
+         * used inside write transactions only, which LMDB serializes */
+        piece_tail tails[4];
 };
 
 /* ---- errors (env.c) ---- */
@@ -38,6 +55,82 @@ struct vigil_store {
 int store_mdb_error(vigil_store *st, int rc, const char *what);
 void store_set_errmsg(vigil_store *st, const char *fmt, ...) _printf_(2, 3);
 int store_txn_begin(vigil_store *st, bool write, MDB_txn **ret);
+
+/* ---- values in pieces (pieces.c) ----
+ *
+ * Every read and write of the tables records, search, events and sessions
+ * goes through these: a value over what LMDB keeps in a leaf page is stored
+ * as pieces under continuation keys (the value's key and a piece number
+ * byte), which these join again. Other tables pass through unchanged. */
+
+#define PIECES_MAX 256u   /* pieces of one value: the first and 255 continuations */
+#define PIECE_KEY_MAX 32u /* longest key of a table with pieces, plus the number byte */
+
+#define STORE_PUT_APPEND 1u /* the key is likely the table's last: try MDB_APPEND first */
+#define STORE_PUT_NEW 2u    /* never over an existing value: -EEXIST (MDB_NOOVERWRITE) */
+
+/* Write @val under @key (replacing an existing value and its pieces unless
+ * STORE_PUT_NEW). Returns 0, -EEXIST, -EINVAL (a key of the wrong length
+ * for a table with pieces), or an LMDB error (message set with @what). */
+int store_put(vigil_store *st, MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, const void *val, size_t vlen,
+              unsigned flags, const char *what);
+/* Read the value of @key, its pieces joined into @buf when it has any.
+ * *ret points into LMDB's map or into @buf: valid until the transaction
+ * ends or writes, and until @buf's next use. Returns 0, -ENOENT,
+ * VIGIL_E_CORRUPT (a piece missing or out of place; message set), -ENOMEM,
+ * or an LMDB error. */
+int store_get(vigil_store *st, MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, vbuf *buf, MDB_val *ret,
+              const char *what);
+/* Delete @key's value and its pieces. Returns 0, -ENOENT or an LMDB error. */
+int store_del(vigil_store *st, MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, const char *what);
+
+typedef struct piece_item {
+        int rc; /* of the raw read: 0, MDB_NOTFOUND or an error */
+        MDB_val k, v;
+} piece_item;
+
+/* A cursor that yields whole values: store_cursor_get() with MDB_FIRST,
+ * MDB_SET_RANGE (from *key) or MDB_NEXT returns 0 with the key and the
+ * joined value (valid until the next call), -ENOENT past the end,
+ * VIGIL_E_CORRUPT (a piece missing, or a piece without its value; *key is
+ * then the key of the value or of the piece, so that the caller sees whose
+ * it is) or an error.
+ * For reading only: a write to the table in between invalidates it. */
+typedef struct store_cursor {
+        vigil_store *st;
+        MDB_cursor *c;
+        size_t klen; /* the table's key length when it has pieces, else 0 */
+        vbuf buf, key;
+        bool have_ahead; /* the raw item after the last value was read already */
+        piece_item ahead;
+} store_cursor;
+
+int store_cursor_open(vigil_store *st, MDB_txn *txn, MDB_dbi dbi, store_cursor *ret);
+int store_cursor_get(store_cursor *c, MDB_val *key, MDB_val *val, MDB_cursor_op op);
+void store_cursor_close(store_cursor *c);
+
+/* The parts that do not touch LMDB (and are fuzzed). */
+void piece_geometry_init(piece_geometry *g, size_t page_size);
+/* The largest value a leaf node with a key of @klen bytes holds (with a margin). */
+size_t piece_leaf_max(const piece_geometry *g, size_t klen);
+/* The bytes a node takes in a leaf page (its offset included). */
+size_t piece_node_size(const piece_geometry *g, size_t klen, size_t dlen);
+/* The size of piece number @n of a value, @remaining bytes of it still to
+ * write under a key of @klen bytes; @tail_free: what is left of the table's
+ * last leaf page when this is an append and that is known, else 0. */
+size_t piece_next_size(const piece_geometry *g, size_t remaining, size_t klen, size_t tail_free, unsigned n);
+/* Whether @k is a continuation key of @base (@klen bytes); *ret_n its number. */
+bool piece_key_is_continuation(const uint8_t *base, size_t klen, const MDB_val *k, unsigned *ret_n);
+/* Join the value @first of key @base (@klen bytes, the table's key length)
+ * with its pieces, read with @next (the raw items after it, in key order,
+ * like MDB_NEXT: 0, MDB_NOTFOUND or an error). The first item that is not a
+ * piece of it is left in *ahead. *ret is @first itself or @buf's content.
+ * Returns 0; VIGIL_E_CORRUPT with @why (a piece of it missing or numbered
+ * 0); -ENOMEM; -EIO when @next failed (ahead->rc). */
+#define PIECE_WHY_MAX 80
+typedef int (*piece_next_fn)(void *userdata, MDB_val *k, MDB_val *v);
+int pieces_join(const uint8_t *base, size_t klen, const MDB_val *first, piece_next_fn next, void *userdata,
+                vbuf *buf, MDB_val *ret, piece_item *ahead, char why[PIECE_WHY_MAX]);
 
 /* ---- ids (id.c) ---- */
 int store_session_id_new(uint64_t start_us, uint8_t ret[ID_LEN]);

@@ -44,7 +44,7 @@
 
 /* ---- constants ------------------------------------------------------ */
 
-#define VIGIL_STORE_FORMAT 2u                   /* format version this code writes (2: approvals) */
+#define VIGIL_STORE_FORMAT 3u                   /* format version this code writes (2: approvals, 3: pieces) */
 #define VIGIL_STORE_BATCH_USEC 1000000u         /* commit at least this often while data is pending */
 #define VIGIL_STORE_BATCH_BYTES (1024u * 1024)  /* ... or when this much is pending */
 #define VIGIL_STORE_UNIT_BYTES (1024u * 1024)   /* output per compression and search unit */

@@ -66,15 +66,15 @@ static int bad(derived *d, const char *fmt, ...)
 static int load_units(vigil_store *st, MDB_txn *txn, const uint8_t id[ID_LEN], derived *d)
 {
         uint8_t key[ID_LEN + 4];
-        MDB_cursor *c = NULL;
+        store_cursor c;
         MDB_val k = { sizeof key, key }, v;
-        int rc, r = 0;
+        int r;
 
         unit_key(key, id, 0);
-        rc = mdb_cursor_open(txn, st->search, &c);
-        if (rc)
-                return store_mdb_error(st, rc, "mdb_cursor_open");
-        for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        r = store_cursor_open(st, txn, st->search, &c);
+        if (r < 0)
+                return r;
+        for (r = store_cursor_get(&c, &k, &v, MDB_SET_RANGE); r == 0; r = store_cursor_get(&c, &k, &v, MDB_NEXT)) {
                 unit_entry *u;
 
                 if (k.mv_size != ID_LEN + 4 || memcmp(k.mv_data, id, ID_LEN) != 0)
@@ -109,9 +109,16 @@ static int load_units(vigil_store *st, MDB_txn *txn, const uint8_t id[ID_LEN], d
                         break;
                 }
         }
-        if (rc && rc != MDB_NOTFOUND && r == 0)
-                r = store_mdb_error(st, rc, "mdb_cursor_get");
-        mdb_cursor_close(c);
+        if (r == VIGIL_E_CORRUPT && !d->problem[0]) {
+                /* a stray piece of the next session's is not this one's */
+                if (k.mv_size >= ID_LEN && memcmp(k.mv_data, id, ID_LEN) != 0)
+                        r = 0;
+                else
+                        r = bad(d, "search index: unit %zu: %s", d->n_units, vigil_store_errmsg(st));
+        }
+        if (r == -ENOENT)
+                r = 0;
+        store_cursor_close(&c);
         d->tail_first = d->n_units ? d->units[d->n_units - 1].last + 1 : 0;
         return r;
 }
@@ -358,8 +365,8 @@ static int derived_summary(derived *d, const vigil_session_info *stored, vbuf *o
 static int check_tables(vigil_store *st, MDB_txn *txn, const uint8_t id[ID_LEN], derived *d, const MDB_val *sumval,
                         const vigil_session_info *stored)
 {
-        vbuf b = { 0 };
-        MDB_cursor *c = NULL;
+        vbuf b = { 0 }, ev = { 0 };
+        store_cursor c = { 0 };
         uint8_t key[ID_LEN + 4];
         MDB_val k, v;
         size_t n_db = 0;
@@ -400,16 +407,14 @@ static int check_tables(vigil_store *st, MDB_txn *txn, const uint8_t id[ID_LEN],
                 vbuf_reset(&b);
                 event_encode(&b, &d->events[i]);
                 unit_key(key, id, (uint32_t)i);
-                k = (MDB_val){ sizeof key, key };
-                rc = mdb_get(txn, st->events, &k, &v);
-                if (rc == MDB_NOTFOUND || (rc == 0 && (v.mv_size != b.len || memcmp(v.mv_data, b.p, b.len) != 0))) {
+                r = store_get(st, txn, st->events, key, sizeof key, &ev, &v, "read event");
+                if (r == -ENOENT || r == VIGIL_E_CORRUPT ||
+                    (r == 0 && (v.mv_size != b.len || memcmp(v.mv_data, b.p, b.len) != 0))) {
                         r = bad(d, "events table: command %zu does not match the records", i);
                         goto out;
                 }
-                if (rc) {
-                        r = store_mdb_error(st, rc, "read event");
+                if (r < 0)
                         goto out;
-                }
                 be64_put(tkey, d->events[i].time_us);
                 memcpy(tkey + 8, id, ID_LEN);
                 be32_put(tkey + 8 + ID_LEN, (uint32_t)i);
@@ -422,23 +427,29 @@ static int check_tables(vigil_store *st, MDB_txn *txn, const uint8_t id[ID_LEN],
                 }
         }
         unit_key(key, id, 0);
-        rc = mdb_cursor_open(txn, st->events, &c);
-        if (rc) {
-                r = store_mdb_error(st, rc, "mdb_cursor_open");
+        r = store_cursor_open(st, txn, st->events, &c);
+        if (r < 0)
                 goto out;
-        }
         k = (MDB_val){ sizeof key, key };
-        for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        for (r = store_cursor_get(&c, &k, &v, MDB_SET_RANGE); r == 0; r = store_cursor_get(&c, &k, &v, MDB_NEXT)) {
                 if (k.mv_size < ID_LEN || memcmp(k.mv_data, id, ID_LEN) != 0)
                         break;
                 n_db++;
         }
-        if (n_db != d->n_events)
+        if (r == VIGIL_E_CORRUPT && (k.mv_size < ID_LEN || memcmp(k.mv_data, id, ID_LEN) == 0)) {
+                r = bad(d, "events table: command %zu: %s", n_db, vigil_store_errmsg(st));
+                goto out;
+        }
+        if (r < 0 && r != -ENOENT && r != VIGIL_E_CORRUPT)
+                goto out;
+        else if (n_db != d->n_events)
                 r = bad(d, "events table has %zu commands, the records %zu", n_db, d->n_events);
+        else
+                r = 0;
 out:
-        if (c)
-                mdb_cursor_close(c);
+        store_cursor_close(&c);
         vbuf_free(&b);
+        vbuf_free(&ev);
         return r;
 }
 
@@ -458,12 +469,13 @@ static int seal_orphan(vigil_store *st, const uint8_t id[ID_LEN], derived *d, co
         r = store_txn_begin(st, true, &txn);
         if (r < 0)
                 return r;
-        rc = mdb_get(txn, st->sessions, &k, &v);
-        if (rc) {
-                r = store_mdb_error(st, rc, "read summary");
+        r = store_get(st, txn, st->sessions, id, ID_LEN, &sum, &v, "read summary");
+        if (r == -ENOENT)
+                store_set_errmsg(st, "read summary: %s", mdb_strerror(MDB_NOTFOUND));
+        if (r < 0)
                 goto out;
-        }
         r = summary_decode(v.mv_data, v.mv_size, id, &cur);
+        vbuf_reset(&sum);
         if (r < 0)
                 goto out;
         if (cur.sealed || cur.n_records != n || vigil_session_writer_alive(&cur)) {
@@ -474,19 +486,17 @@ static int seal_orphan(vigil_store *st, const uint8_t id[ID_LEN], derived *d, co
         /* the tail of the search index */
         if (d->tail_first < n) {
                 uint8_t ukey[ID_LEN + 4];
-                MDB_val uk = { sizeof ukey, ukey }, uv;
 
                 line_norm_break(&d->ln, bloom_line_cb, &d->bl);
                 vbuf_be64(&val, d->tail_first);
                 vbuf_be64(&val, n - 1);
                 bloom_finish(&d->bl, signature_budget(d->tail_raw), &val);
                 unit_key(ukey, id, (uint32_t)d->n_units);
-                uv = (MDB_val){ val.len, val.p };
-                rc = val.oom ? ENOMEM : mdb_put(txn, st->search, &uk, &uv, MDB_NOOVERWRITE);
-                if (rc) {
-                        r = store_mdb_error(st, rc, "store search index");
+                r = val.oom ? -ENOMEM
+                            : store_put(st, txn, st->search, ukey, sizeof ukey, val.p, val.len,
+                                        STORE_PUT_APPEND | STORE_PUT_NEW, "store search index");
+                if (r < 0)
                         goto out;
-                }
                 d->tail_first = n;
         }
         /* end */
@@ -507,13 +517,11 @@ static int seal_orphan(vigil_store *st, const uint8_t id[ID_LEN], derived *d, co
         vbuf_put(&val, h1, HASH_LEN);
         vbuf_put(&val, rec.p, rec.len);
         rec_key(key, id, n);
-        k = (MDB_val){ sizeof key, key };
-        v = (MDB_val){ val.len, val.p };
-        rc = val.oom ? ENOMEM : mdb_put(txn, st->records, &k, &v, MDB_NOOVERWRITE);
-        if (rc) {
-                r = store_mdb_error(st, rc, "store end record");
+        r = val.oom ? -ENOMEM
+                    : store_put(st, txn, st->records, key, sizeof key, val.p, val.len, STORE_PUT_APPEND | STORE_PUT_NEW,
+                                "store end record");
+        if (r < 0)
                 goto out;
-        }
         /* seal */
         r = seal_sign(st, id, n + 1, h1, true, pub, sig);
         if (r < 0)
@@ -536,13 +544,11 @@ static int seal_orphan(vigil_store *st, const uint8_t id[ID_LEN], derived *d, co
         vbuf_put(&val, h2, HASH_LEN);
         vbuf_put(&val, rec.p, rec.len);
         rec_key(key, id, n + 1);
-        k = (MDB_val){ sizeof key, key };
-        v = (MDB_val){ val.len, val.p };
-        rc = val.oom ? ENOMEM : mdb_put(txn, st->records, &k, &v, MDB_NOOVERWRITE);
-        if (rc) {
-                r = store_mdb_error(st, rc, "store seal record");
+        r = val.oom ? -ENOMEM
+                    : store_put(st, txn, st->records, key, sizeof key, val.p, val.len, STORE_PUT_APPEND | STORE_PUT_NEW,
+                                "store seal record");
+        if (r < 0)
                 goto out;
-        }
         k = (MDB_val){ ID_LEN, (void *)id };
         rc = mdb_del(txn, st->unsealed, &k, NULL);
         if (rc && rc != MDB_NOTFOUND) {
@@ -561,13 +567,9 @@ static int seal_orphan(vigil_store *st, const uint8_t id[ID_LEN], derived *d, co
         r = derived_summary(d, &cur, &sum);
         if (r < 0)
                 goto out;
-        k = (MDB_val){ ID_LEN, (void *)id };
-        v = (MDB_val){ sum.len, sum.p };
-        rc = mdb_put(txn, st->sessions, &k, &v, 0);
-        if (rc) {
-                r = store_mdb_error(st, rc, "store summary");
+        r = store_put(st, txn, st->sessions, id, ID_LEN, sum.p, sum.len, 0, "store summary");
+        if (r < 0)
                 goto out;
-        }
         rc = mdb_txn_commit(txn);
         txn = NULL;
         if (rc)
@@ -592,7 +594,8 @@ static int verify_one(vigil_store *st, const uint8_t id[ID_LEN], unsigned flags,
         MDB_txn *txn = NULL;
         vigil_record_reader *rr = NULL;
         vigil_session_info stored = { 0 };
-        MDB_val k = { ID_LEN, (void *)id }, sumval;
+        MDB_val sumval;
+        vbuf sumbuf = { 0 };
         uint8_t head[HASH_LEN];
         int r, rc;
 
@@ -604,15 +607,19 @@ static int verify_one(vigil_store *st, const uint8_t id[ID_LEN], unsigned flags,
         r = store_txn_begin(st, false, &txn);
         if (r < 0)
                 goto out;
-        rc = mdb_get(txn, st->sessions, &k, &sumval);
-        if (rc == MDB_NOTFOUND) {
+        r = store_get(st, txn, st->sessions, id, ID_LEN, &sumbuf, &sumval, "read summary");
+        if (r == -ENOENT) {
                 snprintf(msg, msgsz, "records exist but the session's summary is missing");
+                r = 0;
                 goto out;
         }
-        if (rc) {
-                r = store_mdb_error(st, rc, "read summary");
+        if (r == VIGIL_E_CORRUPT) {
+                snprintf(msg, msgsz, "summary is damaged: %s", vigil_store_errmsg(st));
+                r = 0;
                 goto out;
         }
+        if (r < 0)
+                goto out;
         r = summary_decode(sumval.mv_data, sumval.mv_size, id, &stored);
         if (r == VIGIL_E_CORRUPT) {
                 snprintf(msg, msgsz, "summary is damaged");
@@ -649,7 +656,8 @@ static int verify_one(vigil_store *st, const uint8_t id[ID_LEN], unsigned flags,
                         goto out;
         }
         memcpy(head, rr->head, HASH_LEN);
-        /* A gap: a later record exists although this one does not. */
+        /* A gap: a later record exists although this one does not, or
+         * pieces of this one do (format 3: pieces.c). */
         {
                 MDB_cursor *c = NULL;
                 uint8_t key[REC_KEY_LEN];
@@ -663,9 +671,15 @@ static int verify_one(vigil_store *st, const uint8_t id[ID_LEN], unsigned flags,
                 }
                 rc = mdb_cursor_get(c, &kk, &vv, MDB_SET_RANGE);
                 mdb_cursor_close(c);
-                if (rc == 0 && kk.mv_size == REC_KEY_LEN && memcmp(kk.mv_data, id, ID_LEN) == 0) {
-                        r = bad(&d, "record %llu missing (record %llu exists)", (unsigned long long)d.n_records,
-                                (unsigned long long)be64_get((const uint8_t *)kk.mv_data + ID_LEN));
+                if (rc == 0 && (kk.mv_size == REC_KEY_LEN || kk.mv_size == REC_KEY_LEN + 1) &&
+                    memcmp(kk.mv_data, id, ID_LEN) == 0) {
+                        uint64_t seq = be64_get((const uint8_t *)kk.mv_data + ID_LEN);
+
+                        if (kk.mv_size == REC_KEY_LEN + 1 && seq == d.n_records)
+                                r = bad(&d, "record %llu missing (pieces of it exist)", (unsigned long long)seq);
+                        else
+                                r = bad(&d, "record %llu missing (record %llu exists)", (unsigned long long)d.n_records,
+                                        (unsigned long long)seq);
                         goto problem;
                 }
         }
@@ -729,6 +743,7 @@ out:
                 mdb_txn_abort(txn);
         vigil_session_info_clear(&stored);
         derived_done(&d);
+        vbuf_free(&sumbuf);
         return r;
 }
 

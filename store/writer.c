@@ -249,34 +249,17 @@ static int cut_all(vigil_session *s)
         return r;
 }
 
-static int put(vigil_session *s, MDB_txn *txn, MDB_dbi dbi, const void *k, size_t klen, const void *v, size_t vlen,
-               unsigned flags, const char *what)
-{
-        MDB_val key = { klen, (void *)k }, val = { vlen, (void *)v };
-        int rc = mdb_put(txn, dbi, &key, &val, flags);
-
-        if (rc)
-                return store_mdb_error(s->st, rc, what);
-        return 0;
-}
-
 /* A record, never over an existing one. Appended when its key is the
  * table's last (this session is the newest writing): LMDB then fills each
  * leaf page before starting the next, where an insert elsewhere splits a
  * full page in half. A session's records come once a second at an
- * interactive pace, each a few hundred bytes; half-empty pages would store
- * them at 1.4 times their size. An append that does not fit at the end
- * changes nothing and is retried as an ordinary insert. */
+ * interactive pace, each a few hundred bytes to a few KB; half-empty pages
+ * would store them at 1.4 times their size. An append that does not fit at
+ * the end changes nothing and is retried as an ordinary insert (pieces.c). */
 static int put_record(vigil_session *s, MDB_txn *txn, const uint8_t key[REC_KEY_LEN], const void *v, size_t vlen)
 {
-        MDB_val k = { REC_KEY_LEN, (void *)key }, val = { vlen, (void *)v };
-        int rc = mdb_put(txn, s->st->records, &k, &val, MDB_APPEND);
-
-        if (rc == MDB_KEYEXIST)
-                rc = mdb_put(txn, s->st->records, &k, &val, MDB_NOOVERWRITE);
-        if (rc)
-                return store_mdb_error(s->st, rc, "store record");
-        return 0;
+        return store_put(s->st, txn, s->st->records, key, REC_KEY_LEN, v, vlen, STORE_PUT_APPEND | STORE_PUT_NEW,
+                         "store record");
 }
 
 /* LMDB reports a short write (a full file system) as EIO: say which it was. */
@@ -357,16 +340,15 @@ static int commit(vigil_session *s)
                 MDB_dbi dbi = *(MDB_dbi *)((char *)st + offs[t & ~SIDE_DELETE]);
 
                 if (t & SIDE_DELETE) {
-                        MDB_val key = { klen, (void *)k };
-
-                        rc = mdb_del(txn, dbi, &key, NULL);
-                        r = rc && rc != MDB_NOTFOUND ? store_mdb_error(st, rc, "store index") : 0;
-                } else
-                        r = put(s, txn, dbi, k, klen, v, vlen, 0, "store index");
+                        r = store_del(st, txn, dbi, k, klen, "store index");
+                        if (r == -ENOENT)
+                                r = 0;
+                } else /* the newest session's entries go at the tables' ends */
+                        r = store_put(st, txn, dbi, k, klen, v, vlen, STORE_PUT_APPEND, "store index");
                 if (r < 0)
                         goto abort;
         }
-        r = put(s, txn, st->sessions, s->id, ID_LEN, s->scratch.p, s->scratch.len, 0, "store summary");
+        r = store_put(st, txn, st->sessions, s->id, ID_LEN, s->scratch.p, s->scratch.len, 0, "store summary");
         if (r < 0)
                 goto abort;
         rc = mdb_txn_commit(txn);
