@@ -1,15 +1,18 @@
 #!/bin/sh
 # vigil store migrate on a store a format 1 vigil left: before it, readers
 # read it and writers refuse it (saying what to do) without changing it;
-# after it, the approval tables exist and everything works on.
+# after it (1 -> 2 -> 3 in one run), the approval tables exist and
+# everything works on.
 . "$VIGIL_SOURCE_ROOT/tests/store/lib.sh"
 TOOL="$VIGIL_BUILD_ROOT/tests/approvals/approval-tool"
 
 writer --user alice --sessions 2 --commands 3 --output 8k || fail "writer"
 writer --user bob --sessions 1 --commands 2 --no-end || fail "orphan writer"
-# a format 1 store: the same tables but the approvals, and version 1 (sessions
-# without held commands are the same bytes in both versions)
-tamper drop approvals && tamper drop approvals-pending && tamper format 1 || fail "make format 1"
+# a format 1 store: the same tables but the approvals, no value in pieces
+# (format 3), and version 1 (sessions without held commands are the same
+# bytes in every version)
+tamper join-pieces && tamper drop approvals && tamper drop approvals-pending && tamper format 1 ||
+    fail "make format 1"
 before=$(sum_store)
 
 # readers read it
@@ -34,9 +37,9 @@ v prune --older-than 1d --dry-run | grep -q "^would prune 0 sessions and 0 decid
 [ "$(sum_store)" = "$before" ] || fail "format 1 store changed before migrating"
 
 v store migrate >"$WORK/out" || fail "migrate: $(cat "$WORK/out")"
-grep -qx "store '$STORE' migrated from format version 1 to 2" "$WORK/out" || fail "migrate output: $(cat "$WORK/out")"
+grep -qx "store '$STORE' migrated from format version 1 to 3" "$WORK/out" || fail "migrate output: $(cat "$WORK/out")"
 mdb_stat -s approvals "$STORE" >/dev/null && mdb_stat -s approvals-pending "$STORE" >/dev/null || fail "tables after migrate"
-v store migrate | grep -q "is at format version 2; nothing to migrate" || fail "second migrate"
+v store migrate | grep -q "is at format version 3; nothing to migrate" || fail "second migrate"
 [ -z "$("$TOOL" "$STORE" list --all)" ] || fail "approvals after migrate"
 [ "$(v sessions | wc -l)" -eq 3 ] || fail "sessions after migrate"
 v verify --seal-orphans >"$WORK/out" 2>&1

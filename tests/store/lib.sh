@@ -31,3 +31,13 @@ one_line() {
     [ -z "$out" ] || fail "'$*' printed to stdout: $out"
     [ "$(wc -l <"$WORK/err")" -eq 1 ] || fail "'$*' printed not one line: $(cat "$WORK/err")"
 }
+# keys TABLE: one line per key of the table: its first 16 bytes (a session
+# id, in hex) and its length (continuation keys of values in pieces are one
+# longer than the table's keys: docs/store.md)
+keys() {
+    mdb_dump -s "$1" "$STORE" | awk '/^ / { if (++n % 2 == 1) print substr($1, 1, 32), length($1) / 2 }'
+}
+# hexid ID: a session id as keys prints it
+hexid() {
+    echo "$1" | tr -d -
+}

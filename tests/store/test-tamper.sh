@@ -1,7 +1,8 @@
 #!/bin/sh
-# Tamper evidence: changing, deleting, reordering or appending a record, or
-# swapping two sessions' records, each makes vigil verify exit 1 with one line
-# naming the first bad record. A fresh store for each case.
+# Tamper evidence: changing, deleting, reordering or appending a record or a
+# piece of one, or swapping two sessions' records, each makes vigil verify
+# exit 1 with one line naming the first bad record. A fresh store for each
+# case.
 . "$(dirname "$0")/lib.sh"
 
 fresh() {
@@ -59,6 +60,59 @@ CASE="swap two sessions' records"; fresh
 tamper swap-sessions "$A" "$B" 2 || fail tamper
 expect_bad "record 2 "
 v verify 2>/dev/null | grep -q "^$B: record 2 " || fail "$CASE: session B not reported"
+
+# Values in pieces (format 3): a record over what an LMDB leaf page holds is
+# stored as pieces under continuation keys; deleting, reordering, changing
+# or adding one is found like a change to the record.
+piece_fresh() {
+    fresh
+    P=$(tamper pieced "$A" 2) || fail "$CASE: no record of A in three pieces or more"
+}
+CASE="delete a piece"; piece_fresh
+tamper piece-delete "$A" "$P" 1 || fail tamper
+expect_bad "record $P: piece 1 missing"
+
+CASE="delete the last piece"; piece_fresh
+tamper piece-delete "$A" "$P" 2 || fail tamper
+expect_bad "record $P "
+
+CASE="delete a record's first piece"; piece_fresh
+tamper piece-delete "$A" "$P" 0 || fail tamper
+expect_bad "record $P missing \(pieces of it exist\)"
+
+CASE="swap two pieces"; piece_fresh
+tamper piece-swap "$A" "$P" 1 2 || fail tamper
+expect_bad "record $P \(.*\): "
+
+CASE="swap a record's first piece with another"; piece_fresh
+tamper piece-swap "$A" "$P" 0 1 || fail tamper
+expect_bad "record $P "
+
+CASE="change a piece"; piece_fresh
+tamper piece-flip "$A" "$P" 1 -7 || fail tamper
+expect_bad "record $P \(.*\): "
+
+CASE="add a piece"; piece_fresh
+tamper piece-append "$A" "$P" || fail tamper
+expect_bad "record $P \(.*\): "
+
+# A unit of 1 MiB of varied text has a signature of 8 KiB: in pieces too.
+find "$VIGIL_SOURCE_ROOT" -path "$VIGIL_SOURCE_ROOT/build*" -prune -o -type f \( -name '*.c' -o -name '*.md' \) -print |
+    sort | xargs cat >"$WORK/text"
+unit_fresh() {
+    rm -rf "$STORE" "$WORK/m"
+    writer --commands 3 --file "$WORK/text" --output 1500k --manifest "$WORK/m" || fail "writer"
+    A=$(sed -n 1p "$WORK/m" | cut -d' ' -f1)
+    v verify >/dev/null 2>&1 || fail "fresh store does not verify"
+    keys search | grep -q "^$(hexid "$A") 21$" || fail "$CASE: no signature in pieces"
+}
+CASE="delete a search signature's piece"; unit_fresh
+tamper unit-piece-delete "$A" 0 1 || fail tamper
+expect_bad "search index: unit 0 "
+
+CASE="delete a search signature's first piece"; unit_fresh
+tamper unit-piece-delete "$A" 0 0 || fail tamper
+expect_bad "search index: unit 0: piece 1 of a value whose first piece is missing"
 
 CASE="edit a summary"; fresh
 tamper summary-user "$A" mallory && fail "summary-user should refuse a different length"
