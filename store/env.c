@@ -270,7 +270,7 @@ static int geometry_read(vigil_store *st)
                 store_set_errmsg(st, "store '%s' has LMDB pages of %u bytes", st->dir, ms.ms_psize);
                 return VIGIL_E_CORRUPT;
         }
-        piece_geometry_init(&st->geo, ms.ms_psize);
+        pieces_init(st, ms.ms_psize);
         return 0;
 }
 

@@ -75,7 +75,7 @@ size_t piece_next_size(const piece_geometry *g, size_t remaining, size_t klen, s
         /* The last possible piece takes the rest, wherever LMDB puts it. */
         if (n >= PIECES_MAX - 1 || leaf_max == 0)
                 return remaining;
-        if (tail_free) {
+        if (tail_free != TAIL_UNKNOWN) {
                 if (remaining <= leaf_max && piece_node_size(g, klen, remaining) <= tail_free)
                         return remaining;
                 fill = tail_free >= LMDB_NODEHDR + klen + LMDB_INDX ? tail_free - LMDB_NODEHDR - klen - LMDB_INDX : 0;
@@ -94,7 +94,7 @@ size_t piece_next_size(const piece_geometry *g, size_t remaining, size_t klen, s
         /* Less than a page, more than a leaf node: where the last page ends
          * is known, so this starts a page (as large as a leaf node may be);
          * or it is not, and small pieces waste less at the ends of pages. */
-        if (tail_free)
+        if (tail_free != TAIL_UNKNOWN)
                 return leaf_max;
         return leaf_max < g->room / 8 ? leaf_max : g->room / 8 - (LMDB_NODEHDR + klen + LMDB_INDX);
 }
@@ -146,6 +146,13 @@ int pieces_join(const uint8_t *base, size_t klen, const MDB_val *first, piece_ne
 }
 
 /* ---- on LMDB ---- */
+
+void pieces_init(vigil_store *st, size_t page_size)
+{
+        piece_geometry_init(&st->geo, page_size);
+        for (size_t i = 0; i < ELEMENTSOF(st->tails); i++)
+                st->tails[i] = (piece_tail){ .free = TAIL_UNKNOWN };
+}
 
 /* The key length of a table whose values may be in pieces, else 0. */
 static size_t pieced_klen(vigil_store *st, MDB_dbi dbi, piece_tail **ret_tail)
@@ -231,12 +238,12 @@ static size_t tail_free_now(MDB_txn *txn, MDB_dbi dbi, const piece_tail *t)
 {
         MDB_stat s;
 
-        if (!t->free || mdb_stat(txn, dbi, &s) != 0)
-                return 0;
+        if (t->free == TAIL_UNKNOWN || mdb_stat(txn, dbi, &s) != 0)
+                return TAIL_UNKNOWN;
         if (s.ms_entries != t->after.ms_entries || s.ms_leaf_pages != t->after.ms_leaf_pages ||
             s.ms_branch_pages != t->after.ms_branch_pages || s.ms_overflow_pages != t->after.ms_overflow_pages ||
             s.ms_depth != t->after.ms_depth)
-                return 0;
+                return TAIL_UNKNOWN;
         return t->free;
 }
 
@@ -249,15 +256,15 @@ static void tail_note(const vigil_store *st, MDB_txn *txn, MDB_dbi dbi, piece_ta
         MDB_stat s;
 
         if (mdb_stat(txn, dbi, &s) != 0) {
-                t->free = 0;
+                t->free = TAIL_UNKNOWN;
                 return;
         }
-        if (s.ms_leaf_pages == leaf_before + 1)
-                t->free = node < st->geo.room ? st->geo.room - node : 0;
-        else if (s.ms_leaf_pages == leaf_before && t->free >= node)
+        if (s.ms_leaf_pages == leaf_before + 1 && node <= st->geo.room)
+                t->free = st->geo.room - node;
+        else if (s.ms_leaf_pages == leaf_before && t->free != TAIL_UNKNOWN && t->free >= node)
                 t->free -= node;
         else
-                t->free = 0;
+                t->free = TAIL_UNKNOWN;
         t->after = s;
 }
 
@@ -285,7 +292,7 @@ int store_put(vigil_store *st, MDB_txn *txn, MDB_dbi dbi, const void *key, size_
               unsigned flags, const char *what)
 {
         piece_tail *tail = NULL;
-        size_t plen = pieced_klen(st, dbi, &tail), off = 0, tfree = 0;
+        size_t plen = pieced_klen(st, dbi, &tail), off = 0, tfree = TAIL_UNKNOWN;
         uint8_t ck[PIECE_KEY_MAX];
         bool append = flags & STORE_PUT_APPEND;
         unsigned base_flags = flags & STORE_PUT_NEW ? MDB_NOOVERWRITE : 0;
@@ -310,7 +317,7 @@ int store_put(vigil_store *st, MDB_txn *txn, MDB_dbi dbi, const void *key, size_
         }
         for (unsigned n = 0; n == 0 || off < vlen; n++) {
                 size_t kl = n ? klen + 1 : klen;
-                size_t len = piece_next_size(&st->geo, vlen - off, kl, append ? tfree : 0, n);
+                size_t len = piece_next_size(&st->geo, vlen - off, kl, append ? tfree : TAIL_UNKNOWN, n);
                 MDB_val k = { kl, ck }, v = { len, (uint8_t *)val + off };
 
                 ck[klen] = (uint8_t)n;
@@ -319,7 +326,7 @@ int store_put(vigil_store *st, MDB_txn *txn, MDB_dbi dbi, const void *key, size_
                         /* Not the table's last key (or, for the first piece, an
                          * existing one): an ordinary insert. */
                         if (append)
-                                tail->free = 0;
+                                tail->free = TAIL_UNKNOWN;
                         append = false;
                         if (n == 0 && !(flags & STORE_PUT_NEW)) {
                                 r = del_continuations(st, txn, dbi, key, klen, what);

@@ -28,8 +28,9 @@ typedef struct piece_geometry {
 } piece_geometry;
 
 /* What a writer knows of a table's last leaf page, from its own appends. */
+#define TAIL_UNKNOWN SIZE_MAX
 typedef struct piece_tail {
-        size_t free;    /* bytes left in it; 0 = not known */
+        size_t free;    /* bytes left in it; TAIL_UNKNOWN: not known */
         MDB_stat after; /* the table as the last append left it */
 } piece_tail;
 
@@ -65,6 +66,9 @@ int store_txn_begin(vigil_store *st, bool write, MDB_txn **ret);
 
 #define PIECES_MAX 256u   /* pieces of one value: the first and 255 continuations */
 #define PIECE_KEY_MAX 32u /* longest key of a table with pieces, plus the number byte */
+
+/* At open: LMDB's page size; nothing known of any table's last page. */
+void pieces_init(vigil_store *st, size_t page_size);
 
 #define STORE_PUT_APPEND 1u /* the key is likely the table's last: try MDB_APPEND first */
 #define STORE_PUT_NEW 2u    /* never over an existing value: -EEXIST (MDB_NOOVERWRITE) */
@@ -117,7 +121,8 @@ size_t piece_leaf_max(const piece_geometry *g, size_t klen);
 size_t piece_node_size(const piece_geometry *g, size_t klen, size_t dlen);
 /* The size of piece number @n of a value, @remaining bytes of it still to
  * write under a key of @klen bytes; @tail_free: what is left of the table's
- * last leaf page when this is an append and that is known, else 0. */
+ * last leaf page when this is an append and that is known, else
+ * TAIL_UNKNOWN. */
 size_t piece_next_size(const piece_geometry *g, size_t remaining, size_t klen, size_t tail_free, unsigned n);
 /* Whether @k is a continuation key of @base (@klen bytes); *ret_n its number. */
 bool piece_key_is_continuation(const uint8_t *base, size_t klen, const MDB_val *k, unsigned *ret_n);

@@ -2,7 +2,8 @@
  * cuts a value into, and joining pieces back from a table's items in key
  * order, continuation keys made up from the input included.
  *
- * Input: [u8 page] [u8 key kind] [u16 tail free] [u32 value length] then
+ * Input: [u8 page] [u8 key kind] [u16 tail free (past a page: not known)]
+ * [u24 value length] [u8 unused] then
  * items, each [u8 key byte] [u8 suffix] [u8 value length] and its bytes:
  * keys of a table are the key length's bytes of one pattern with the last
  * one from the input, a continuation key one byte longer (the suffix). A
@@ -81,7 +82,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 return 0;
         piece_geometry_init(&g, pages[data[0] % 4]);
         klen = klens[data[1] % 3];
-        tail_free = ((size_t)data[2] << 8 | data[3]) % (g.room + 1) & ~(size_t)1;
+        tail_free = ((size_t)data[2] << 8 | data[3]) % (g.room + 2) & ~(size_t)1;
+        if (tail_free > g.room)
+                tail_free = TAIL_UNKNOWN;
         total = ((size_t)data[4] << 16 | (size_t)data[5] << 8 | data[6]) % (1u << 20);
         data += 8;
         size -= 8;
@@ -101,7 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         abort();
                 if (len > piece_leaf_max(&g, kl) && (len + 16) % g.page_size != 0 && len != total - off)
                         abort();
-                tail_free = tail_free && node <= tail_free ? tail_free - node : g.room - node;
+                tail_free = tail_free != TAIL_UNKNOWN && node <= tail_free ? tail_free - node : g.room - node;
                 if (n < MAX_ITEMS / 2) {
                         make_key(&items[n], klen, 0x80, np ? (int)np : -1);
                         items[n].v = value + off;

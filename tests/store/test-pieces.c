@@ -35,7 +35,7 @@ static unsigned cut(const piece_geometry *g, size_t klen, size_t total, size_t *
                 /* a piece is a leaf node, or whole overflow pages filled to
                  * the byte, or the rest of the value */
                 assert_true(len <= piece_leaf_max(g, kl) || (len + 16) % g->page_size == 0 || len == total - off);
-                if (*tail_free && node <= *tail_free)
+                if (*tail_free != TAIL_UNKNOWN && node <= *tail_free)
                         *tail_free -= node;
                 else
                         *tail_free = g->room - node;
@@ -64,7 +64,7 @@ static void test_sizes(void **state)
 
                         assert_true(piece_node_size(&g, klens[k], lm) <= g.node_max + 2);
                         for (size_t total = 0; total < 3 * pages[p] + 100; total += 1 + total / 7) {
-                                size_t tf = 0;
+                                size_t tf = TAIL_UNKNOWN;
 
                                 /* what a leaf holds stays whole when nothing is known */
                                 if (total <= lm)
@@ -72,7 +72,7 @@ static void test_sizes(void **state)
                                 else
                                         (void)cut(&g, klens[k], total, &tf);
                                 /* and with every state of the last page */
-                                for (size_t f = 2; f <= g.room; f += 2 + f / 3) {
+                                for (size_t f = 0; f <= g.room; f += 2 + f / 3) {
                                         tf = f;
                                         (void)cut(&g, klens[k], total, &tf);
                                 }
@@ -80,7 +80,7 @@ static void test_sizes(void **state)
                 }
                 /* values of many pages: whole pages on overflow, few pieces */
                 for (size_t total = 1u << 20; total < (64u << 20); total = total * 3 + 17) {
-                        size_t tf = 0;
+                        size_t tf = TAIL_UNKNOWN;
 
                         assert_true(cut(&g, REC_KEY_LEN, total, &tf) <= 16);
                 }
@@ -104,8 +104,12 @@ static void test_sizes_fill(void **state)
         assert_int_equal(piece_next_size(&g, 500, REC_KEY_LEN, 1000, 0), 500);
         /* too little room left: the piece starts a page */
         assert_int_equal(piece_next_size(&g, 3000, REC_KEY_LEN, 100, 0), piece_leaf_max(&g, REC_KEY_LEN));
-        /* a page and more: whole pages go on overflow, to the byte */
-        assert_int_equal(piece_next_size(&g, 9000, REC_KEY_LEN, 0, 0), 2 * 4096 - 16);
+        /* the page is full: the piece starts one */
+        assert_int_equal(piece_next_size(&g, 3000, REC_KEY_LEN + 1, 0, 1), piece_leaf_max(&g, REC_KEY_LEN + 1));
+        /* a page and more, nothing known: whole pages go on overflow, to the byte */
+        assert_int_equal(piece_next_size(&g, 9000, REC_KEY_LEN, TAIL_UNKNOWN, 0), 2 * 4096 - 16);
+        /* less, nothing known: small pieces */
+        assert_true(piece_next_size(&g, 3000, REC_KEY_LEN, TAIL_UNKNOWN, 0) < 600);
 }
 
 /* ---- on LMDB ---- */
