@@ -144,8 +144,10 @@ static int join_table(const char *name, size_t klen)
         MDB_val k, v;
         int rc;
 
-        if (klen > sizeof j->key - 1 || (rc = mdb_dbi_open(txn, name, 0, &dbi)) || (rc = mdb_cursor_open(txn, dbi, &c)))
-                return rc ? rc : EINVAL;
+        if (klen > sizeof j->key - 1)
+                return EINVAL;
+        if ((rc = mdb_dbi_open(txn, name, 0, &dbi)) || (rc = mdb_cursor_open(txn, dbi, &c)))
+                return rc;
         for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
                 struct joined *cur;
 
