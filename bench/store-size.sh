@@ -89,6 +89,6 @@ for kind in text text@16k ls-lR find bulk base64; do
         "$(awk -v a="$vs" -v b="$sa" 'BEGIN {printf "%.2f", a / b}')"
     echo "         (vigil: mean added live bytes over 4 sessions; data.mdb after 5 sessions: $vf bytes)"
 done
-echo "vigil zstd level: ${LEVEL:-adaptive (docs/store.md: 9 for a burst of text, 3 for bulk after its first MiB, 19 at an interactive pace, 1 for random-looking data)}"
+echo "vigil zstd level: ${LEVEL:-adaptive (docs/store.md: 14 for a burst of text, 3 for bulk after its first MiB, 19 at an interactive pace, 1 for random-looking data)}"
 echo "vigil: whole LMDB pages a session adds (records with their chain hashes, the search signatures, summary, events, indexes), free pages not counted"
 echo "sudo: its I/O log directory for one session (zlib): du (blocks) and apparent size; tlog: its JSON log"
