@@ -14,8 +14,9 @@
  * table's last leaf page when it knows that (it appends, see piece_tail),
  * whole overflow pages filled to the byte, and pieces a leaf page holds for
  * the rest. Readers join the pieces (and check their numbers) in
- * store_get() and the store_cursor: nothing outside this file sees a
- * continuation key, but the verify walk, which looks for stray ones. */
+ * store_get() and the store_cursor. Outside this file only prune (which
+ * deletes a session's keys by their prefix) and verify's check for a
+ * record's stray pieces see a continuation key. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,7 +71,7 @@ size_t piece_node_size(const piece_geometry *g, size_t klen, size_t dlen)
 
 size_t piece_next_size(const piece_geometry *g, size_t remaining, size_t klen, size_t tail_free, unsigned n)
 {
-        size_t leaf_max = piece_leaf_max(g, klen), whole_pages, fill;
+        size_t leaf_max = piece_leaf_max(g, klen), node_fixed = LMDB_NODEHDR + klen + LMDB_INDX, whole_pages, fill;
 
         /* The last possible piece takes the rest, wherever LMDB puts it. */
         if (n >= PIECES_MAX - 1 || leaf_max == 0)
@@ -78,8 +79,7 @@ size_t piece_next_size(const piece_geometry *g, size_t remaining, size_t klen, s
         if (tail_free != TAIL_UNKNOWN) {
                 if (remaining <= leaf_max && piece_node_size(g, klen, remaining) <= tail_free)
                         return remaining;
-                fill = tail_free >= LMDB_NODEHDR + klen + LMDB_INDX ? tail_free - LMDB_NODEHDR - klen - LMDB_INDX : 0;
-                fill &= ~(size_t)1;
+                fill = tail_free > node_fixed ? tail_free - node_fixed : 0;
                 if (fill > leaf_max)
                         fill = leaf_max;
                 if (fill >= PIECE_MIN_FILL && remaining > fill)
@@ -94,9 +94,9 @@ size_t piece_next_size(const piece_geometry *g, size_t remaining, size_t klen, s
         /* Less than a page, more than a leaf node: where the last page ends
          * is known, so this starts a page (as large as a leaf node may be);
          * or it is not, and small pieces waste less at the ends of pages. */
-        if (tail_free != TAIL_UNKNOWN)
+        if (tail_free != TAIL_UNKNOWN || g->room / 8 <= node_fixed + PIECE_MIN_FILL)
                 return leaf_max;
-        return leaf_max < g->room / 8 ? leaf_max : g->room / 8 - (LMDB_NODEHDR + klen + LMDB_INDX);
+        return leaf_max < g->room / 8 - node_fixed ? leaf_max : g->room / 8 - node_fixed;
 }
 
 bool piece_key_is_continuation(const uint8_t *base, size_t klen, const MDB_val *k, unsigned *ret_n)
@@ -249,15 +249,16 @@ static size_t tail_free_now(MDB_txn *txn, MDB_dbi dbi, const piece_tail *t)
 
 /* After an append of a node of @node bytes: LMDB put it on the last leaf
  * page if it fit, or alone on a new one (an append never splits a page in
- * half); the leaf page count says which. */
-static void tail_note(const vigil_store *st, MDB_txn *txn, MDB_dbi dbi, piece_tail *t, size_t leaf_before,
+ * half); the leaf page count says which. Returns false when the table's
+ * counts cannot be read (nothing is known then). */
+static bool tail_note(const vigil_store *st, MDB_txn *txn, MDB_dbi dbi, piece_tail *t, size_t leaf_before,
                       size_t node)
 {
         MDB_stat s;
 
         if (mdb_stat(txn, dbi, &s) != 0) {
                 t->free = TAIL_UNKNOWN;
-                return;
+                return false;
         }
         if (s.ms_leaf_pages == leaf_before + 1 && node <= st->geo.room)
                 t->free = st->geo.room - node;
@@ -266,6 +267,7 @@ static void tail_note(const vigil_store *st, MDB_txn *txn, MDB_dbi dbi, piece_ta
         else
                 t->free = TAIL_UNKNOWN;
         t->after = s;
+        return true;
 }
 
 static int del_continuations(vigil_store *st, MDB_txn *txn, MDB_dbi dbi, const uint8_t *key, size_t klen,
@@ -294,7 +296,7 @@ int store_put(vigil_store *st, MDB_txn *txn, MDB_dbi dbi, const void *key, size_
         piece_tail *tail = NULL;
         size_t plen = pieced_klen(st, dbi, &tail), off = 0, tfree = TAIL_UNKNOWN;
         uint8_t ck[PIECE_KEY_MAX];
-        bool append = flags & STORE_PUT_APPEND;
+        bool append = flags & STORE_PUT_APPEND, track = append;
         unsigned base_flags = flags & STORE_PUT_NEW ? MDB_NOOVERWRITE : 0;
         MDB_stat s0;
         int r, rc;
@@ -312,12 +314,13 @@ int store_put(vigil_store *st, MDB_txn *txn, MDB_dbi dbi, const void *key, size_
         memcpy(ck, key, klen);
         if (append) {
                 tfree = tail_free_now(txn, dbi, tail);
-                if (mdb_stat(txn, dbi, &s0) != 0)
-                        append = false;
+                track = mdb_stat(txn, dbi, &s0) == 0;
+                if (!track)
+                        tail->free = TAIL_UNKNOWN;
         }
         for (unsigned n = 0; n == 0 || off < vlen; n++) {
                 size_t kl = n ? klen + 1 : klen;
-                size_t len = piece_next_size(&st->geo, vlen - off, kl, append ? tfree : TAIL_UNKNOWN, n);
+                size_t len = piece_next_size(&st->geo, vlen - off, kl, append && track ? tfree : TAIL_UNKNOWN, n);
                 MDB_val k = { kl, ck }, v = { len, (uint8_t *)val + off };
 
                 ck[klen] = (uint8_t)n;
@@ -337,9 +340,9 @@ int store_put(vigil_store *st, MDB_txn *txn, MDB_dbi dbi, const void *key, size_
                 }
                 if (rc)
                         return store_mdb_error(st, rc, what);
-                if (append) {
+                if (append && track) {
                         tail->free = tfree;
-                        tail_note(st, txn, dbi, tail, s0.ms_leaf_pages, piece_node_size(&st->geo, kl, len));
+                        track = tail_note(st, txn, dbi, tail, s0.ms_leaf_pages, piece_node_size(&st->geo, kl, len));
                         tfree = tail->free;
                         s0 = tail->after;
                 }
