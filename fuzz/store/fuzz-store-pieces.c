@@ -85,7 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         tail_free = ((size_t)data[2] << 8 | data[3]) % (g.room + 2) & ~(size_t)1;
         if (tail_free > g.room)
                 tail_free = TAIL_UNKNOWN;
-        total = ((size_t)data[4] << 16 | (size_t)data[5] << 8 | data[6]) % (1u << 20);
+        total = ((size_t)data[4] << 16 | (size_t)data[5] << 8 | data[6]) % (1u << 18);
         data += 8;
         size -= 8;
 
