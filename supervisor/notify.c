@@ -26,6 +26,9 @@
 #include "util.h"
 #include "vigil-error.h"
 
+/* How long the loop polls for the exec stop of an exec just let go (loop.c). */
+#define EXEC_STOP_POLL_NS (200u * 1000)
+
 void pending_free(pending *pe)
 {
         if (!pe)
@@ -267,6 +270,8 @@ void notify_allow_held(session *s, uint64_t id, exec_input *in, exec_plan *p, ui
         t->pe = pe;
         t->state = TASK_AWAIT_EXEC;
         r = respond(s, id, 0, true);
+        if (r >= 0)
+                s->poll_until_ns = now_monotonic_ns() + EXEC_STOP_POLL_NS;
         if (r < 0) {
                 /* killed while waiting; its exit reaches the tracer */
                 pending_end(s, t->pe);

@@ -22,6 +22,12 @@ void session_event_begin(session *s, cmd_event *e)
         session_event_record(s, e);
 }
 
+void session_event_begin_drained(session *s, cmd_event *e)
+{
+        masking_argv(s, e);
+        record_command(s, e);
+}
+
 static int write_line(int fd, const char *text, size_t len)
 {
         _cleanup_free_ char *line = malloc(len + 1);

@@ -272,7 +272,10 @@ void hooks_stop(session *s);
 /* An exec attempt became a command (executed, denied, killed): its command
  * line is masked, then it is recorded. */
 void session_event_begin(session *s, cmd_event *e);
-/* The second half of it: record an event already masked. */
+/* The same, when the caller has read the session's output up to the exec
+ * already (relay_drain()): the event keeps that output position. */
+void session_event_begin_drained(session *s, cmd_event *e);
+/* The second half of session_event_begin(): record an event already masked. */
 void session_event_record(session *s, cmd_event *e);
 /* It ended (denied and killed ones at once); writes the --events line and frees @e. */
 void session_event_end(session *s, cmd_event *e);
@@ -384,6 +387,7 @@ struct session {
         int epfd;
         struct epoll_event batch[64]; /* the events being dispatched (loop.c) */
         int batch_n, batch_next;
+        uint64_t poll_until_ns; /* loop.c: poll, not sleep, until then (an exec stop is due) */
         int sigfd;
         watch sig_w;
         int listener;

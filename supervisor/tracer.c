@@ -64,6 +64,23 @@ static void kill_image(session *s, pid_t pid, cmd_event *e, const exec_input *in
         session_event_end(s, e);
 }
 
+/* The command's event (allowed, audited, or an approval remembered for the
+ * session) is recorded once its exec is reached. */
+static void begin_event(session *s, cmd_event *e, char *remembered, bool drained)
+{
+        if (drained)
+                session_event_begin_drained(s, e);
+        else
+                session_event_begin(s, e);
+        if (remembered[0]) {
+                /* remember=session: the approval that let it run */
+                vigil_approval_outcome o = {.request = remembered, .remembered = true};
+
+                memcpy(e->request, remembered, sizeof(e->request));
+                record_approval(s, e, &o);
+        }
+}
+
 static void on_exec(session *s, pid_t pid)
 {
         unsigned long former = 0;
@@ -72,6 +89,8 @@ static void on_exec(session *s, pid_t pid)
         task *t, *stale;
         pending *pe;
         proc *p;
+        char remembered[sizeof(((pending *)NULL)->remembered)];
+        bool record;
         int pidfd = -1;
 
         if (ptrace(PTRACE_GETEVENTMSG, pid, 0, &former) < 0)
@@ -118,21 +137,15 @@ static void on_exec(session *s, pid_t pid)
         }
         e->pid = pid;
         e->exec_mono_ns = now_monotonic_ns();
-        if (e->decision != CMD_APPROVED || pe->remembered[0]) {
-                session_event_begin(s, e);
-                if (pe->remembered[0]) {
-                        /* remember=session: the approval that let it run */
-                        vigil_approval_outcome o = {.request = pe->remembered, .remembered = true};
-
-                        memcpy(e->request, pe->remembered, sizeof(e->request));
-                        record_approval(s, e, &o);
-                }
-        }
+        record = e->decision != CMD_APPROVED || pe->remembered[0];
+        memcpy(remembered, pe->remembered, sizeof(remembered));
         /* the pidfd taken at the notification names this process only if
          * the thread that exec'd led it (else it names the old thread) */
         if (verify_exec(pid, &pe->plan, (pid_t)former == pid ? pe->in.pidfd : -1, &reason, &pidfd) != 0) {
                 if ((pid_t)former == pid)
                         pe->in.pidfd = -1;
+                if (record)
+                        begin_event(s, e, remembered, false);
                 kill_image(s, pid, e, &pe->in, reason);
                 task_free(s, t);
                 return;
@@ -141,6 +154,8 @@ static void on_exec(session *s, pid_t pid)
                 pe->in.pidfd = -1; /* taken over by verify_exec */
         if (pe->plan.ldso) {
                 /* keep it until the loader has mapped its program */
+                if (record)
+                        begin_event(s, e, remembered, false);
                 if (pidfd >= 0)
                         (void)close(pidfd);
                 t->state = TASK_LDSO;
@@ -156,12 +171,18 @@ static void on_exec(session *s, pid_t pid)
                 }
                 return;
         }
+        /* Let it run, then record: the rest is off the exec's critical
+         * path. The output is read up to here first, so the event keeps
+         * the position before the program's first instruction. */
+        relay_drain(s);
+        detach(s, t, 0);
+        if (record)
+                begin_event(s, e, remembered, true);
         p = proc_get_or_add(s, pid, pidfd);
         if (p)
                 proc_add_event(s, p, e);
         else
                 session_event_end(s, e); /* exit unknown */
-        detach(s, t, 0);
 }
 
 /* Whether @addr in @pid is mapped from a file, and which. */

@@ -10,6 +10,13 @@
  *   seize-sync      the same with the synchronous wake-up
  *   trace-all       notify + ptrace of every fork, clone, exec and exit
  *                   (a classic ptrace supervisor)
+ *   seize-poll      seize, polling up to 200 us for the exec stop after the
+ *                   answer instead of sleeping (vigil's supervisor/loop.c)
+ *   recv-sync       notify with the synchronous wake-up, the watcher blocked
+ *                   in SECCOMP_IOCTL_NOTIF_RECV itself (the wake-up goes to
+ *                   the notifying CPU only then: through poll it does not)
+ *   recv-sync-poll  the same plus seize, the exec stop polled for without a
+ *                   bound (a sketch: a failed exec would hang it)
  *
  * Rounds are interleaved; it prints the median time per exec of each mode
  * and its ratio to bare.
@@ -20,6 +27,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <sched.h>
 #include <pwd.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -41,9 +49,10 @@
 #define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
 #endif
 
-enum { BARE, NOTIFY, NOTIFY_SYNC, SEIZE, SEIZE_SYNC, TRACE_ALL, N_MODES };
+enum { BARE, NOTIFY, NOTIFY_SYNC, SEIZE, SEIZE_SYNC, TRACE_ALL, SEIZE_POLL, RECV_SYNC, RECV_SYNC_POLL, N_MODES };
 static const char *const names[N_MODES] = {"bare",  "notify",     "notify-sync",
-                                           "seize", "seize-sync", "trace-all"};
+                                           "seize", "seize-sync", "trace-all", "seize-poll", "recv-sync", "recv-sync-poll"};
+static int n_execs;
 
 static void send_fd(int s, int fd)
 {
@@ -153,6 +162,35 @@ static double run(int mode, const struct passwd *pw, const char *loop)
                 if (write(sp[0], "g", 1) != 1)
                         return -1;
         }
+        if (mode == RECV_SYNC || mode == RECV_SYNC_POLL) {
+                /* blocking RECV (the synchronous wake-up is not carried
+                 * through poll); for seize, the exec stop is polled for */
+                ioctl(nfd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, 1, 0);
+                for (int k = 0; k < n_execs + 1; k++) {
+                        memset(req, 0, sizeof(*req));
+                        if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_RECV, req) != 0) {
+                                k--;
+                                continue;
+                        }
+                        if (mode == RECV_SYNC_POLL)
+                                ptrace(PTRACE_SEIZE, req->pid, 0, PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL);
+                        memset(resp, 0, sizeof(*resp));
+                        resp->id = req->id;
+                        resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+                        ioctl(nfd, SECCOMP_IOCTL_NOTIF_SEND, resp);
+                        if (mode == RECV_SYNC_POLL) {
+                                int st;
+                                pid_t w;
+
+                                while ((w = waitpid((pid_t)req->pid, &st, WNOHANG | __WALL)) == 0)
+                                        sched_yield();
+                                if (w > 0 && WIFSTOPPED(st))
+                                        ptrace(PTRACE_DETACH, w, 0, 0);
+                        }
+                }
+                waitpid(child, NULL, 0);
+                done = 1;
+        }
         while (!done) {
                 struct pollfd p[2] = {{sfd, POLLIN, 0}, {nfd, POLLIN, 0}};
 
@@ -161,13 +199,27 @@ static double run(int mode, const struct passwd *pw, const char *loop)
                 if (nfd >= 0 && (p[1].revents & POLLIN)) {
                         memset(req, 0, sizeof(*req));
                         if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_RECV, req) == 0) {
-                                if (mode == SEIZE || mode == SEIZE_SYNC)
+                                if (mode == SEIZE || mode == SEIZE_SYNC || mode == SEIZE_POLL)
                                         ptrace(PTRACE_SEIZE, req->pid, 0,
                                                PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL);
                                 memset(resp, 0, sizeof(*resp));
                                 resp->id = req->id;
                                 resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
                                 ioctl(nfd, SECCOMP_IOCTL_NOTIF_SEND, resp);
+                                if (mode == SEIZE_POLL) {
+                                        /* vigil's poll for the exec stop (supervisor/loop.c) */
+                                        struct timespec a, b;
+                                        struct pollfd q = {sfd, POLLIN, 0};
+
+                                        clock_gettime(CLOCK_MONOTONIC, &a);
+                                        do {
+                                                if (poll(&q, 1, 0) > 0)
+                                                        break;
+                                                sched_yield();
+                                                clock_gettime(CLOCK_MONOTONIC, &b);
+                                        } while ((b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec - a.tv_nsec) < 200000);
+                                        p[0].revents = q.revents;
+                                }
                         }
                 } else if (nfd >= 0 && (p[1].revents & (POLLHUP | POLLERR))) {
                         close(nfd);
@@ -235,6 +287,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "usage: bench-mechanisms USER [ROUNDS] [EXECS]\n");
                 return 2;
         }
+        n_execs = execs;
         snprintf(loop, sizeof(loop), "i=0; while [ $i -lt %d ]; do /bin/true; i=$((i+1)); done", execs);
         for (int m = 0; m < N_MODES; m++)
                 t[m] = calloc((size_t)rounds, sizeof(double));
