@@ -39,19 +39,28 @@ void loop_del(session *s, watch *w)
                         s->batch[i].data.ptr = NULL;
 }
 
+void loop_expect(session *s, uint64_t ns)
+{
+        uint64_t until = now_monotonic_ns() + ns;
+
+        if (until > s->poll_until_ns)
+                s->poll_until_ns = until;
+}
+
 int loop_once(session *s, int timeout_ms)
 {
         int n;
 
         n = 0;
         if (timeout_ms != 0 && s->poll_until_ns) {
-                /* An exec was let go and its exec stop is due: on an idle CPU,
-                 * sleeping until then costs a wake-up (~100 us on these
+                /* An event is due (loop_expect()): an exec stop after its
+                 * exec was let go, a keystroke's echo. On an idle CPU,
+                 * sleeping until then costs a wake-up (~60-100 us on these
                  * machines, ../shared/notes/supervision-facts.md) on the
-                 * exec's critical path. Poll for a bounded time instead,
-                 * yielding to whatever else wants this CPU (the exec itself,
-                 * when it runs here). Measured: most exec stops come within
-                 * 50 us of the answer. */
+                 * critical path. Poll for a bounded time instead, yielding
+                 * to whatever else wants this CPU (the exec itself, when it
+                 * runs here). Measured: most exec stops come within 50 us
+                 * of the answer. */
                 while ((n = epoll_wait(s->epfd, s->batch, (int)ELEMENTSOF(s->batch), 0)) == 0 &&
                        now_monotonic_ns() < s->poll_until_ns)
                         (void)sched_yield();

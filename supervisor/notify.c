@@ -271,7 +271,7 @@ void notify_allow_held(session *s, uint64_t id, exec_input *in, exec_plan *p, ui
         t->state = TASK_AWAIT_EXEC;
         r = respond(s, id, 0, true);
         if (r >= 0)
-                s->poll_until_ns = now_monotonic_ns() + EXEC_STOP_POLL_NS;
+                loop_expect(s, EXEC_STOP_POLL_NS);
         if (r < 0) {
                 /* killed while waiting; its exit reaches the tracer */
                 pending_end(s, t->pe);

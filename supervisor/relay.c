@@ -30,6 +30,10 @@
 #define QUEUE_HIGH (256u * 1024)
 #define QUEUE_LOW (64u * 1024)
 #define QUEUE_MAX (8u * 1024 * 1024)
+/* Typed input (a key, a key's escape sequence), not a paste: its echo is
+ * polled for (loop_expect()) that long, instead of a wake-up to show it. */
+#define ECHO_EXPECT_MAX 16
+#define ECHO_POLL_NS (200u * 1000)
 
 static void outq_writable(session *s, watch *w, uint32_t events);
 static void make_raw(session *s);
@@ -313,6 +317,9 @@ static void input_readable(session *s, watch *w, uint32_t events)
         /* the echo to expect (its output is read later, in this thread) and
          * the input recording, once the keystroke is on its way */
         masking_input(s, buf, (size_t)n);
+        /* a keystroke's echo comes back within tens of microseconds */
+        if (io->mode == VIGIL_IO_PTY && n <= ECHO_EXPECT_MAX)
+                loop_expect(s, ECHO_POLL_NS);
         if (io->to_child.len > QUEUE_HIGH)
                 (void)loop_mod(s, &io->in_w, 0);
 }

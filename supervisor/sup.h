@@ -38,6 +38,9 @@ int loop_mod(session *s, watch *w, uint32_t events);
 void loop_del(session *s, watch *w);
 /* Wait for and dispatch events; @timeout_ms as epoll_wait. @return 0 or -errno. */
 int loop_once(session *s, int timeout_ms);
+/* An event is due within about @ns (an exec stop, a keystroke's echo): the
+ * next loop_once() polls for it that long before it sleeps. */
+void loop_expect(session *s, uint64_t ns);
 
 /* ---- the account (account.c) ------------------------------------------ */
 

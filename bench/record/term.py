@@ -224,16 +224,16 @@ def main():
                   " script(1), or vigil's supervisor (its relay thread and its recording thread); medians")
         if a.what in ("latency", "all"):
             modes = ["bare", "script"] + (["base"] if BASE else []) + ["vigil", "vigil+mask"]
-            out = {}
-            for m in modes:
-                lat = {"letter": [], "digit": []}
-                for _ in range(a.rounds):
+            # rounds interleaved, mode after mode, so that a change in the
+            # machine's state (its other load, the host's) falls on all alike
+            out = {m: {"letter": [], "digit": []} for m in modes}
+            for _ in range(a.rounds):
+                for m in modes:
                     one = latency(m, user, tmp, env, a.keys // a.rounds)
-                    for k in lat:
-                        lat[k] += one[k]
-                out[m] = lat
-            print("keystroke echo: %d keys, one every 5 ms, letters and digits in turn (median / p90 us), load %s"
-                  % (a.keys, load))
+                    for k in out[m]:
+                        out[m][k] += one[k]
+            print("keystroke echo: %d keys, one every 5 ms, letters and digits in turn, %d interleaved rounds "
+                  "(median / p90 us), load %s" % (a.keys, a.rounds, load))
             base = statistics.median(out["bare"]["letter"] + out["bare"]["digit"])
             for m in modes:
                 both = sorted(out[m]["letter"] + out[m]["digit"])
