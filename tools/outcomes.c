@@ -8,12 +8,17 @@
 #include "vigil-error.h"
 
 /* Sessions kept at once: audit's events come in time order, so those of
- * sessions running at the same time interleave. */
-#define CACHE_SESSIONS 8u
+ * sessions running at the same time interleave, and a session evicted is
+ * read again whole. */
+#define CACHE_SESSIONS 64u
 /* Per session: outcomes of at most this many commands, in this many bytes
- * (one outcome at least, whatever its size). */
-#define WINDOW_OUTCOMES 512u
-#define WINDOW_BYTES (512u * 1024)
+ * (one outcome at least, whatever its size) ... */
+#define WINDOW_OUTCOMES 1024u
+#define WINDOW_BYTES (256u * 1024)
+/* ... and for all sessions together: past this, the least recently used
+ * other sessions go. */
+#define TOTAL_OUTCOMES 8192u
+#define TOTAL_BYTES (2u * 1024 * 1024)
 /* A window starts a little before the command that needs it: events of
  * one session come in time order, which is not quite command order when
  * several processes exec at once. */
@@ -27,7 +32,7 @@ typedef struct slot {
         vigil_approval_outcome *v; /* by command number */
         size_t n, bytes;
         vigil_approval_outcome *origins; /* the earlier approvals that remembered ones in v name */
-        size_t n_origins;
+        size_t n_origins, origin_bytes;
         uint64_t tick; /* last use */
 } slot;
 
@@ -224,7 +229,6 @@ static const vigil_approval_outcome *origin_of(const slot *s, const vigil_approv
 static int keep_origins(void *userdata, const vigil_approval_outcome *o)
 {
         slot *s = userdata;
-        size_t bytes = 0;
         bool needed = false;
 
         if (o->remembered || o->decision != VIGIL_DEC_APPROVED || !o->request || origin_of(s, o))
@@ -240,7 +244,7 @@ static int keep_origins(void *userdata, const vigil_approval_outcome *o)
                         return -ENOMEM;
                 s->origins = nv;
         }
-        if (outcome_copy(o, &s->origins[s->n_origins], &bytes) < 0)
+        if (outcome_copy(o, &s->origins[s->n_origins], &s->origin_bytes) < 0)
                 return -ENOMEM;
         s->n_origins++;
         return 0;
@@ -292,10 +296,39 @@ static const vigil_approval_outcome *slot_lookup(const slot *s, uint32_t no)
         return at < s->n && s->v[at].command_no == no ? &s->v[at] : NULL;
 }
 
+static size_t slot_bytes(const slot *s)
+{
+        return s->bytes + s->origin_bytes;
+}
+
+/* Evict the least recently used sessions but @keep until all fit the totals. */
+static void cache_trim(outcome_cache *c, const slot *keep)
+{
+        for (;;) {
+                size_t n = 0, bytes = 0;
+                slot *lru = NULL;
+
+                for (size_t i = 0; i < CACHE_SESSIONS; i++) {
+                        slot *x = &c->slots[i];
+
+                        if (!x->used)
+                                continue;
+                        n += x->n + x->n_origins;
+                        bytes += slot_bytes(x);
+                        if (x != keep && (!lru || x->tick < lru->tick))
+                                lru = x;
+                }
+                if ((n <= TOTAL_OUTCOMES && bytes <= TOTAL_BYTES) || !lru)
+                        return;
+                slot_clear(lru);
+        }
+}
+
 int outcome_cache_find(outcome_cache *c, const uint8_t id[VIGIL_SESSION_ID_LEN], uint32_t no, outcome_ref *ret)
 {
         slot *s = NULL, *lru = &c->slots[0];
         const vigil_approval_outcome *o;
+        bool fill;
         int r;
 
         for (size_t i = 0; i < CACHE_SESSIONS; i++) {
@@ -308,27 +341,24 @@ int outcome_cache_find(outcome_cache *c, const uint8_t id[VIGIL_SESSION_ID_LEN],
                 if (!x->used || (lru->used && x->tick < lru->tick))
                         lru = x;
         }
-        if (!s || no < s->lo || no > s->hi) {
-                s = s ? s : lru;
+        fill = !s || no < s->lo || no > s->hi;
+        if (!s)
+                s = lru;
+        o = fill ? NULL : slot_lookup(s, no);
+        /* a live session may have decided it since it was read */
+        if (!fill && !o && s->live)
+                fill = true;
+        s->tick = ++c->tick;
+        if (fill) {
                 r = slot_fill(c, s, id, no);
                 if (r < 0) {
                         slot_clear(s);
                         return r;
                 }
+                s->tick = c->tick;
                 o = slot_lookup(s, no);
-        } else {
-                o = slot_lookup(s, no);
-                /* a live session may have decided it since it was read */
-                if (!o && s->live) {
-                        r = slot_fill(c, s, id, no);
-                        if (r < 0) {
-                                slot_clear(s);
-                                return r;
-                        }
-                        o = slot_lookup(s, no);
-                }
+                cache_trim(c, s);
         }
-        s->tick = ++c->tick;
         *ret = (outcome_ref){ .o = o, .origin = o && o->remembered ? origin_of(s, o) : NULL };
         return 0;
 }
