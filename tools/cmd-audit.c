@@ -68,7 +68,7 @@ static int audit_one(void *userdata, const vigil_event *e)
 
         /* only held commands' events have one: no lookup for the others */
         if (outcome_wanted(e->decision)) {
-                r = outcome_cache_find(c->outcomes, e->session, e->no, &o);
+                r = outcome_cache_find(c->outcomes, e, &o);
                 if (r < 0)
                         return r;
         }

@@ -284,7 +284,7 @@ static int event_cb(void *userdata, const vigil_event *e)
         outcome_ref o = { 0 };
 
         if (outcome_wanted(e->decision)) {
-                int r = outcome_cache_find(c->outcomes, e->session, e->no, &o);
+                int r = outcome_cache_find(c->outcomes, e, &o);
 
                 if (r < 0)
                         return r;

@@ -17,22 +17,30 @@
 #define WINDOW_BYTES (256u * 1024)
 /* ... and for all sessions together: past this, the least recently used
  * other sessions go. */
-#define TOTAL_OUTCOMES 8192u
-#define TOTAL_BYTES (2u * 1024 * 1024)
+#define TOTAL_OUTCOMES 4096u
+#define TOTAL_BYTES (1024u * 1024)
 /* A window starts a little before the command that needs it: events of
  * one session come in time order, which is not quite command order when
  * several processes exec at once. */
 #define WINDOW_SLACK 16u
 
+/* An outcome copied out of the scan: its strings in one allocation. */
+typedef struct kept {
+        vigil_approval_outcome o;
+        void *mem;
+        size_t bytes;
+} kept;
+
 typedef struct slot {
         bool used;
         bool live;   /* the session had not ended when it was read */
+        uint64_t end_us; /* ... else when it ended */
         uint8_t id[VIGIL_SESSION_ID_LEN];
         uint32_t lo, hi; /* every outcome of a command in [lo, hi] is in v */
-        vigil_approval_outcome *v; /* by command number */
-        size_t n, bytes;
-        vigil_approval_outcome *origins; /* the earlier approvals that remembered ones in v name */
-        size_t n_origins, origin_bytes;
+        kept *v;         /* by command number */
+        size_t n, cap, bytes;
+        kept *origins; /* the earlier approvals that remembered ones in v name */
+        size_t n_origins, cap_origins, origin_bytes;
         uint64_t tick; /* last use */
 } slot;
 
@@ -48,87 +56,81 @@ bool outcome_wanted(vigil_decision_kind d)
                d == VIGIL_DEC_WITHDRAWN;
 }
 
-static void outcome_clear(vigil_approval_outcome *o)
+static void kept_clear(kept *k)
 {
-        free(o->request);
-        free(o->by_subject);
-        free(o->by_email);
-        for (size_t i = 0; i < o->by_n_groups; i++)
-                free(o->by_groups[i]);
-        free(o->by_groups);
-        free(o->by_local);
-        free(o->by_via);
-        free(o->reason);
-        *o = (vigil_approval_outcome){ 0 };
+        free(k->mem);
+        *k = (kept){ 0 };
 }
 
-static int dup_str(const char *s, char **ret, size_t *bytes)
+static size_t str_size(const char *s)
 {
-        *ret = NULL;
+        return s ? strlen(s) + 1 : 0;
+}
+
+static char *str_put(char **p, const char *s)
+{
+        char *d = *p;
+        size_t n = str_size(s);
+
         if (!s)
-                return 0;
-        *ret = strdup(s);
-        if (!*ret)
+                return NULL;
+        memcpy(d, s, n);
+        *p += n;
+        return d;
+}
+
+/* A deep copy of @src into @dst, in one allocation. */
+static int kept_copy(const vigil_approval_outcome *src, kept *dst)
+{
+        size_t n = src->by_n_groups * sizeof(char *) + str_size(src->request) + str_size(src->by_subject) +
+                   str_size(src->by_email) + str_size(src->by_local) + str_size(src->by_via) + str_size(src->reason);
+        char **groups, *p;
+        kept k = { .o = *src };
+
+        for (size_t i = 0; i < src->by_n_groups; i++)
+                n += str_size(src->by_groups[i] ? src->by_groups[i] : "");
+        k.mem = malloc(n ? n : 1);
+        if (!k.mem)
                 return -ENOMEM;
-        *bytes += strlen(s) + 1;
+        k.bytes = sizeof k + n;
+        groups = k.mem;
+        p = (char *)k.mem + src->by_n_groups * sizeof(char *);
+        for (size_t i = 0; i < src->by_n_groups; i++)
+                groups[i] = str_put(&p, src->by_groups[i] ? src->by_groups[i] : "");
+        k.o.by_groups = src->by_n_groups ? groups : NULL;
+        k.o.request = str_put(&p, src->request);
+        k.o.by_subject = str_put(&p, src->by_subject);
+        k.o.by_email = str_put(&p, src->by_email);
+        k.o.by_local = str_put(&p, src->by_local);
+        k.o.by_via = str_put(&p, src->by_via);
+        k.o.reason = str_put(&p, src->reason);
+        *dst = k;
         return 0;
 }
 
-/* A deep copy of @src into @dst; *bytes grows by what it holds. */
-static int outcome_copy(const vigil_approval_outcome *src, vigil_approval_outcome *dst, size_t *bytes)
+/* Room for one more in *@v (of *@cap). */
+static int grow(kept **v, size_t n, size_t *cap)
 {
-        vigil_approval_outcome c = {
-                .command_no = src->command_no,
-                .decision = src->decision,
-                .remembered = src->remembered,
-                .decided_us = src->decided_us,
-        };
-        int r;
+        kept *nv;
+        size_t c;
 
-        *bytes += sizeof c;
-        if ((r = dup_str(src->request, &c.request, bytes)) < 0 || (r = dup_str(src->by_subject, &c.by_subject, bytes)) < 0 ||
-            (r = dup_str(src->by_email, &c.by_email, bytes)) < 0 || (r = dup_str(src->by_local, &c.by_local, bytes)) < 0 ||
-            (r = dup_str(src->by_via, &c.by_via, bytes)) < 0 || (r = dup_str(src->reason, &c.reason, bytes)) < 0)
-                goto fail;
-        if (src->by_n_groups) {
-                c.by_groups = calloc(src->by_n_groups, sizeof *c.by_groups);
-                if (!c.by_groups) {
-                        r = -ENOMEM;
-                        goto fail;
-                }
-                *bytes += src->by_n_groups * sizeof *c.by_groups;
-                for (; c.by_n_groups < src->by_n_groups; c.by_n_groups++) {
-                        r = dup_str(src->by_groups[c.by_n_groups] ? src->by_groups[c.by_n_groups] : "",
-                                    &c.by_groups[c.by_n_groups], bytes);
-                        if (r < 0)
-                                goto fail;
-                }
-        }
-        *dst = c;
+        if (n < *cap)
+                return 0;
+        c = *cap ? *cap * 2 : 16;
+        nv = realloc(*v, c * sizeof *nv);
+        if (!nv)
+                return -ENOMEM;
+        *v = nv;
+        *cap = c;
         return 0;
-fail:
-        outcome_clear(&c);
-        return r;
-}
-
-static size_t outcome_bytes(const vigil_approval_outcome *o)
-{
-        size_t b = sizeof *o;
-        const char *s[] = { o->request, o->by_subject, o->by_email, o->by_local, o->by_via, o->reason };
-
-        for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
-                b += s[i] ? strlen(s[i]) + 1 : 0;
-        for (size_t i = 0; i < o->by_n_groups; i++)
-                b += sizeof(char *) + strlen(o->by_groups[i]) + 1;
-        return b;
 }
 
 static void slot_clear(slot *s)
 {
         for (size_t i = 0; i < s->n; i++)
-                outcome_clear(&s->v[i]);
+                kept_clear(&s->v[i]);
         for (size_t i = 0; i < s->n_origins; i++)
-                outcome_clear(&s->origins[i]);
+                kept_clear(&s->origins[i]);
         free(s->v);
         free(s->origins);
         *s = (slot){ 0 };
@@ -163,7 +165,7 @@ static size_t lower_bound(const slot *s, uint32_t no)
         while (a < b) {
                 size_t m = a + (b - a) / 2;
 
-                if (s->v[m].command_no < no)
+                if (s->v[m].o.command_no < no)
                         a = m + 1;
                 else
                         b = m;
@@ -177,43 +179,40 @@ static int keep_window(void *userdata, const vigil_approval_outcome *o)
 {
         slot *s = userdata;
         size_t at;
+        kept k;
         int r;
 
         if (o->command_no < s->lo || o->command_no > s->hi)
                 return 0;
         at = lower_bound(s, o->command_no);
-        if (at < s->n && s->v[at].command_no == o->command_no)
+        if (at < s->n && s->v[at].o.command_no == o->command_no)
                 return 0; /* the writer decides a command once; a second record is verify's to report */
-        if (s->n % 16 == 0) {
-                vigil_approval_outcome *nv = realloc(s->v, (s->n + 16) * sizeof *nv);
-
-                if (!nv)
-                        return -ENOMEM;
-                s->v = nv;
-        }
-        memmove(&s->v[at + 1], &s->v[at], (s->n - at) * sizeof *s->v);
-        r = outcome_copy(o, &s->v[at], &s->bytes);
-        if (r < 0) {
-                memmove(&s->v[at], &s->v[at + 1], (s->n - at) * sizeof *s->v);
+        r = grow(&s->v, s->n, &s->cap);
+        if (r < 0)
                 return r;
-        }
+        r = kept_copy(o, &k);
+        if (r < 0)
+                return r;
+        memmove(&s->v[at + 1], &s->v[at], (s->n - at) * sizeof *s->v);
+        s->v[at] = k;
         s->n++;
+        s->bytes += k.bytes;
         while (s->n > 1 && (s->n > WINDOW_OUTCOMES || s->bytes > WINDOW_BYTES)) {
-                vigil_approval_outcome *last = &s->v[--s->n];
+                kept *last = &s->v[--s->n];
 
-                s->hi = last->command_no - 1; /* above lo: the numbers in v are distinct */
-                s->bytes -= outcome_bytes(last);
-                outcome_clear(last);
+                s->hi = last->o.command_no - 1; /* above lo: the numbers in v are distinct */
+                s->bytes -= last->bytes;
+                kept_clear(last);
         }
         return 0;
 }
 
-static const vigil_approval_outcome *origin_in(const vigil_approval_outcome *v, size_t n, const char *request)
+static const vigil_approval_outcome *origin_in(const kept *v, size_t n, const char *request)
 {
         for (size_t i = 0; i < n; i++)
-                if (!v[i].remembered && v[i].decision == VIGIL_DEC_APPROVED && v[i].request &&
-                    strcmp(v[i].request, request) == 0)
-                        return &v[i];
+                if (!v[i].o.remembered && v[i].o.decision == VIGIL_DEC_APPROVED && v[i].o.request &&
+                    strcmp(v[i].o.request, request) == 0)
+                        return &v[i].o;
         return NULL;
 }
 
@@ -230,23 +229,21 @@ static int keep_origins(void *userdata, const vigil_approval_outcome *o)
 {
         slot *s = userdata;
         bool needed = false;
+        int r;
 
         if (o->remembered || o->decision != VIGIL_DEC_APPROVED || !o->request || origin_of(s, o))
                 return 0;
         for (size_t i = 0; i < s->n && !needed; i++)
-                needed = s->v[i].remembered && strcmp(s->v[i].request, o->request) == 0;
+                needed = s->v[i].o.remembered && strcmp(s->v[i].o.request, o->request) == 0;
         if (!needed)
                 return 0;
-        if (s->n_origins % 8 == 0) {
-                vigil_approval_outcome *nv = realloc(s->origins, (s->n_origins + 8) * sizeof *nv);
-
-                if (!nv)
-                        return -ENOMEM;
-                s->origins = nv;
-        }
-        if (outcome_copy(o, &s->origins[s->n_origins], &s->origin_bytes) < 0)
-                return -ENOMEM;
-        s->n_origins++;
+        r = grow(&s->origins, s->n_origins, &s->cap_origins);
+        if (r < 0)
+                return r;
+        r = kept_copy(o, &s->origins[s->n_origins]);
+        if (r < 0)
+                return r;
+        s->origin_bytes += s->origins[s->n_origins++].bytes;
         return 0;
 }
 
@@ -270,6 +267,7 @@ static int slot_fill(outcome_cache *c, slot *s, const uint8_t id[VIGIL_SESSION_I
         if (r < 0)
                 return r;
         s->live = info.end_us == 0;
+        s->end_us = info.end_us;
         vigil_session_info_clear(&info);
         r = vigil_store_session_approvals(c->st, id, keep_window, s);
         if (r == -ENOENT)
@@ -277,7 +275,7 @@ static int slot_fill(outcome_cache *c, slot *s, const uint8_t id[VIGIL_SESSION_I
         if (r < 0)
                 return r;
         for (size_t i = 0; i < s->n && !orphans; i++)
-                orphans = s->v[i].remembered && !origin_of(s, &s->v[i]);
+                orphans = s->v[i].o.remembered && !origin_of(s, &s->v[i].o);
         if (orphans) {
                 r = vigil_store_session_approvals(c->st, id, keep_origins, s);
                 if (r < 0 && r != -ENOENT)
@@ -293,7 +291,7 @@ static const vigil_approval_outcome *slot_lookup(const slot *s, uint32_t no)
         if (no < s->lo || no > s->hi)
                 return NULL;
         at = lower_bound(s, no);
-        return at < s->n && s->v[at].command_no == no ? &s->v[at] : NULL;
+        return at < s->n && s->v[at].o.command_no == no ? &s->v[at].o : NULL;
 }
 
 static size_t slot_bytes(const slot *s)
@@ -324,8 +322,10 @@ static void cache_trim(outcome_cache *c, const slot *keep)
         }
 }
 
-int outcome_cache_find(outcome_cache *c, const uint8_t id[VIGIL_SESSION_ID_LEN], uint32_t no, outcome_ref *ret)
+int outcome_cache_find(outcome_cache *c, const vigil_event *e, outcome_ref *ret)
 {
+        const uint8_t *id = e->session;
+        uint32_t no = e->no;
         slot *s = NULL, *lru = &c->slots[0];
         const vigil_approval_outcome *o;
         bool fill;
@@ -333,6 +333,11 @@ int outcome_cache_find(outcome_cache *c, const uint8_t id[VIGIL_SESSION_ID_LEN],
 
         for (size_t i = 0; i < CACHE_SESSIONS; i++) {
                 slot *x = &c->slots[i];
+
+                /* Events come in time order: a session that had ended
+                 * before this one's time has no more to come. */
+                if (x->used && !x->live && x->end_us < e->time_us && memcmp(x->id, id, VIGIL_SESSION_ID_LEN) != 0)
+                        slot_clear(x);
 
                 if (x->used && memcmp(x->id, id, VIGIL_SESSION_ID_LEN) == 0) {
                         s = x;

@@ -37,14 +37,16 @@ int outcome_cache_new(vigil_store *st, outcome_cache **ret);
 outcome_cache *outcome_cache_free(outcome_cache *c);
 
 /**
- * outcome_cache_find() - the outcome recorded for command @no of session @id.
- * A miss in a live session reads it again (the decision may be newer than
- * the cached read); a session that is gone (pruned) has none.
+ * outcome_cache_find() - the outcome recorded for the command of event @e
+ * (its session and number). Events are expected in time order (or one
+ * session's in command order): a session that ended before @e's time leaves
+ * the cache. A miss in a live session reads it again (the decision may be
+ * newer than the cached read); a session that is gone (pruned) has none.
  * @param[out] ret  filled on success; the pointers stay valid until the next call.
  * @return 0 (ret->o NULL when there is none); VIGIL_E_CORRUPT (a damaged
  *         record: vigil_store_errmsg() says which); other store errors.
  */
-int outcome_cache_find(outcome_cache *c, const uint8_t id[VIGIL_SESSION_ID_LEN], uint32_t no, outcome_ref *ret);
+int outcome_cache_find(outcome_cache *c, const vigil_event *e, outcome_ref *ret);
 
 /**
  * outcome_print_json() - `"approval":{...}`, or `"approval":null` when @r->o
