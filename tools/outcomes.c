@@ -414,13 +414,19 @@ void outcome_print_json(FILE *f, const outcome_ref *r)
                         json_str(f, d->by_subject);
                         fputs(",\"email\":", f);
                         json_str(f, d->by_email);
-                        fputs(",\"groups\":[", f);
-                        for (size_t i = 0; i < d->by_n_groups; i++) {
-                                if (i)
-                                        fputc(',', f);
-                                json_str(f, d->by_groups[i]);
-                        }
-                        fputs("],\"local\":", f);
+                        /* as the request's JSON document has them: null when none */
+                        fputs(",\"groups\":", f);
+                        if (d->by_n_groups) {
+                                fputc('[', f);
+                                for (size_t i = 0; i < d->by_n_groups; i++) {
+                                        if (i)
+                                                fputc(',', f);
+                                        json_str(f, d->by_groups[i]);
+                                }
+                                fputc(']', f);
+                        } else
+                                fputs("null", f);
+                        fputs(",\"local\":", f);
                         json_str(f, d->by_local);
                         fputs(",\"via\":", f);
                         json_str(f, d->by_via);

@@ -51,8 +51,9 @@ int outcome_cache_find(outcome_cache *c, const vigil_event *e, outcome_ref *ret)
 /**
  * outcome_print_json() - `"approval":{...}`, or `"approval":null` when @r->o
  * is NULL (no leading comma). Fields: request, remembered, decided_by
- * ({subject, email, groups, local, via}, or null when nobody is known; left
- * out for timeout and withdrawn), decided_at (RFC 3339 UTC, ms), reason.
+ * ({subject, email, groups, local, via} as in the request's JSON document,
+ * groups null when none; or null when nobody is known; left out for timeout
+ * and withdrawn), decided_at (RFC 3339 UTC, ms), reason.
  * For a remembered approval decided_by, decided_at and reason are the
  * earlier approval's.
  */

@@ -26,7 +26,7 @@ ev = [json.loads(l) for l in open(work + "/a.json")]
 assert len(ev) == 70 * 40 + 3000, len(ev)
 
 APPROVER = {"subject": "bob-sub", "email": "bob@example.com", "groups": ["sre", "dba"], "local": "bob", "via": "device"}
-REJECTER = {"subject": None, "email": None, "groups": [], "local": "dba1", "via": "local"}
+REJECTER = {"subject": None, "email": None, "groups": None, "local": "dba1", "via": "local"}
 
 def expected(every, n):
     """store-writer's decisions: every K-th command held, decided in turn
