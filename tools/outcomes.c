@@ -29,6 +29,7 @@ typedef struct kept {
         vigil_approval_outcome o;
         void *mem;
         size_t bytes;
+        const vigil_approval_outcome *origin; /* remembered: the approval it repeats (set when the slot is full) */
 } kept;
 
 typedef struct slot {
@@ -223,19 +224,36 @@ static const vigil_approval_outcome *origin_of(const slot *s, const vigil_approv
         return a ? a : origin_in(s->origins, s->n_origins, o->request);
 }
 
-/* Scan callback: the earlier approvals that remembered outcomes of the
- * window name, when the window does not hold them. */
+/* The requests that remembered outcomes of a window name and the window
+ * does not hold, sorted (bsearch), each taken once. */
+typedef struct wanted_origins {
+        slot *s;
+        const char **req;
+        bool *taken;
+        size_t n;
+} wanted_origins;
+
+static int cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Scan callback: keep the approvals that wanted_origins names. */
 static int keep_origins(void *userdata, const vigil_approval_outcome *o)
 {
-        slot *s = userdata;
-        bool needed = false;
+        wanted_origins *w = userdata;
+        slot *s = w->s;
+        const char **hit;
+        size_t i;
         int r;
 
-        if (o->remembered || o->decision != VIGIL_DEC_APPROVED || !o->request || origin_of(s, o))
+        if (o->remembered || o->decision != VIGIL_DEC_APPROVED || !o->request)
                 return 0;
-        for (size_t i = 0; i < s->n && !needed; i++)
-                needed = s->v[i].o.remembered && strcmp(s->v[i].o.request, o->request) == 0;
-        if (!needed)
+        hit = bsearch(&o->request, w->req, w->n, sizeof *w->req, cmp_str);
+        if (!hit)
+                return 0;
+        i = (size_t)(hit - w->req);
+        if (w->taken[i])
                 return 0;
         r = grow(&s->origins, s->n_origins, &s->cap_origins);
         if (r < 0)
@@ -244,14 +262,44 @@ static int keep_origins(void *userdata, const vigil_approval_outcome *o)
         if (r < 0)
                 return r;
         s->origin_bytes += s->origins[s->n_origins++].bytes;
+        w->taken[i] = true;
         return 0;
+}
+
+/* Read the approvals that the window's remembered outcomes name, when the
+ * window does not hold them (they come before it). */
+static int slot_fill_origins(outcome_cache *c, slot *s)
+{
+        wanted_origins w = { .s = s };
+        size_t n = 0;
+        int r;
+
+        for (size_t i = 0; i < s->n; i++)
+                if (s->v[i].o.remembered && !origin_in(s->v, s->n, s->v[i].o.request))
+                        n++;
+        if (n == 0)
+                return 0;
+        w.req = calloc(n, sizeof *w.req);
+        w.taken = calloc(n, sizeof *w.taken);
+        if (!w.req || !w.taken) {
+                free(w.req);
+                free(w.taken);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < s->n; i++)
+                if (s->v[i].o.remembered && !origin_in(s->v, s->n, s->v[i].o.request))
+                        w.req[w.n++] = s->v[i].o.request;
+        qsort(w.req, w.n, sizeof *w.req, cmp_str);
+        r = vigil_store_session_approvals(c->st, s->id, keep_origins, &w);
+        free(w.req);
+        free(w.taken);
+        return r == -ENOENT ? 0 : r;
 }
 
 /* Read the outcomes of @id's commands from @no (less the slack) on into @s. */
 static int slot_fill(outcome_cache *c, slot *s, const uint8_t id[VIGIL_SESSION_ID_LEN], uint32_t no)
 {
         vigil_session_info info = { 0 };
-        bool orphans = false;
         int r;
 
         slot_clear(s);
@@ -274,24 +322,24 @@ static int slot_fill(outcome_cache *c, slot *s, const uint8_t id[VIGIL_SESSION_I
                 return 0;
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < s->n && !orphans; i++)
-                orphans = s->v[i].o.remembered && !origin_of(s, &s->v[i].o);
-        if (orphans) {
-                r = vigil_store_session_approvals(c->st, id, keep_origins, s);
-                if (r < 0 && r != -ENOENT)
-                        return r;
-        }
+        r = slot_fill_origins(c, s);
+        if (r < 0)
+                return r;
+        /* the arrays stay as they are until the next fill */
+        for (size_t i = 0; i < s->n; i++)
+                if (s->v[i].o.remembered)
+                        s->v[i].origin = origin_of(s, &s->v[i].o);
         return 0;
 }
 
-static const vigil_approval_outcome *slot_lookup(const slot *s, uint32_t no)
+static const kept *slot_lookup(const slot *s, uint32_t no)
 {
         size_t at;
 
         if (no < s->lo || no > s->hi)
                 return NULL;
         at = lower_bound(s, no);
-        return at < s->n && s->v[at].o.command_no == no ? &s->v[at].o : NULL;
+        return at < s->n && s->v[at].o.command_no == no ? &s->v[at] : NULL;
 }
 
 static size_t slot_bytes(const slot *s)
@@ -327,7 +375,7 @@ int outcome_cache_find(outcome_cache *c, const vigil_event *e, outcome_ref *ret)
         const uint8_t *id = e->session;
         uint32_t no = e->no;
         slot *s = NULL, *lru = &c->slots[0];
-        const vigil_approval_outcome *o;
+        const kept *k;
         bool fill;
         int r;
 
@@ -349,9 +397,9 @@ int outcome_cache_find(outcome_cache *c, const vigil_event *e, outcome_ref *ret)
         fill = !s || no < s->lo || no > s->hi;
         if (!s)
                 s = lru;
-        o = fill ? NULL : slot_lookup(s, no);
+        k = fill ? NULL : slot_lookup(s, no);
         /* a live session may have decided it since it was read */
-        if (!fill && !o && s->live)
+        if (!fill && !k && s->live)
                 fill = true;
         s->tick = ++c->tick;
         if (fill) {
@@ -361,10 +409,10 @@ int outcome_cache_find(outcome_cache *c, const vigil_event *e, outcome_ref *ret)
                         return r;
                 }
                 s->tick = c->tick;
-                o = slot_lookup(s, no);
+                k = slot_lookup(s, no);
                 cache_trim(c, s);
         }
-        *ret = (outcome_ref){ .o = o, .origin = o && o->remembered ? origin_of(s, o) : NULL };
+        *ret = (outcome_ref){ .o = k ? &k->o : NULL, .origin = k ? k->origin : NULL };
         return 0;
 }
 

@@ -55,7 +55,7 @@ int outcome_cache_find(outcome_cache *c, const vigil_event *e, outcome_ref *ret)
  * groups null when none; or null when nobody is known; left out for timeout
  * and withdrawn), decided_at (RFC 3339 UTC, ms), reason.
  * For a remembered approval decided_by, decided_at and reason are the
- * earlier approval's.
+ * earlier approval's (not found in the chain: null, its own time, null).
  */
 void outcome_print_json(FILE *f, const outcome_ref *r);
 

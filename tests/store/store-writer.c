@@ -21,6 +21,7 @@
  *   --hold-every K      every K-th command (not denied) is held and decided in
  *                       turn: approved (the next command then runs on it, as
  *                       remember=session), rejected, timeout, withdrawn
+ *   --remember-gap G    the command G after an approved one runs on it (default 1)
  *   --exit-status N     the session command's exit status (default 0)
  *   --level L           zstd level
  *   --delay-ms MS       sleep between commands (a slow, live session)
@@ -110,7 +111,7 @@ static void gen_raw(char *buf, size_t len)
 
 typedef struct opts {
         const char *store, *user, *kind, *file, *dump, *manifest;
-        long sessions, commands, binary_every, deny_every, hold_every, level, exit_status, delay_ms;
+        long sessions, commands, binary_every, deny_every, hold_every, remember_gap, level, exit_status, delay_ms;
         uint64_t output, start_us, step_us, pace;
         bool no_end, hang, input;
         vigil_record_opts rec;
@@ -249,7 +250,7 @@ static int run_session(vigil_store *st, const opts *o, long k)
                 const char *argv[] = { "ls", "-l", a1 };
                 bool deny = o->deny_every && (c + 1) % o->deny_every == 0;
                 bool hold = !deny && o->hold_every && (c + 1) % o->hold_every == 0;
-                bool remembered = !deny && !hold && approved_c >= 0 && c == approved_c + 1;
+                bool remembered = !deny && !hold && approved_c >= 0 && c == approved_c + o->remember_gap;
                 vigil_command_info ci = {
                         .pid = 1000 + (int32_t)c,
                         .ppid = 999,
@@ -422,6 +423,7 @@ int main(int argc, char **argv)
                 { "deny-every", required_argument, NULL, 'x' }, { "exit-status", required_argument, NULL, 'e' },
                 { "level", required_argument, NULL, 'L' },    { "delay-ms", required_argument, NULL, 'y' },
                 { "pace", required_argument, NULL, 'P' },  { "hold-every", required_argument, NULL, 'h' },
+                { "remember-gap", required_argument, NULL, 'g' },
                 {},
         };
         opts o = {
@@ -430,6 +432,7 @@ int main(int argc, char **argv)
                 .sessions = 1,
                 .commands = 10,
                 .output = 65536,
+                .remember_gap = 1,
                 .rec = { .output = true },
         };
         vigil_store_options so = { 0 };
@@ -459,6 +462,7 @@ int main(int argc, char **argv)
                 case 'M': o.manifest = optarg; break;
                 case 'x': o.deny_every = (long)num(optarg); break;
                 case 'h': o.hold_every = (long)num(optarg); break;
+                case 'g': o.remember_gap = (long)num(optarg); break;
                 case 'e': o.exit_status = (long)num(optarg); break;
                 case 'L': o.level = (long)num(optarg); break;
                 case 'y': o.delay_ms = (long)num(optarg); break;

@@ -3,9 +3,10 @@
 # approval outcome as its session's chain records it: approved (and the
 # commands run on it by remember=session), rejected, timeout, withdrawn;
 # the other commands none. Across 70 sessions whose commands interleave in
-# time (more sessions than the lookup cache keeps) and a session with more
-# outcomes than one window of it. A damaged approval record is one clear
-# line, and only commands that need an outcome look one up.
+# time (more sessions than the lookup cache keeps), a session with more
+# outcomes than one window of it, and a command run on an approval given
+# long before it. A damaged approval record is one clear line, and only
+# commands that need an outcome look one up.
 . "$(dirname "$0")/lib.sh"
 
 writer --user inter --sessions 70 --commands 40 --hold-every 3 --output 0 \
@@ -116,6 +117,28 @@ ev = [json.loads(l) for l in open(sys.argv[1])]
 assert len(ev) == 750, len(ev)
 assert all(e["decision"] == "approved" and e["approval"]["decided_by"]["subject"] == "bob-sub" for e in ev)
 assert sum(e["approval"]["remembered"] for e in ev) == 375
+PY
+
+# a command run on an approval given long before it (remember=session), seen
+# from a point past that approval: its decider still shows
+writer --user gap --commands 400 --hold-every 100 --remember-gap 50 --output 0 \
+    --start-us 1700002000000000 --manifest "$WORK/m3" || fail "writer gap"
+gap=$(cut -d' ' -f1 "$WORK/m3")
+since=$(v audit --format json --session "$gap" | python3 -c '
+import json, sys
+print([json.loads(l) for l in sys.stdin if "/srv/dir149" in l][0]["time"])') || fail "gap events"
+v audit --format json --session "$gap" --since "$since" >"$WORK/g.json" || fail "audit --since"
+python3 - "$WORK/g.json" <<'PY' || fail "remembered long after: $(cat "$WORK/g.json")"
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+assert ev[0]["argv"][2] == "/srv/dir149", ev[0]
+got = [(e["argv"][2], e["decision"], e["approval"]) for e in ev if e["approval"]]
+assert [g[:2] for g in got] == [("/srv/dir149", "approved"), ("/srv/dir199", "rejected"), ("/srv/dir299", "timeout"),
+                                ("/srv/dir399", "withdrawn")], got
+a = got[0][2]
+assert a["remembered"] is True and a["request"] == "q0000099" and a["reason"] == "change 42", a
+assert a["decided_by"] == {"subject": "bob-sub", "email": "bob@example.com", "groups": ["sre", "dba"],
+                           "local": "bob", "via": "device"}, a
 PY
 
 # a damaged approval record: one line naming it; nothing changes; commands
