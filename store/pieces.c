@@ -128,19 +128,21 @@ int pieces_join(const uint8_t *base, size_t klen, const MDB_val *first, piece_ne
                                 snprintf(why, PIECE_WHY_MAX, "piece %u missing", n + 1);
                         return VIGIL_E_CORRUPT;
                 }
-                if (n == 0) {
+                n++;
+                if (!buf)
+                        continue; /* stepped over, not joined */
+                if (n == 1) {
                         vbuf_reset(buf);
                         vbuf_put(buf, first->mv_data, first->mv_size);
                 }
                 vbuf_put(buf, ahead->v.mv_data, ahead->v.mv_size);
                 if (buf->oom)
                         return -ENOMEM;
-                n++;
         }
         /* an error in the middle of a value leaves it incomplete */
         if (ahead->rc != 0 && ahead->rc != MDB_NOTFOUND)
                 return -EIO;
-        if (n)
+        if (n && buf)
                 *ret = (MDB_val){ buf->len, buf->p };
         return 0;
 }
@@ -392,6 +394,7 @@ int store_cursor_get(store_cursor *c, MDB_val *key, MDB_val *val, MDB_cursor_op 
 {
         MDB_val k, v;
         char why[PIECE_WHY_MAX];
+        bool skip;
         int r, rc;
 
         if (op == MDB_NEXT && c->have_ahead) {
@@ -428,7 +431,10 @@ int store_cursor_get(store_cursor *c, MDB_val *key, MDB_val *val, MDB_cursor_op 
         vbuf_put(&c->key, k.mv_data, k.mv_size);
         if (c->key.oom)
                 return -ENOMEM;
-        r = pieces_join(c->key.p, c->klen, &v, cursor_next, c->c, &c->buf, val, &c->ahead, why);
+        /* a value the caller does not want is stepped over: its pieces
+         * (the pages of a large chunk) are never read or copied */
+        skip = c->want && !c->want(c->want_userdata, &v);
+        r = pieces_join(c->key.p, c->klen, &v, cursor_next, c->c, skip ? NULL : &c->buf, val, &c->ahead, why);
         *key = (MDB_val){ c->key.len, c->key.p };
         if (r == VIGIL_E_CORRUPT)
                 return corrupt_value(c->st, why);

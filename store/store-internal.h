@@ -107,6 +107,12 @@ typedef struct store_cursor {
         vbuf buf, key;
         bool have_ahead; /* the raw item after the last value was read already */
         piece_item ahead;
+        /* Optional, set after store_cursor_open(): told a value's first
+         * piece, false when the caller has no use for the value; its other
+         * pieces are then stepped over (their numbers still checked), not
+         * read, and *val is that first piece alone. */
+        bool (*want)(void *userdata, const MDB_val *first);
+        void *want_userdata;
 } store_cursor;
 
 int store_cursor_open(vigil_store *st, MDB_txn *txn, MDB_dbi dbi, store_cursor *ret);
@@ -129,7 +135,8 @@ bool piece_key_is_continuation(const uint8_t *base, size_t klen, const MDB_val *
 /* Join the value @first of key @base (@klen bytes, the table's key length)
  * with its pieces, read with @next (the raw items after it, in key order,
  * like MDB_NEXT: 0, MDB_NOTFOUND or an error). The first item that is not a
- * piece of it is left in *ahead. *ret is @first itself or @buf's content.
+ * piece of it is left in *ahead. *ret is @first itself or @buf's content;
+ * with @buf NULL the pieces are only stepped over and *ret is @first.
  * Returns 0; VIGIL_E_CORRUPT with @why (a piece of it missing or numbered
  * 0); -ENOMEM; -EIO when @next failed (ahead->rc). */
 #define PIECE_WHY_MAX 80

@@ -435,6 +435,36 @@ typedef int (*vigil_event_cb)(void *userdata, const vigil_event *e);
  */
 int vigil_store_events(vigil_store *st, const vigil_event_filter *f, vigil_event_cb cb, void *userdata);
 
+/* ---- reading: approval outcomes ------------------------------------ */
+
+/* Return 0 to go on, > 0 to stop (the iterator then returns 0), < 0 to fail. */
+typedef int (*vigil_outcome_cb)(void *userdata, const vigil_approval_outcome *o);
+
+/**
+ * vigil_store_session_approvals() - the outcomes of a session's held commands
+ * as its chain records them (VIGIL_REC_APPROVAL), in record order: for each,
+ * the command's number, the request, the decision, who decided by which
+ * identity, when and why. This is the authoritative account (issue 9): the
+ * approvals table's copy of a decided request goes with `vigil prune`'s
+ * cut-off, the chain record goes with the session. A command approved by
+ * remember=session has its own record, naming the earlier request.
+ *
+ * Only approval records are read whole and decoded: every other record is
+ * told by its type byte and stepped over, so output chunks are neither
+ * decompressed nor copied however much output the session holds. The hash
+ * chain is not checked (vigil_store_verify() does that). Reads in short
+ * read transactions of a few thousand records each; @cb runs outside any.
+ * @param[in] id   the session.
+ * @param[in] cb   called per outcome; @o and its strings are valid during the call only.
+ * @return 0 (also for a session without approvals, or when @cb stopped);
+ *         -ENOENT (no record of that session); VIGIL_E_CORRUPT (an approval record
+ *         that does not decode, a record too short to have a type, or a piece
+ *         missing: vigil_store_errmsg() names the session and the record);
+ *         @cb's negative value; -EINVAL (NULL arguments); other errors.
+ */
+int vigil_store_session_approvals(vigil_store *st, const uint8_t id[VIGIL_SESSION_ID_LEN], vigil_outcome_cb cb,
+                                  void *userdata);
+
 /* ---- reading: records ----------------------------------------------- */
 
 typedef enum vigil_record_type {

@@ -5,19 +5,22 @@
 #include <string.h>
 
 #include "commands.h"
+#include "outcomes.h"
 #include "store-cli.h"
 #include "vigil-error.h"
 
 static const char usage[] =
         "Usage: vigil audit [--format csv|json] [--user U] [--since T] [--until T] [--decision D] [--session S]\n"
         "Export the command events in time order: CSV with a header row (default) or\n"
-        "one JSON object per line. Decisions: allow deny audit killed approved rejected timeout withdrawn.\n";
+        "one JSON object per line. Decisions: allow deny audit killed approved rejected timeout withdrawn.\n"
+        "A held command's outcome (request, who decided, when, why) comes from its session's chain.\n";
 
 static const char header[] = "time,session,user,host,pid,ppid,runas,cwd,exe,argv,decision,rule,exit,duration_ms,"
-                             "exec_t,exec_offset,exit_t,exit_offset,output_bytes\r\n";
+                             "exec_t,exec_offset,exit_t,exit_offset,output_bytes,request,decided_by,decided_at,reason\r\n";
 
 typedef struct audit_ctx {
         bool json;
+        outcome_cache *outcomes;
 } audit_ctx;
 
 static void csv_str(const char *s)
@@ -60,7 +63,15 @@ static int audit_one(void *userdata, const vigil_event *e)
 {
         audit_ctx *c = userdata;
         char t[32], id[VIGIL_SESSION_ID_STRLEN + 1], ex[16];
+        outcome_ref o = { 0 };
+        int r;
 
+        /* only held commands' events have one: no lookup for the others */
+        if (outcome_wanted(e->decision)) {
+                r = outcome_cache_find(c->outcomes, e, &o);
+                if (r < 0)
+                        return r;
+        }
         vigil_format_time(e->time_us, t);
         vigil_session_id_format(e->session, id);
         if (e->exited)
@@ -88,10 +99,12 @@ static int audit_one(void *userdata, const vigil_event *e)
                         fputs(",\"exit\":null,\"duration_ms\":null", stdout);
                 printf(",\"exec_t\":%.6f,\"exec_offset\":%llu", (double)e->exec_t_us / 1e6, (unsigned long long)e->exec_off);
                 if (e->exited)
-                        printf(",\"exit_t\":%.6f,\"exit_offset\":%llu,\"output_bytes\":%llu}\n", (double)e->exit_t_us / 1e6,
+                        printf(",\"exit_t\":%.6f,\"exit_offset\":%llu,\"output_bytes\":%llu,", (double)e->exit_t_us / 1e6,
                                (unsigned long long)e->exit_off, (unsigned long long)(e->exit_off - e->exec_off));
                 else
-                        fputs(",\"exit_t\":null,\"exit_offset\":null,\"output_bytes\":null}\n", stdout);
+                        fputs(",\"exit_t\":null,\"exit_offset\":null,\"output_bytes\":null,", stdout);
+                outcome_print_json(stdout, &o);
+                fputs("}\n", stdout);
         } else {
                 printf("%s,%s,", t, id);
                 csv_str(e->user);
@@ -113,10 +126,14 @@ static int audit_one(void *userdata, const vigil_event *e)
                         fputs(",,", stdout);
                 printf(",%.6f,%llu", (double)e->exec_t_us / 1e6, (unsigned long long)e->exec_off);
                 if (e->exited)
-                        printf(",%.6f,%llu,%llu\r\n", (double)e->exit_t_us / 1e6, (unsigned long long)e->exit_off,
+                        printf(",%.6f,%llu,%llu", (double)e->exit_t_us / 1e6, (unsigned long long)e->exit_off,
                                (unsigned long long)(e->exit_off - e->exec_off));
                 else
-                        fputs(",,,\r\n", stdout);
+                        fputs(",,,", stdout);
+                r = outcome_print_csv(stdout, &o);
+                if (r < 0)
+                        return r;
+                fputs("\r\n", stdout);
         }
         return ferror(stdout) ? -EIO : 0;
 }
@@ -186,10 +203,17 @@ int cmd_audit(int argc, char **argv, const vigil_globals *g)
                 }
                 f.session = id;
         }
+        r = outcome_cache_new(st, &ac.outcomes);
+        if (r < 0) {
+                cli_error("audit: %s", vigil_strerror(r));
+                vigil_store_close(st);
+                return EXIT_FAIL;
+        }
         setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
         if (!ac.json)
                 fputs(header, stdout);
         r = vigil_store_events(st, &f, audit_one, &ac);
+        ac.outcomes = outcome_cache_free(ac.outcomes);
         if (r < 0) {
                 fflush(stdout);
                 if (r == -EIO)

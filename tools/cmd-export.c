@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "outcomes.h"
 #include "replay-common.h"
 #include "store-cli.h"
 #include "vigil-error.h"
@@ -12,7 +13,8 @@
 static const char usage[] =
         "Usage: vigil export SESSION --format asciicast|json\n"
         "asciicast: asciicast v2 (asciinema play, asciinema player). json: metadata,\n"
-        "command events and output chunks in one document.\n";
+        "command events (a held command's with its approval outcome) and output chunks\n"
+        "in one document.\n";
 
 static void print_secs(FILE *f, uint64_t us)
 {
@@ -238,7 +240,7 @@ static void json_strv(char **v, size_t n)
         fputc(']', stdout);
 }
 
-static void print_event_json(const vigil_event *e)
+static void print_event_json(const vigil_event *e, const outcome_ref *o)
 {
         char t[32], ex[16];
 
@@ -263,24 +265,34 @@ static void print_event_json(const vigil_event *e)
                 fputs(",\"exit\":null,\"duration_ms\":null", stdout);
         printf(",\"exec_t\":%.6f,\"exec_offset\":%llu", (double)e->exec_t_us / 1e6, (unsigned long long)e->exec_off);
         if (e->exited)
-                printf(",\"exit_t\":%.6f,\"exit_offset\":%llu,\"output_bytes\":%llu}", (double)e->exit_t_us / 1e6,
+                printf(",\"exit_t\":%.6f,\"exit_offset\":%llu,\"output_bytes\":%llu,", (double)e->exit_t_us / 1e6,
                        (unsigned long long)e->exit_off, (unsigned long long)(e->exit_off - e->exec_off));
         else
-                fputs(",\"exit_t\":null,\"exit_offset\":null,\"output_bytes\":null}", stdout);
+                fputs(",\"exit_t\":null,\"exit_offset\":null,\"output_bytes\":null,", stdout);
+        outcome_print_json(stdout, o);
+        fputc('}', stdout);
 }
 
 typedef struct ev_ctx {
         bool first;
+        outcome_cache *outcomes;
 } ev_ctx;
 
 static int event_cb(void *userdata, const vigil_event *e)
 {
         ev_ctx *c = userdata;
+        outcome_ref o = { 0 };
 
+        if (outcome_wanted(e->decision)) {
+                int r = outcome_cache_find(c->outcomes, e, &o);
+
+                if (r < 0)
+                        return r;
+        }
         if (!c->first)
                 fputs(",\n", stdout);
         c->first = false;
-        print_event_json(e);
+        print_event_json(e, &o);
         return 0;
 }
 
@@ -372,7 +384,11 @@ static int export_json(vigil_store *st, const vigil_session_info *i)
                 printf(":%llu", (unsigned long long)i->masks[k].count);
         }
         fputs("}},\n\"events\":[\n", stdout);
+        r = outcome_cache_new(st, &ec.outcomes);
+        if (r < 0)
+                return r;
         r = vigil_store_events(st, &ef, event_cb, &ec);
+        ec.outcomes = outcome_cache_free(ec.outcomes);
         if (r < 0)
                 return r;
         fputs("],\n\"chunks\":[\n", stdout);

@@ -8,7 +8,9 @@
  * keys of a table are the key length's bytes of one pattern with the last
  * one from the input, a continuation key one byte longer (the suffix). A
  * value of the given length (made of the input) is cut into pieces, which
- * are put among the items, and must join back to itself. */
+ * are put among the items, and must join back to itself. Each value is also
+ * stepped over without joining (pieces_join() without a buffer), which must
+ * end at the same item with the same verdict. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,14 +147,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         it = (iter){ items, n, 0 };
         while (it.pos < it.n) {
                 const item *base = &items[it.pos++];
-                piece_item ahead;
-                MDB_val first = { base->vlen, (void *)base->v }, joined;
+                piece_item ahead, ahead2;
+                MDB_val first = { base->vlen, (void *)base->v }, joined, stepped;
                 char why[PIECE_WHY_MAX];
-                int r;
+                size_t start = it.pos, end;
+                int r, r2;
 
                 if (base->klen != klen)
                         continue; /* a stray piece: the cursor reports it */
+                /* stepping over a value (a cursor's want() said no) ends
+                 * where joining it does, with the same verdict */
+                r2 = pieces_join(base->k, klen, &first, iter_next, &it, NULL, &stepped, &ahead2, why);
+                end = it.pos;
+                it.pos = start;
                 r = pieces_join(base->k, klen, &first, iter_next, &it, &buf, &joined, &ahead, why);
+                if (r != r2 || it.pos != end || ahead.rc != ahead2.rc || stepped.mv_data != first.mv_data ||
+                    stepped.mv_size != first.mv_size)
+                        abort();
                 if (base->k[klen - 1] == 0x80) {
                         /* the value cut above comes back whole */
                         if (r != 0 || joined.mv_size != total || (total && memcmp(joined.mv_data, value, total) != 0))

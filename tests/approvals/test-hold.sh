@@ -4,8 +4,17 @@
 # refused, timeout, two holds in one session while the session goes on,
 # remember=session, a signal during the hold, and the exec check killing a
 # binary swapped after approval. The approver is approval-tool (the store's
-# vigil_approval_decide()).
+# vigil_approval_decide()). Every outcome (approved, rejected, timeout,
+# withdrawn, remembered) then shows in vigil audit (JSON, CSV) and vigil
+# export as the session's chain recorded it: who, by which identity, when,
+# why, which request; the commands that were not held show none.
 . "$(dirname "$0")/lib.sh"
+
+# expect SID REQUEST DECISION REMEMBERED: an outcome the store's outputs
+# must show for the command of that request (checked at the end)
+expect() {
+    echo "$1 $2 $3 $4" >>"$TMPD/expect"
+}
 
 P="$TMPD/p.policy"
 policy "$P" "default allow
@@ -81,6 +90,7 @@ d = json.load(sys.stdin)
 assert d["state"] == "approved" and d["reason"] == "change 42" and d["decided_at"], d
 assert d["decided_by"] == {"subject": "bob-sub", "email": "bob@example.com", "groups": ["sre"], "local": "bob", "via": "device"}, d
 ' || fail "approved request"
+expect "$sid" "$id" approved false
 
 # -- reject: the exec fails with EPERM, the terminal shows the reason in one line
 rm -f "$EV"
@@ -97,6 +107,7 @@ w = [e for e in ev if e['exe'] == '/usr/bin/whoami'][0]
 assert w['decision'] == 'rejected' and w['request'] == '$id' and w['exit'] is None, w
 " || fail "rejected events: $(cat "$EV")"
 [ "$(state_of "$id")" = rejected ] || fail "rejected state"
+expect "$(session_of "$id")" "$id" rejected false
 
 # -- timeout: nobody decides within timeout=1s
 rm -f "$EV"
@@ -110,6 +121,14 @@ check_events "$EV" "
 w = [e for e in ev if e['exe'] == '/usr/bin/id'][0]
 assert w['decision'] == 'timeout' and w['request'] == '$id', w
 " || fail "timeout events"
+expect "$(session_of "$id")" "$id" timeout false
+
+# -- withdrawn: the session ends while its command is held
+vrun "$P" -- sh -c 'whoami & sleep 1' >"$TMPD/out" 2>"$TMPD/err" || fail "withdrawing session: $(cat "$TMPD/err")"
+id=$(sed -n 's/^vigil: held for approval (request \([0-9a-z]*\)).*/\1/p' "$TMPD/err")
+[ -n "$id" ] || fail "no hold: $(cat "$TMPD/err")"
+[ "$(state_of "$id")" = withdrawn ] || fail "withdrawn state: $(state_of "$id")"
+expect "$(session_of "$id")" "$id" withdrawn false
 
 # -- two holds in one session; the session goes on meanwhile
 policy "$TMPD/two.policy" "default allow
@@ -136,6 +155,8 @@ atool decide "$wi" approve --subject bob || fail "approve whoami"
 wait "$vp" || fail "two-hold session exit $?"
 grep -q "^$TU\$" "$TMPD/out" && grep -q '^w=0$' "$TMPD/out" && grep -q '^done$' "$TMPD/out" ||
     fail "two-hold output: $(cat "$TMPD/out")"
+expect "$(session_of "$ii")" "$ii" rejected false
+expect "$(session_of "$wi")" "$wi" approved false
 
 # -- remember=session: approved once, the same command line runs again without a request
 policy "$TMPD/rem.policy" "default allow
@@ -165,6 +186,9 @@ assert w[0]['exit'] == 0 and w[1]['exit'] == 0, w
 " || fail "remember events: $(cat "$EV")"
 "$VIGIL" --store "$STORE" audit --format json --session "$sid" | grep -c '"decision":"approved"' | grep -qx 2 ||
     fail "remember store events"
+expect "$sid" "$id" approved false
+expect "$sid" "$id" approved true
+expect "$sid" "$id2" rejected false
 "$VIGIL" --store "$STORE" verify >"$TMPD/v" 2>&1 || fail "verify: $(cat "$TMPD/v")"
 
 # -- a signal during the hold: the call waits on (or restarts) under the same request
@@ -195,4 +219,71 @@ check_events "$EV" "
 w = [e for e in ev if e.get('request') == '$id']
 assert len(w) == 1 and w[0]['decision'] == 'killed', ev
 " || fail "swap events: $(cat "$EV")"
+
+# -- the outcomes as vigil audit (JSON, CSV) and vigil export show them,
+# from the sessions' chains; the same who, when and why as the requests say
+python3 - "$VIGIL" "$STORE" "$TMPD/expect" "$TOOL" <<'PY' || fail "audit and export outcomes"
+import csv, io, json, subprocess, sys
+vigil, store, expect_file, tool = sys.argv[1:5]
+
+def run(*args):
+    return subprocess.run([vigil, "--store", store] + list(args), check=True, capture_output=True, text=True).stdout
+
+want = {}  # session -> list of (request, decision, remembered) in command order
+for line in open(expect_file):
+    sid, req, dec, rem = line.split()
+    want.setdefault(sid, []).append((req, dec, rem == "true"))
+kinds = set(d for w in want.values() for _, d, _ in w)
+assert kinds == {"approved", "rejected", "timeout", "withdrawn"}, kinds
+
+def request(rid):
+    return json.loads(subprocess.run([tool, store, "get", rid], check=True, capture_output=True, text=True).stdout)
+
+head = ("time,session,user,host,pid,ppid,runas,cwd,exe,argv,decision,rule,exit,duration_ms,exec_t,exec_offset,"
+        "exit_t,exit_offset,output_bytes,request,decided_by,decided_at,reason").split(",")
+for sid, outcomes in want.items():
+    audit = [json.loads(l) for l in run("audit", "--format", "json", "--session", sid).splitlines()]
+    rows = list(csv.reader(io.StringIO(run("audit", "--session", sid), newline="")))
+    exported = json.loads(run("export", sid, "--format", "json"))["events"]
+    assert rows[0] == head, rows[0]
+    assert len(audit) == len(rows) - 1 == len(exported) > len(outcomes), (sid, audit)
+    held = [e for e in audit if e["approval"] is not None]
+    assert len(held) == len(outcomes), (sid, held, outcomes)
+    # commands held at once are numbered in the order they reached exec
+    by_req = {(rid, rem): (rid, dec, rem) for rid, dec, rem in outcomes}
+    outcomes = [by_req[(e["approval"]["request"], e["approval"]["remembered"])] for e in held]
+    # the commands that were not held: none, as null and as empty cells
+    for e, row, x in zip(audit, rows[1:], exported):
+        assert x["approval"] == e["approval"], (x, e)
+        row = dict(zip(head, row))
+        if e["approval"] is None:
+            assert e["decision"] in ("allow", "audit", "deny"), e
+            assert [row[k] for k in head[-4:]] == ["", "", "", ""], row
+    for e, (rid, dec, rem) in zip(held, outcomes):
+        a = e["approval"]
+        r = request(rid)
+        assert e["decision"] == dec and a["request"] == rid and a["remembered"] == rem, (e, rid, dec, rem)
+        assert r["state"] == dec, r
+        # who, when, why: as the request says (the chain is what stays)
+        if dec in ("approved", "rejected"):
+            assert a["decided_by"] == r["decided_by"] and a["decided_by"] is not None, (a, r)
+        else:
+            assert "decided_by" not in a and r["decided_by"] is None, (a, r)
+        assert a["decided_at"] == r["decided_at"] and a["reason"] == r["reason"], (a, r)
+        row = dict(zip(head, rows[1 + audit.index(e)]))
+        by = a.get("decided_by")
+        who = by["subject"] or ("local:" + by["local"] if by["local"] else "") if by else ""
+        assert [row["request"], row["decided_by"], row["decided_at"], row["reason"]] == \
+            [rid, who, a["decided_at"], a["reason"] or ""], (row, a)
+        if dec == "approved" and not rem and r["reason"] == "change 42":
+            assert a["decided_by"] == {"subject": "bob-sub", "email": "bob@example.com", "groups": ["sre"],
+                                       "local": "bob", "via": "device"}, a
+            assert row["decided_by"] == "bob-sub", row
+        if dec == "rejected" and r["reason"] == "not during the freeze":
+            assert a["decided_by"]["local"] == "dba1" and a["decided_by"]["via"] == "local", a
+            assert row["decided_by"] == "local:dba1", row
+        if dec == "withdrawn":
+            assert a["reason"] == "the session ended", a
+print("outcomes of %d held commands in %d sessions checked" % (sum(map(len, want.values())), len(want)))
+PY
 exit 0

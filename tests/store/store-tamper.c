@@ -3,6 +3,9 @@
  *
  * Usage: store-tamper DIR OP ARGS...
  *   flip ID SEQ OFFSET          flip one bit of record SEQ's value at OFFSET (negative: from the end)
+ *   truncate ID SEQ N           cut N bytes off the end of record SEQ's value (one not in pieces)
+ *   find ID TYPE                print the sequence numbers of the records of type TYPE
+ *                               (the byte after the chain hash: 10 = approval)
  *   delete ID SEQ               delete record SEQ
  *   swap ID SEQ1 SEQ2           exchange the values of two records
  *   append ID                   copy the last record to a new last place
@@ -232,6 +235,28 @@ int main(int argc, char **argv)
                 p[off] ^= 0x01;
                 rc = put(id, strtoull(argv[4], NULL, 10), p, v.mv_size);
                 free(p);
+        } else if (strcmp(op, "truncate") == 0 && argc == 6) {
+                unsigned long long q = strtoull(argv[4], NULL, 10);
+                size_t cut = strtoul(argv[5], NULL, 10);
+                void *p;
+
+                if (parse_id(argv[3], id) || (rc = get(id, q, &v)))
+                        return die("get", rc ? rc : EINVAL);
+                if (cut >= v.mv_size || pieces_after(id, q))
+                        return die("truncate", EINVAL);
+                p = copy(v);
+                rc = put(id, q, p, v.mv_size - cut);
+                free(p);
+        } else if (strcmp(op, "find") == 0 && argc == 5) {
+                unsigned long type = strtoul(argv[4], NULL, 10);
+
+                if (parse_id(argv[3], id))
+                        return die("id", EINVAL);
+                for (unsigned long long q = 0; get(id, q, &v) == 0; q++)
+                        if (v.mv_size > 32 && ((const unsigned char *)v.mv_data)[32] == type)
+                                printf("%llu\n", q);
+                mdb_txn_abort(txn);
+                return 0;
         } else if (strcmp(op, "delete") == 0 && argc == 5) {
                 unsigned char k[24];
                 MDB_val kv = { 24, k };

@@ -18,6 +18,10 @@
  *   --dump DIR          write DIR/<id>.out with every output byte given to the store
  *   --manifest FILE     append "id user commands out_bytes" per session
  *   --deny-every K      every K-th command is denied
+ *   --hold-every K      every K-th command (not denied) is held and decided in
+ *                       turn: approved (the next command then runs on it, as
+ *                       remember=session), rejected, timeout, withdrawn
+ *   --remember-gap G    the command G after an approved one runs on it (default 1)
  *   --exit-status N     the session command's exit status (default 0)
  *   --level L           zstd level
  *   --delay-ms MS       sleep between commands (a slow, live session)
@@ -107,7 +111,7 @@ static void gen_raw(char *buf, size_t len)
 
 typedef struct opts {
         const char *store, *user, *kind, *file, *dump, *manifest;
-        long sessions, commands, binary_every, deny_every, level, exit_status, delay_ms;
+        long sessions, commands, binary_every, deny_every, hold_every, remember_gap, level, exit_status, delay_ms;
         uint64_t output, start_us, step_us, pace;
         bool no_end, hang, input;
         vigil_record_opts rec;
@@ -138,6 +142,52 @@ static int die(const char *what, int r, vigil_store *st)
         return 1;
 }
 
+/* The outcome of a held command (@hold; it is command @c, number @no, hold
+ * number @turn) in turn approved, rejected, timeout, withdrawn; or of one that runs on the
+ * approval before (remember=session). An approval sets *approved_c and
+ * names its request in @req. */
+static int decide(vigil_session *s, bool hold, uint32_t no, long c, long turn, uint64_t t, long *approved_c,
+                  char req[16])
+{
+        static char *const groups[] = { "sre", "dba" };
+        vigil_approval_outcome ao = { .command_no = no, .decided_us = t ? t + 5 : 0 };
+        if (!hold) {
+                ao.request = req;
+                ao.decision = VIGIL_DEC_APPROVED;
+                ao.remembered = true;
+                return vigil_session_approval(s, &ao);
+        }
+        snprintf(req, 16, "q%07ld", c % 10000000);
+        ao.request = req;
+        switch (turn) {
+        case 0:
+                ao.decision = VIGIL_DEC_APPROVED;
+                ao.by_subject = "bob-sub";
+                ao.by_email = "bob@example.com";
+                ao.by_groups = (char **)groups;
+                ao.by_n_groups = 2;
+                ao.by_local = "bob";
+                ao.by_via = "device";
+                ao.reason = "change 42";
+                *approved_c = c;
+                break;
+        case 1:
+                ao.decision = VIGIL_DEC_REJECTED;
+                ao.by_local = "dba1";
+                ao.by_via = "local";
+                ao.reason = "not during the freeze, \"really\"";
+                break;
+        case 2:
+                ao.decision = VIGIL_DEC_TIMEOUT;
+                break;
+        default:
+                ao.decision = VIGIL_DEC_WITHDRAWN;
+                ao.reason = "the session ended";
+                break;
+        }
+        return vigil_session_approval(s, &ao);
+}
+
 static int run_session(vigil_store *st, const opts *o, long k)
 {
         static const char *const groups[] = { "dev", "ops" };
@@ -161,6 +211,8 @@ static int run_session(vigil_store *st, const opts *o, long k)
         uint64_t t = 0, per_cmd, written = 0, commit_t;
         FILE *dump = NULL;
         char *buf = NULL;
+        char req[16] = "";
+        long approved_c = -1, n_holds = 0;
         int r, ret = 1;
 
 #define FAIL(...)                                                                                             \
@@ -197,6 +249,8 @@ static int run_session(vigil_store *st, const opts *o, long k)
                 char a1[32], cwd[64];
                 const char *argv[] = { "ls", "-l", a1 };
                 bool deny = o->deny_every && (c + 1) % o->deny_every == 0;
+                bool hold = !deny && o->hold_every && (c + 1) % o->hold_every == 0;
+                bool remembered = !deny && !hold && approved_c >= 0 && c == approved_c + o->remember_gap;
                 vigil_command_info ci = {
                         .pid = 1000 + (int32_t)c,
                         .ppid = 999,
@@ -205,7 +259,7 @@ static int run_session(vigil_store *st, const opts *o, long k)
                         .exe = "/usr/bin/ls",
                         .argv = argv,
                         .argc = 3,
-                        .decision = deny ? VIGIL_DEC_DENY : VIGIL_DEC_ALLOW,
+                        .decision = deny ? VIGIL_DEC_DENY : hold ? VIGIL_DEC_HELD : remembered ? VIGIL_DEC_APPROVED : VIGIL_DEC_ALLOW,
                         .rule = deny ? "/etc/vigil/policy.conf:12" : "default",
                 };
                 uint32_t no = 0;
@@ -219,6 +273,13 @@ static int run_session(vigil_store *st, const opts *o, long k)
                         r = vigil_session_command(s, &ci, &no);
                         if (r < 0)
                                 FAIL("vigil_session_command", r, st);
+                }
+                if (o->commands && (hold || remembered)) {
+                        r = decide(s, hold, no, c, hold ? n_holds++ % 4 : 0, t, &approved_c, req);
+                        if (r < 0)
+                                FAIL("vigil_session_approval", r, st);
+                        if (hold && approved_c != c)
+                                deny = true; /* not approved: it never runs */
                 }
                 if (o->input) {
                         r = vigil_session_input(s, t ? t += 10 : 0, "ls -l\r", 6);
@@ -361,7 +422,8 @@ int main(int argc, char **argv)
                 { "dump", required_argument, NULL, 'd' },     { "manifest", required_argument, NULL, 'M' },
                 { "deny-every", required_argument, NULL, 'x' }, { "exit-status", required_argument, NULL, 'e' },
                 { "level", required_argument, NULL, 'L' },    { "delay-ms", required_argument, NULL, 'y' },
-                { "pace", required_argument, NULL, 'P' },
+                { "pace", required_argument, NULL, 'P' },  { "hold-every", required_argument, NULL, 'h' },
+                { "remember-gap", required_argument, NULL, 'g' },
                 {},
         };
         opts o = {
@@ -370,6 +432,7 @@ int main(int argc, char **argv)
                 .sessions = 1,
                 .commands = 10,
                 .output = 65536,
+                .remember_gap = 1,
                 .rec = { .output = true },
         };
         vigil_store_options so = { 0 };
@@ -398,6 +461,8 @@ int main(int argc, char **argv)
                 case 'd': o.dump = optarg; break;
                 case 'M': o.manifest = optarg; break;
                 case 'x': o.deny_every = (long)num(optarg); break;
+                case 'h': o.hold_every = (long)num(optarg); break;
+                case 'g': o.remember_gap = (long)num(optarg); break;
                 case 'e': o.exit_status = (long)num(optarg); break;
                 case 'L': o.level = (long)num(optarg); break;
                 case 'y': o.delay_ms = (long)num(optarg); break;

@@ -1,6 +1,9 @@
 #!/bin/sh
 # 1,000,000 command events exported in constant memory: the peak RSS of
 # exporting all of them stays within a small margin of exporting a tenth.
+# Every 50th command is held and decided, so that the approval outcomes
+# looked up in the sessions' chains (four sessions at a time interleave)
+# are part of what is measured.
 . "$(dirname "$0")/lib.sh"
 
 N=${STORE_TEST_EVENTS:-1000000}
@@ -9,7 +12,7 @@ sessions=$((N / per))
 i=0
 pids=""
 while [ $i -lt 4 ]; do
-    writer --user "u$i" --sessions $((sessions / 4)) --commands $per --output 0 --deny-every 7 \
+    writer --user "u$i" --sessions $((sessions / 4)) --commands $per --output 0 --deny-every 7 --hold-every 50 \
         --start-us $((1700000000000000 + i * 1000)) --step-us 3600000000 >"$WORK/w$i.log" 2>&1 &
     pids="$pids $!"
     i=$((i + 1))
@@ -28,6 +31,8 @@ def anon_kib(pid):
     except OSError:
         pass
     return 0
+
+outcomes = [0]
 
 def run(args):
     # The LMDB map's file pages count in RSS but are page cache; the memory
@@ -50,14 +55,20 @@ def run(args):
     for row in reader:
         assert len(row) == len(header), row
         rows += 1
+        if row[10] in ("approved", "rejected", "timeout", "withdrawn"):
+            assert row[header.index("request")], row
+            outcomes[0] += 1
     assert p.wait() == 0
     t.join()
     return rows, peak[0]
 
 small, anon_small = run(["--user", "u0", "--until", "2023-11-15T00:00:00Z"])
+outcomes[0] = 0
 rows, anon = run([])
 assert rows == n, (rows, n)
-print(f"audit: {rows} rows; peak anonymous RSS {anon} KiB (a {small}-row export: {anon_small} KiB)")
+assert outcomes[0] >= n // 100, outcomes[0]
+print(f"audit: {rows} rows ({outcomes[0]} with an approval outcome); peak anonymous RSS {anon} KiB "
+      f"(a {small}-row export: {anon_small} KiB)")
 # constant memory: fifty times the rows may not cost more than 4 MiB more
 assert anon - anon_small < 4096, (anon, anon_small)
 PY

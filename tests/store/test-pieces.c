@@ -262,6 +262,97 @@ static void test_roundtrip(void **state)
         vbuf_free(&buf);
 }
 
+/* want(): the values the cursor's caller has no use for come as their first
+ * piece alone, the others whole; the pieces' numbers are checked either way. */
+typedef struct want_ctx {
+        size_t calls;
+} want_ctx;
+
+static bool want_even(void *userdata, const MDB_val *first)
+{
+        want_ctx *w = userdata;
+
+        w->calls++;
+        /* pattern(n, j) starts with j * 7 */
+        return first->mv_size == 0 || (((const uint8_t *)first->mv_data)[0] / 7) % 2 == 0;
+}
+
+static void test_cursor_want(void **state)
+{
+        fixture *f = *state;
+        vigil_store *st = f->st;
+        MDB_txn *txn = NULL;
+        uint8_t k[REC_KEY_LEN + 1];
+        store_cursor c;
+        want_ctx w = { 0 };
+        MDB_val kv, v;
+        size_t i = 0, stepped = 0;
+        int r;
+
+        assert_int_equal(store_txn_begin(st, true, &txn), 0);
+        for (size_t j = 0; j < N_SIZES; j++) {
+                uint8_t *p = pattern(sizes[j], (unsigned)j);
+
+                rkey(k, j);
+                assert_int_equal(store_put(st, txn, st->records, k, REC_KEY_LEN, p, sizes[j], STORE_PUT_APPEND, "put"), 0);
+                free(p);
+        }
+        assert_int_equal(mdb_txn_commit(txn), 0);
+
+        assert_int_equal(store_txn_begin(st, false, &txn), 0);
+        assert_int_equal(store_cursor_open(st, txn, st->records, &c), 0);
+        c.want = want_even;
+        c.want_userdata = &w;
+        rkey(k, 0);
+        kv = (MDB_val){ REC_KEY_LEN, k };
+        for (r = store_cursor_get(&c, &kv, &v, MDB_SET_RANGE); r == 0; r = store_cursor_get(&c, &kv, &v, MDB_NEXT), i++) {
+                uint8_t *p = pattern(sizes[i], (unsigned)i);
+
+                assert_true(i < N_SIZES);
+                rkey(k, i);
+                assert_memory_equal(kv.mv_data, k, REC_KEY_LEN);
+                if (i % 2 == 0 || sizes[i] == 0) {
+                        assert_int_equal(v.mv_size, sizes[i]);
+                } else {
+                        /* the first piece: a prefix, shorter when in pieces */
+                        assert_true(v.mv_size <= sizes[i]);
+                        if (sizes[i] > piece_leaf_max(&st->geo, REC_KEY_LEN)) {
+                                assert_true(v.mv_size < sizes[i]);
+                                stepped++;
+                        }
+                }
+                assert_memory_equal(v.mv_data, p, v.mv_size);
+                free(p);
+        }
+        assert_int_equal(r, -ENOENT);
+        assert_int_equal(i, N_SIZES);
+        assert_int_equal(w.calls, N_SIZES);
+        assert_true(stepped >= 3);
+        store_cursor_close(&c);
+        mdb_txn_abort(txn);
+
+        /* an unwanted value (the 4 MiB one, odd) loses a piece in the middle */
+        assert_true((N_SIZES - 1) % 2 == 1);
+        assert_int_equal(store_txn_begin(st, true, &txn), 0);
+        rkey(k, N_SIZES - 1);
+        k[REC_KEY_LEN] = 2;
+        kv = (MDB_val){ REC_KEY_LEN + 1, k };
+        assert_int_equal(mdb_get(txn, st->records, &kv, &v), 0);
+        k[REC_KEY_LEN] = 1;
+        assert_int_equal(mdb_del(txn, st->records, &kv, NULL), 0);
+        assert_int_equal(mdb_txn_commit(txn), 0);
+        assert_int_equal(store_txn_begin(st, false, &txn), 0);
+        assert_int_equal(store_cursor_open(st, txn, st->records, &c), 0);
+        c.want = want_even;
+        c.want_userdata = &w;
+        rkey(k, N_SIZES - 1);
+        kv = (MDB_val){ REC_KEY_LEN, k };
+        assert_int_equal(store_cursor_get(&c, &kv, &v, MDB_SET_RANGE), VIGIL_E_CORRUPT);
+        assert_string_equal(vigil_store_errmsg(st), "piece 1 missing");
+        store_cursor_close(&c);
+        mdb_txn_abort(txn);
+}
+
 /* Replacing a value drops the pieces it no longer has; deleting takes all. */
 static void test_overwrite_delete(void **state)
 {
@@ -407,6 +498,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_overwrite_delete, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_damage, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_cursor_want, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_packing, setup, teardown),
         };
 
