@@ -34,3 +34,16 @@ char *text_clean(const char *s, size_t max)
         out[n] = '\0';
         return out;
 }
+
+bool text_printable(const char *s, size_t max, bool space)
+{
+        if (!s || !*s)
+                return false;
+        for (size_t i = 0; s[i]; i++) {
+                unsigned char c = (unsigned char)s[i];
+
+                if (i >= max || c > 0x7e || c < 0x20 || (c == 0x20 && !space))
+                        return false;
+        }
+        return true;
+}

@@ -1,6 +1,7 @@
 /* Untrusted text made safe to show on one line. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /**
@@ -12,3 +13,9 @@
  * @return a malloc'd string, or NULL when out of memory.
  */
 char *text_clean(const char *s, size_t max);
+
+/**
+ * text_printable() - whether @s may be shown as it is: non-empty, at most
+ * @max bytes, printable ASCII only (0x21-0x7e; with @space also 0x20).
+ */
+bool text_printable(const char *s, size_t max, bool space);

@@ -61,23 +61,6 @@ static char *secret_free(char *s)
         return NULL;
 }
 
-/* Non-empty, at most @max bytes, printable ASCII only (0x21-0x7e; with
- * @space also 0x20): what a person may be shown from the provider. */
-static bool printable(const char *s, size_t max, bool space)
-{
-        size_t i;
-
-        if (!s || !*s)
-                return false;
-        for (i = 0; s[i]; i++) {
-                unsigned char c = (unsigned char)s[i];
-
-                if (i >= max || c > 0x7e || c < 0x20 || (c == 0x20 && !space))
-                        return false;
-        }
-        return true;
-}
-
 int64_t vigil_device_now_ms(void)
 {
         struct timespec ts;
@@ -153,7 +136,7 @@ static void wipe_free(char *body, size_t len)
         }
 }
 
-/* A string member that must pass printable(); NULL when absent. */
+/* A string member that must pass text_printable(); NULL when absent. */
 static int printable_member(json_t *o, const char *name, size_t max, bool required, char **ret,
                             char **ret_reason)
 {
@@ -166,7 +149,7 @@ static int printable_member(json_t *o, const char *name, size_t max, bool requir
                 *ret = NULL;
                 return 0;
         }
-        if (!json_is_string(v) || !printable(json_string_value(v), max, false))
+        if (!json_is_string(v) || !text_printable(json_string_value(v), max, false))
                 return dreason(
                         ret_reason, -EPROTO,
                         "device authorization response: '%s' is not printable text of at most %zu bytes",

@@ -38,15 +38,5 @@ char *pv_text_clean(const char *s, size_t max)
 
 bool pv_text_printable(const char *s, size_t max, bool space)
 {
-        size_t i;
-
-        if (!s || !*s)
-                return false;
-        for (i = 0; s[i]; i++) {
-                unsigned char c = (unsigned char)s[i];
-
-                if (i >= max || c > 0x7e || c < 0x20 || (c == 0x20 && !space))
-                        return false;
-        }
-        return true;
+        return text_printable(s, max, space);
 }
