@@ -26,6 +26,20 @@ const char *vigil_record_type_name(int type)
         return names[type];
 }
 
+const char *vigil_end_how_name(int how)
+{
+        switch (how) {
+        case VIGIL_END_EXIT:
+                return "exit";
+        case VIGIL_END_KILLED:
+                return "killed";
+        case VIGIL_END_LOST:
+                return "lost";
+        default:
+                return NULL;
+        }
+}
+
 void record_encode_simple(vbuf *out, vigil_record_type type, uint64_t t, const vbuf *body)
 {
         vbuf_u8(out, (uint8_t)type);

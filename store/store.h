@@ -173,6 +173,9 @@ typedef enum vigil_end_how {
         VIGIL_END_LOST = 3,  /* the supervisor died; sealed later as truncated */
 } vigil_end_how;
 
+/** "exit", "killed", "lost"; NULL for VIGIL_END_LIVE and anything else. */
+const char *vigil_end_how_name(int how);
+
 /* A command event's decision (issue 3, approvals add the last five). A held
  * command's event says `held` until its approval record (VIGIL_REC_APPROVAL)
  * gives it the outcome; it stays `held` only in a session whose supervisor

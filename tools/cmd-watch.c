@@ -27,18 +27,12 @@ static void on_signal(int sig)
         stop = 1;
 }
 
+/* A stream that ends without saying how (it cannot: the store always does) reads as lost. */
 static const char *how_word(vigil_end_how h)
 {
-        switch (h) {
-        case VIGIL_END_EXIT:
-                return "exit";
-        case VIGIL_END_KILLED:
-                return "killed";
-        case VIGIL_END_LOST:
-        case VIGIL_END_LIVE:
-                break;
-        }
-        return "lost";
+        const char *w = vigil_end_how_name(h);
+
+        return w ? w : "lost";
 }
 
 /* One item: output to stdout; the end as one line on stderr. */

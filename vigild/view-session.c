@@ -17,16 +17,10 @@
 
 const char *view_how_name(const vigil_session_info *i)
 {
-        switch (i->how) {
-        case VIGIL_END_EXIT:
-                return "exit";
-        case VIGIL_END_KILLED:
-                return "killed";
-        case VIGIL_END_LOST:
-                return "lost";
-        case VIGIL_END_LIVE:
-                break;
-        }
+        const char *w = vigil_end_how_name(i->how);
+
+        if (w)
+                return w;
         return vigil_session_writer_alive(i) ? "live" : "orphan";
 }
 

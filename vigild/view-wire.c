@@ -17,21 +17,6 @@
 #include "vigil-error.h"
 #include "view.h"
 
-static const char *how_word(vigil_end_how h)
-{
-        switch (h) {
-        case VIGIL_END_EXIT:
-                return "exit";
-        case VIGIL_END_KILLED:
-                return "killed";
-        case VIGIL_END_LOST:
-                return "lost";
-        case VIGIL_END_LIVE:
-                break;
-        }
-        return NULL;
-}
-
 static bool fits(uint64_t v)
 {
         return v <= (uint64_t)INT64_MAX;
@@ -80,7 +65,7 @@ int view_item_encode(const view_item *it, vmsg_builder *b)
                 snprintf(json, sizeof json, "{\"skip\":%llu}", (unsigned long long)it->len);
                 break;
         case VIEW_END:
-                w = how_word(it->how);
+                w = vigil_end_how_name(it->how);
                 if (!w)
                         return -ERANGE;
                 snprintf(json, sizeof json, "{\"end\":\"%s\",\"exit_status\":%d}", w, it->exit_status);
@@ -182,7 +167,7 @@ static bool decode_json(json_t *o, view_item *it)
                         return false;
                 it->exit_status = (int)st;
                 for (vigil_end_how h = VIGIL_END_EXIT; h <= VIGIL_END_LOST; h++)
-                        if (strcmp(s, how_word(h)) == 0) {
+                        if (strcmp(s, vigil_end_how_name(h)) == 0) {
                                 it->how = h;
                                 return true;
                         }
