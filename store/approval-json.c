@@ -412,7 +412,7 @@ int approval_parse_time(const char *s, int64_t *ret_ms)
             !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &sec) || s[19] != '.' ||
             !digits(s + 20, 3, &ms) || s[23] != 'Z')
                 return -EINVAL;
-        if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59)
+        if (y < 1970 || y > VIGIL_TIME_LAST_YEAR || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59)
                 return -EINVAL;
         tm.tm_year = y - 1900;
         tm.tm_mon = mo - 1;

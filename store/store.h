@@ -664,6 +664,10 @@ int vigil_parse_time(const char *s, uint64_t now_us, uint64_t *ret_us);
 /** Parse a duration ("90s", "15m", "2h", "7d", "2w", or plain seconds "1.5") into µs. */
 int vigil_parse_duration(const char *s, uint64_t *ret_us);
 
+/* The last year vigil_format_time() writes; later times print "invalid"
+ * (four digits, and far from time_t's edge on every libc). */
+#define VIGIL_TIME_LAST_YEAR 9900
+
 /** Format @us as RFC 3339 UTC with milliseconds ("2024-05-01T12:00:00.123Z"). */
 void vigil_format_time(uint64_t us, char buf[32]);
 

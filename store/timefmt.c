@@ -160,7 +160,7 @@ void vigil_format_time(uint64_t us, char buf[32])
         time_t t = (time_t)(us / 1000000u);
         struct tm tm;
 
-        if (!gmtime_r(&t, &tm) || tm.tm_year > 8000) {
+        if (!gmtime_r(&t, &tm) || tm.tm_year > VIGIL_TIME_LAST_YEAR - 1900) {
                 snprintf(buf, 32, "invalid");
                 return;
         }
