@@ -69,7 +69,7 @@ static void outq_arm(session *s, outq *q, bool on)
 static int outq_flush(session *s, outq *q)
 {
         while (q->len > 0) {
-                ssize_t n = fd_write(q->fd, q->sock, q->buf, q->len);
+                ssize_t n = fd_write(q->fd, q->sock, q->buf + q->head, q->len);
 
                 if (n == -EINTR)
                         continue;
@@ -86,13 +86,21 @@ static int outq_flush(session *s, outq *q)
                 }
                 if (n < 0) {
                         q->dead = true;
-                        q->len = 0;
+                        q->len = q->head = 0;
                         outq_arm(s, q, false);
                         return (int)n;
                 }
-                memmove(q->buf, q->buf + n, q->len - (size_t)n);
+                q->head += (size_t)n;
                 q->len -= (size_t)n;
+                if (q->len > 0) {
+                        /* A short write on a non-blocking pipe, socket or
+                         * terminal: it is full. Another write would fail. */
+                        outq_arm(s, q, true);
+                        if (q->w.added)
+                                return 0;
+                }
         }
+        q->head = 0;
         outq_arm(s, q, false);
         return 0;
 }
@@ -101,22 +109,33 @@ static int outq_push(session *s, outq *q, const void *buf, size_t n)
 {
         if (q->dead || q->fd < 0 || n == 0)
                 return 0;
-        if (q->len + n > q->cap) {
-                size_t cap = q->cap ? q->cap : 65536;
-                uint8_t *nb;
+        if (q->head + q->len + n > q->cap) {
+                /* what was written goes first: often that makes the room */
+                if (q->head > 0) {
+                        memmove(q->buf, q->buf + q->head, q->len);
+                        q->head = 0;
+                }
+                if (q->len + n > q->cap) {
+                        size_t cap = q->cap ? q->cap : 65536;
+                        uint8_t *nb;
 
-                while (cap < q->len + n)
-                        cap *= 2;
-                if (cap > QUEUE_MAX)
-                        return -ENOBUFS;
-                nb = realloc(q->buf, cap);
-                if (!nb)
-                        return -ENOMEM;
-                q->buf = nb;
-                q->cap = cap;
+                        while (cap < q->len + n)
+                                cap *= 2;
+                        if (cap > QUEUE_MAX)
+                                return -ENOBUFS;
+                        nb = realloc(q->buf, cap);
+                        if (!nb)
+                                return -ENOMEM;
+                        q->buf = nb;
+                        q->cap = cap;
+                }
         }
-        memcpy(q->buf + q->len, buf, n);
+        memcpy(q->buf + q->head + q->len, buf, n);
         q->len += n;
+        /* Waiting for room already: a write now would only fail (EAGAIN);
+         * the fd's writable event flushes the queue. */
+        if (q->armed)
+                return 0;
         return outq_flush(s, q);
 }
 
@@ -494,7 +513,7 @@ static void outq_done(session *s, outq *q)
         q->fd = -1;
         free(q->buf);
         q->buf = NULL;
-        q->len = q->cap = 0;
+        q->len = q->cap = q->head = 0;
 }
 
 void relay_done(session *s)

@@ -76,9 +76,10 @@ typedef struct outq {
         int fd;
         bool sock, owned, dead;
         uint8_t *buf;
-        size_t len, cap;
+        size_t head; /* the first unwritten byte is buf[head] */
+        size_t len, cap; /* len: bytes waiting, from head */
         watch w;
-        bool armed;
+        bool armed; /* waiting for the fd to become writable */
 } outq;
 
 typedef struct relay {
