@@ -34,7 +34,7 @@ void loop_del(session *s, watch *w)
         w->added = false;
         /* The watch may be freed right after: drop it from the batch being
          * dispatched, so that no event is delivered to freed memory. */
-        for (int i = s->batch_next; i < s->batch_n; i++)
+        for (int i = 0; i < s->batch_n; i++)
                 if (s->batch[i].data.ptr == w)
                         s->batch[i].data.ptr = NULL;
 }
@@ -71,13 +71,17 @@ int loop_once(session *s, int timeout_ms)
         if (n < 0)
                 return errno == EINTR ? 0 : negative_errno();
         s->batch_n = n;
-        for (s->batch_next = 0; s->batch_next < s->batch_n;) {
-                struct epoll_event ev = s->batch[s->batch_next++];
-                watch *w = ev.data.ptr;
+        for (int pass = 0; pass < 2; pass++)
+                for (int i = 0; i < s->batch_n; i++) {
+                        struct epoll_event ev = s->batch[i];
+                        watch *w = ev.data.ptr;
 
-                if (w && w->added)
-                        w->fn(s, w, ev.events);
-        }
-        s->batch_n = s->batch_next = 0;
+                        if (!w || w->first != (pass == 0))
+                                continue;
+                        s->batch[i].data.ptr = NULL;
+                        if (w->added)
+                                w->fn(s, w, ev.events);
+                }
+        s->batch_n = 0;
         return 0;
 }

@@ -87,6 +87,7 @@ proc *proc_get_or_add(session *s, pid_t pid, int pidfd)
                 return NULL;
         }
         p->pid = pid;
+        p->w.first = true;
         p->pidfd = pidfd >= 0 ? pidfd : pidfd_open_(pid, 0);
         if (p->pidfd < 0 || loop_add(s, &p->w, p->pidfd, proc_readable, EPOLLIN) < 0 ||
             (r = pidmap_put(&s->procs, pid, p)) < 0) {

@@ -31,6 +31,11 @@ struct watch {
         int fd;
         watch_fn fn;
         bool added;
+        /* dispatched before the other events of a batch: a process's exit
+         * happened before whatever else the batch reports that vigil answers
+         * (an exec denied after it prints its line after the exit is
+         * recorded, so the exit's output position is the right one) */
+        bool first;
 };
 
 int loop_add(session *s, watch *w, int fd, watch_fn fn, uint32_t events);
@@ -390,7 +395,7 @@ struct session {
 
         int epfd;
         struct epoll_event batch[64]; /* the events being dispatched (loop.c) */
-        int batch_n, batch_next;
+        int batch_n;
         uint64_t poll_until_ns; /* loop.c: poll, not sleep, until then (an exec stop is due) */
         int sigfd;
         watch sig_w;
