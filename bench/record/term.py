@@ -95,7 +95,15 @@ def thread_cpu(pid, seen):
         pass
 
 
+def machine_cpu():
+    """(busy, idle) seconds of all CPUs so far, from /proc/stat."""
+    f = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    idle = f[3] + f[4]
+    return (sum(f[:8]) - idle) / os.sysconf("SC_CLK_TCK"), idle / os.sysconf("SC_CLK_TCK")
+
+
 def throughput(mode, user, tmp, env, path):
+    m0 = machine_cpu()
     pid, fd = spawn(command(mode, "cat " + path, user, tmp), env)
     n = 0
     t0 = time.monotonic()
@@ -118,10 +126,11 @@ def throughput(mode, user, tmp, env, path):
     cpu = own_cpu(pid)
     os.waitpid(pid, 0)
     os.close(fd)
+    m1 = machine_cpu()
     # the main thread relays; vigil's other thread records (its last sample
     # may miss up to 50 ms of it: the end and the seal)
     main = threads.get(pid, 0.0)
-    return n, t, cpu, main, sum(v for k, v in threads.items() if k != pid)
+    return n, t, cpu, main, sum(v for k, v in threads.items() if k != pid), m1[0] - m0[0], m1[1] - m0[1]
 
 
 def latency(mode, user, tmp, env, keys):
@@ -195,15 +204,19 @@ def main():
             cpu = {m: [] for m in modes}
             relay = {m: [] for m in modes}
             rec = {m: [] for m in modes}
+            busy = {m: [] for m in modes}
+            idle = {m: [] for m in modes}
             for _ in range(a.rounds):
                 for m in modes:
-                    n, t, c, cm, cr = throughput(m, user, tmp, env, path)
+                    n, t, c, cm, cr, mb, mi = throughput(m, user, tmp, env, path)
                     if n < size:
                         raise RuntimeError("%s: %d of %d bytes" % (m, n, size))
                     res[m].append(n / t / 1e6)
                     cpu[m].append(c * 1000 / (n / 1e6))
                     relay[m].append(cm * 1000 / (n / 1e6))
                     rec[m].append(cr * 1000 / (n / 1e6))
+                    busy[m].append(mb * 1000 / (n / 1e6))
+                    idle[m].append(100 * mi / (mb + mi) if mb + mi > 0 else 0)
                 # recordings of earlier rounds are not needed
                 subprocess.run([VIGIL, "--store", tmp + "/store", "prune", "--older-than", "0s"], env=env,
                                capture_output=True)
@@ -219,6 +232,9 @@ def main():
                     statistics.median(relay[m]), statistics.median(rec[m]))
                 print("  %-11s %7.1f MB/s  %.2fx script(1)   (rounds: %s)   relay CPU %5.2f ms/MB%s" %
                       (m, med[m], med[m] / med["script"], " ".join("%.1f" % x for x in res[m]), cmed[m], split))
+            for m in modes:
+                print("  %-11s machine CPU %5.2f ms/MB, CPUs idle %4.1f%% of the run" %
+                      (m, statistics.median(busy[m]), statistics.median(idle[m])))
             print("  masking costs %.1f%% of vigil's throughput" % (100 * (1 - med["vigil+mask"] / med["vigil"])))
             print("  relay CPU: the CPU time (user + system, all threads) of the relaying process per MB shown:"
                   " script(1), or vigil's supervisor (its relay thread and its recording thread); medians")
