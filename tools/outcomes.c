@@ -53,8 +53,10 @@ struct outcome_cache {
 
 bool outcome_wanted(vigil_decision_kind d)
 {
+        /* killed: vigil may have killed an approved command at its exec
+         * check (the file changed while it was held) */
         return d == VIGIL_DEC_APPROVED || d == VIGIL_DEC_REJECTED || d == VIGIL_DEC_TIMEOUT ||
-               d == VIGIL_DEC_WITHDRAWN;
+               d == VIGIL_DEC_WITHDRAWN || d == VIGIL_DEC_KILLED;
 }
 
 static void kept_clear(kept *k)

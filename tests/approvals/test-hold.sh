@@ -219,6 +219,8 @@ check_events "$EV" "
 w = [e for e in ev if e.get('request') == '$id']
 assert len(w) == 1 and w[0]['decision'] == 'killed', ev
 " || fail "swap events: $(cat "$EV")"
+# audit shows the approval it ran on, with the decision killed
+expect "$(session_of "$id")" "$id" killed false
 
 # -- the outcomes as vigil audit (JSON, CSV) and vigil export show them,
 # from the sessions' chains; the same who, when and why as the requests say
@@ -234,7 +236,7 @@ for line in open(expect_file):
     sid, req, dec, rem = line.split()
     want.setdefault(sid, []).append((req, dec, rem == "true"))
 kinds = set(d for w in want.values() for _, d, _ in w)
-assert kinds == {"approved", "rejected", "timeout", "withdrawn"}, kinds
+assert kinds == {"approved", "rejected", "timeout", "withdrawn", "killed"}, kinds
 
 def request(rid):
     return json.loads(subprocess.run([tool, store, "get", rid], check=True, capture_output=True, text=True).stdout)
@@ -257,12 +259,15 @@ for sid, outcomes in want.items():
         assert x["approval"] == e["approval"], (x, e)
         row = dict(zip(head, row))
         if e["approval"] is None:
-            assert e["decision"] in ("allow", "audit", "deny"), e
+            assert e["decision"] in ("allow", "audit", "deny", "killed"), e
             assert [row[k] for k in head[-4:]] == ["", "", "", ""], row
     for e, (rid, dec, rem) in zip(held, outcomes):
         a = e["approval"]
         r = request(rid)
         assert e["decision"] == dec and a["request"] == rid and a["remembered"] == rem, (e, rid, dec, rem)
+        # killed: approved, then killed at its exec check
+        if dec == "killed":
+            dec = "approved"
         assert r["state"] == dec, r
         # who, when, why: as the request says (the chain is what stays)
         if dec in ("approved", "rejected"):
