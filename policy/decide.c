@@ -136,3 +136,12 @@ const vigil_record_opts *vigil_policy_record(const vigil_policy *p)
 {
         return p ? &p->record : NULL;
 }
+
+bool vigil_policy_uses_cwd(const vigil_policy *p)
+{
+        for (size_t i = 0; p && i < p->n_rules; i++)
+                for (size_t j = 0; j < p->rules[i].n_conds; j++)
+                        if (p->rules[i].conds[j].kind == COND_CWD)
+                                return true;
+        return false;
+}

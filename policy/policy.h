@@ -181,5 +181,8 @@ typedef struct vigil_record_opts {
 /** The record options in effect (later record lines override earlier keys). */
 const vigil_record_opts *vigil_policy_record(const vigil_policy *p);
 
+/** Whether any rule has a cwd= condition: else a request's cwd decides nothing. */
+bool vigil_policy_uses_cwd(const vigil_policy *p);
+
 /** Names of the built-in mask detectors, NULL-terminated. */
 extern const char *const vigil_mask_detectors[];

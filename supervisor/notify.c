@@ -184,10 +184,20 @@ void notify_deny(session *s, uint64_t id, const exec_input *in, const exec_plan 
         session_event_end(s, e);
 }
 
+/* The working directory for the event, when the decision did not need it
+ * (no cwd= rule): read once the process is answered or about to be. Its
+ * exec does not change it. Unreadable (the process is gone): "?". */
+static void plan_cwd(exec_plan *p, pid_t tid)
+{
+        if (!p->cwd)
+                (void)exec_read_cwd(tid, &p->cwd);
+}
+
 /* Fail closed with a reason of vigil's own. */
 static void deny_reason(session *s, uint64_t id, const exec_input *in, exec_plan *p, uint64_t t_us,
                         const char *reason)
 {
+        plan_cwd(p, in->tid);
         free(p->reason);
         p->reason = strdup(reason);
         notify_deny(s, id, in, p, t_us);
@@ -270,8 +280,11 @@ void notify_allow_held(session *s, uint64_t id, exec_input *in, exec_plan *p, ui
         t->pe = pe;
         t->state = TASK_AWAIT_EXEC;
         r = respond(s, id, 0, true);
-        if (r >= 0)
+        if (r >= 0) {
+                /* while the kernel loads the program: off its critical path */
+                plan_cwd(&pe->plan, pe->in.tid);
                 loop_expect(s, EXEC_STOP_POLL_NS);
+        }
         if (r < 0) {
                 /* killed while waiting; its exit reaches the tracer */
                 pending_end(s, t->pe);
@@ -342,7 +355,10 @@ static void handle(session *s, const struct seccomp_notif *req)
                 (void)respond(s, req->id, -EFAULT, false);
                 goto out;
         }
-        r = r >= 0 ? exec_ctx_open(in.tid, in.st.tgid, s->penv.roots_may_differ, &ctx) : r;
+        /* The cwd only when a rule asks about it; otherwise it is read for
+         * the event after the answer (an exec resolves relative paths from
+         * the cwd's fd, not from its name). */
+        r = r >= 0 ? exec_ctx_open(in.tid, in.st.tgid, s->penv.roots_may_differ, s->penv.policy_cwd, &ctx) : r;
         if (r == VIGIL_E_TOO_BIG || (r >= 0 && (r = plan_build(&s->penv, &ctx, &in, &plan)) < 0)) {
                 if (!id_valid(s, req->id))
                         goto out;
@@ -369,10 +385,13 @@ static void handle(session *s, const struct seccomp_notif *req)
                 (void)respond(s, req->id, plan.error, false);
                 goto out;
         }
-        if (plan.reason || plan.action == VIGIL_ACTION_DENY)
+        if (plan.reason || plan.action == VIGIL_ACTION_DENY) {
+                plan_cwd(&plan, in.tid);
                 notify_deny(s, req->id, &in, &plan, t_us);
-        else if (plan.action == VIGIL_ACTION_HOLD)
+        } else if (plan.action == VIGIL_ACTION_HOLD) {
+                plan_cwd(&plan, in.tid);
                 notify_hold(s, req->id, &in, &plan, t_us);
+        }
         else
                 notify_allow(s, req->id, &in, &plan, t_us);
 out:

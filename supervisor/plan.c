@@ -380,10 +380,12 @@ int plan_build(const plan_env *env, exec_ctx *ctx, exec_input *in, exec_plan *re
         exec_file img = {.fd = -1};
         int r;
 
-        p.cwd = strdup(ctx->cwd);
-        if (!p.cwd) {
-                r = -ENOMEM;
-                goto fail;
+        if (ctx->cwd) {
+                p.cwd = strdup(ctx->cwd);
+                if (!p.cwd) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
         }
         r = plan_chain(env, ctx, in, &p, &img);
         if (r < 0)

@@ -47,6 +47,7 @@ typedef struct plan_env {
         size_t n_groups;
         bool binfmt_misc; /* handlers are registered: a file that is neither ELF nor script may run */
         bool roots_may_differ; /* a process of the session changed its root or mount namespace */
+        bool policy_cwd; /* the policy has cwd= rules: the cwd is read before the decision */
         uid_names *names;
 } plan_env;
 

@@ -59,22 +59,30 @@ static int self_identity(dir_id *ret_root)
         return 0;
 }
 
-int exec_ctx_open(pid_t tid, pid_t tgid, bool check_root, exec_ctx *ret)
+int exec_read_cwd(pid_t tid, char **ret)
 {
-        exec_ctx c = {.tid = tid, .tgid = tgid, .rootfd = -1, .cwdfd = -1};
         char path[64], buf[PATH_MAX + 1];
-        dir_id self_root, root;
         ssize_t n;
-        int r;
 
-        r = self_identity(&self_root);
-        if (r < 0)
-                return r;
         (void)snprintf(path, sizeof(path), "/proc/%d/cwd", (int)tid);
         n = readlink(path, buf, sizeof(buf));
         if (n < 0 || (size_t)n >= sizeof(buf))
                 return n < 0 ? negative_errno() : -ENAMETOOLONG;
         buf[n] = '\0';
+        *ret = strdup(buf);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int exec_ctx_open(pid_t tid, pid_t tgid, bool check_root, bool want_cwd, exec_ctx *ret)
+{
+        exec_ctx c = {.tid = tid, .tgid = tgid, .rootfd = -1, .cwdfd = -1};
+        char path[64];
+        dir_id self_root, root;
+        int r;
+
+        r = self_identity(&self_root);
+        if (r < 0)
+                return r;
         if (check_root) {
                 (void)snprintf(path, sizeof(path), "/proc/%d/root", (int)tid);
                 r = dir_identity(path, &root);
@@ -82,9 +90,11 @@ int exec_ctx_open(pid_t tid, pid_t tgid, bool check_root, exec_ctx *ret)
                         return r;
         } else
                 root = self_root;
-        c.cwd = strdup(buf);
-        if (!c.cwd)
-                return -ENOMEM;
+        if (want_cwd) {
+                r = exec_read_cwd(tid, &c.cwd);
+                if (r < 0)
+                        return r;
+        }
         c.same_root = root.mnt == self_root.mnt && root.dev == self_root.dev && root.ino == self_root.ino;
         *ret = c;
         return 0;

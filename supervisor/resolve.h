@@ -26,17 +26,20 @@ typedef struct exec_ctx {
         int rootfd;     /* its root directory (O_PATH), opened when first needed */
         int cwdfd;      /* its working directory (O_PATH), likewise */
         bool same_root; /* its root and mount namespace are the supervisor's */
-        char *cwd;      /* its working directory as a path (readlink), for events and policy */
+        char *cwd;      /* its working directory as a path (readlink), for events and policy; NULL when not read */
 } exec_ctx;
 
 /**
- * exec_ctx_open() - capture @tid's working directory, and whether its root
- * and mount namespace are the supervisor's.
+ * exec_ctx_open() - capture whether @tid's root and mount namespace are the
+ * supervisor's, and its working directory when @want_cwd.
  * @param[in] check_root  false when no process of the session can have
  *                        changed its root (then it is taken as the supervisor's).
  * @return 0 or -errno (-ESRCH/-ENOENT: the task is gone).
  */
-int exec_ctx_open(pid_t tid, pid_t tgid, bool check_root, exec_ctx *ret);
+int exec_ctx_open(pid_t tid, pid_t tgid, bool check_root, bool want_cwd, exec_ctx *ret);
+
+/** @tid's working directory as a path, or -errno. */
+int exec_read_cwd(pid_t tid, char **ret);
 /** Close and free; leaves @c empty. */
 void exec_ctx_done(exec_ctx *c);
 

@@ -341,6 +341,7 @@ static int session_setup(session *s)
                 return r == -ESRCH ? -ENOENT : r;
         }
         s->penv.policy = c->policy;
+        s->penv.policy_cwd = vigil_policy_uses_cwd(c->policy);
         s->penv.user = s->acct.name;
         /* group= means the identity's groups: the token's when there is one */
         if (c->identity) {

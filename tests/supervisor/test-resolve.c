@@ -194,7 +194,18 @@ static void test_resolve_self(void **state)
         (void)state;
         assert_non_null(getcwd(cwd, sizeof(cwd)));
         assert_int_equal(chdir(dir), 0);
-        assert_int_equal(exec_ctx_open(getpid(), getpid(), true, &c), 0);
+        /* without the cwd's name (no cwd= rule): relative paths still
+         * resolve from the cwd itself */
+        assert_int_equal(exec_ctx_open(getpid(), getpid(), true, false, &c), 0);
+        assert_true(c.same_root);
+        assert_null(c.cwd);
+        assert_int_equal(exec_resolve(&c, AT_FDCWD, "./script", 0, &f), 0);
+        snprintf(path, sizeof(path), "%s/script", dir);
+        assert_string_equal(f.path, path);
+        exec_file_done(&f);
+        exec_ctx_done(&c);
+        c = (exec_ctx){.rootfd = -1, .cwdfd = -1};
+        assert_int_equal(exec_ctx_open(getpid(), getpid(), true, true, &c), 0);
         assert_true(c.same_root);
         assert_string_equal(c.cwd, dir);
 
@@ -283,7 +294,8 @@ static int plan_for(const char *policy_text, const char *path, const char *const
         in.st.euid = geteuid();
         in.path = strdup(path);
         assert_int_equal(strv_copy(argv, argc, &in.argv), 0);
-        assert_int_equal(exec_ctx_open(getpid(), getpid(), true, &c), 0);
+        /* as the supervisor does: the cwd's name only for cwd= rules */
+        assert_int_equal(exec_ctx_open(getpid(), getpid(), true, vigil_policy_uses_cwd(p), &c), 0);
         r = plan_build(&env, &c, &in, ret);
         exec_ctx_done(&c);
         exec_input_done(&in);

@@ -45,6 +45,32 @@ assert by["/usr/bin/tr"]["cwd"] == sys.argv[1].rsplit("/", 1)[0] + "/w"
 assert len(ev) == 4, [e["exe"] for e in ev]
 ' || fail "events file"
 
+# -- the cwd: recorded for each command (read after the answer when no rule
+#    asks about it), and deciding when a cwd= rule does
+mkdir -p "$TMPD/w/sub" && chown "$TU" "$TMPD/w/sub"
+rm -f "$EV"
+vrun "$P" --events "$EV" -- sh -c 'cd sub && /bin/true; cd / && /bin/true' 2>"$TMPD/err" || fail "cwd session exit $?"
+events_py '
+import json, sys
+ev = [e for e in map(json.loads, open(sys.argv[1])) if e["exe"] == "/usr/bin/true"]
+w = sys.argv[1].rsplit("/", 1)[0] + "/w"
+assert [e["cwd"] for e in ev] == [w + "/sub", "/"], ev
+' || fail "cwd events: $(cat "$EV")"
+policy "$TMPD/c.policy" "default allow
+deny exe=/usr/bin/true cwd=$TMPD/w/sub message=\"not here\""
+rm -f "$EV"
+out=$(vrun "$TMPD/c.policy" --events "$EV" -- sh -c 'cd sub && /bin/true; echo "a=$?"; cd / && /bin/true; echo "b=$?"' 2>"$TMPD/err") ||
+    fail "cwd rule session exit $?"
+[ "$out" = "a=126
+b=0" ] || fail "cwd rule output: '$out' $(cat "$TMPD/err")"
+grep -q "^vigil: denied: /bin/true (.*not here)" "$TMPD/err" || fail "cwd rule line: $(cat "$TMPD/err")"
+events_py '
+import json, sys
+ev = [e for e in map(json.loads, open(sys.argv[1])) if e["exe"] == "/usr/bin/true"]
+w = sys.argv[1].rsplit("/", 1)[0] + "/w"
+assert [(e["cwd"], e["decision"]) for e in ev] == [(w + "/sub", "deny"), ("/", "allow")], ev
+' || fail "cwd rule events: $(cat "$EV")"
+
 # -- hold waits for approval (tests/approvals); nobody decides: it times out
 #    and fails; audit runs and is flagged
 policy "$TMPD/h.policy" 'default allow
