@@ -391,8 +391,7 @@ static void handle(session *s, const struct seccomp_notif *req)
         } else if (plan.action == VIGIL_ACTION_HOLD) {
                 plan_cwd(&plan, in.tid);
                 notify_hold(s, req->id, &in, &plan, t_us);
-        }
-        else
+        } else
                 notify_allow(s, req->id, &in, &plan, t_us);
 out:
         exec_plan_done(&plan);
