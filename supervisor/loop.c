@@ -54,7 +54,8 @@ int loop_once(session *s, int timeout_ms)
         n = 0;
         if (timeout_ms != 0 && s->poll_until_ns) {
                 /* An event is due (loop_expect()): an exec stop after its
-                 * exec was let go, a keystroke's echo. On an idle CPU,
+                 * exec was let go, a keystroke's echo, the next exec of a
+                 * shell whose command ended. On an idle CPU,
                  * sleeping until then costs a wake-up (~60-100 us on these
                  * machines, ../shared/notes/supervision-facts.md) on the
                  * critical path. Poll for a bounded time instead, yielding

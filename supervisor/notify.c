@@ -299,6 +299,7 @@ static void handle(session *s, const struct seccomp_notif *req)
         exec_ctx ctx = {.rootfd = -1, .cwdfd = -1};
         exec_plan plan = {0};
         uint64_t t_us = now_realtime_us(), path_addr, argv_addr, envp_addr;
+        tracee_window *win = &s->win;
         int r;
 
         if (req->data.arch != AUDIT_ARCH_X86_64) {
@@ -340,7 +341,8 @@ static void handle(session *s, const struct seccomp_notif *req)
                 (void)respond(s, req->id, -EPERM, false); /* gone, or /proc unreadable: fail closed */
                 return;
         }
-        r = tracee_read_string(in.tid, path_addr, PATH_MAX - 1, &in.path);
+        tracee_window_init(win, in.tid, 2);
+        r = tracee_window_string(win, path_addr, PATH_MAX - 1, &in.path);
         if (r < 0) {
                 (void)respond(s, req->id,
                               r == VIGIL_E_TOO_BIG ? -ENAMETOOLONG
@@ -349,8 +351,8 @@ static void handle(session *s, const struct seccomp_notif *req)
                               false);
                 goto out;
         }
-        r = tracee_read_argv(in.tid, argv_addr, VIGIL_SESSION_MAX_ARGS, VIGIL_SESSION_MAX_ARGV_BYTES,
-                             &in.argv);
+        r = tracee_window_argv(win, argv_addr, VIGIL_SESSION_MAX_ARGS, VIGIL_SESSION_MAX_ARGV_BYTES,
+                               &in.argv);
         if (r == -EFAULT) {
                 (void)respond(s, req->id, -EFAULT, false);
                 goto out;
@@ -359,6 +361,7 @@ static void handle(session *s, const struct seccomp_notif *req)
          * the event after the answer (an exec resolves relative paths from
          * the cwd's fd, not from its name). */
         r = r >= 0 ? exec_ctx_open(in.tid, in.st.tgid, s->penv.roots_may_differ, s->penv.policy_cwd, &ctx) : r;
+        ctx.cache = &s->exec_cache;
         if (r == VIGIL_E_TOO_BIG || (r >= 0 && (r = plan_build(&s->penv, &ctx, &in, &plan)) < 0)) {
                 if (!id_valid(s, req->id))
                         goto out;
@@ -375,7 +378,7 @@ static void handle(session *s, const struct seccomp_notif *req)
         /* A held command's request shows the environment it would get
          * (what differs from a login's); unreadable, it shows none. */
         if (!plan.error && !plan.reason && plan.action == VIGIL_ACTION_HOLD &&
-            tracee_read_argv(in.tid, envp_addr, HOLD_ENV_MAX, HOLD_ENV_MAX_BYTES, &in.envp) < 0)
+            tracee_window_argv(win, envp_addr, HOLD_ENV_MAX, HOLD_ENV_MAX_BYTES, &in.envp) < 0)
                 strv_clear(&in.envp);
         /* Everything read above is the waiting thread's only if its
          * notification is still pending now (else its pid may be reused). */

@@ -209,7 +209,7 @@ static int plan_chain(const plan_env *env, exec_ctx *ctx, exec_input *in, exec_p
                 exec_file nf = {.fd = -1};
                 size_t len = 0;
 
-                if (exec_header(&f, hdr, &len) < 0)
+                if (exec_header(ctx->cache, &f, hdr, &len) < 0)
                         break; /* unreadable even by root: the exec check decides */
                 r = shebang_parse(hdr, len, &interp, &arg);
                 if (r == -ENOEXEC) {

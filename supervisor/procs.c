@@ -42,6 +42,9 @@ static int stat_exit_code(pid_t pid, int *ret)
         return 0;
 }
 
+/* How long the loop polls for the next exec after a command ended (loop.c). */
+#define NEXT_EXEC_POLL_NS (300u * 1000)
+
 static void proc_readable(session *s, watch *w, uint32_t events)
 {
         proc *p = (proc *)((char *)w - offsetof(proc, w));
@@ -144,6 +147,12 @@ void proc_exited(session *s, proc *p, bool known, int wait_status)
                 (void)close(p->pidfd);
         (void)pidmap_remove(&s->procs, p->pid);
         free(p);
+        /* A command just ended: its shell's next exec usually follows
+         * within 100-200 us (fork, then exec). Waking the supervisor from
+         * an idle CPU for that notification cost ~55 us of each exec in a
+         * shell loop (bench/supervisor/exec-overhead.sh); polling a little
+         * instead keeps it ready. */
+        loop_expect(s, NEXT_EXEC_POLL_NS);
 }
 
 void procs_finish_all(session *s)

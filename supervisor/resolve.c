@@ -300,8 +300,30 @@ int exec_resolve(exec_ctx *c, int dirfd, const char *path, int at_flags, exec_fi
                 }
                 /* The common case, an absolute path without symlinks (a $PATH
                  * search): its canonical form is the file's path, no need to
-                 * ask /proc for it. */
+                 * ask /proc for it. On a merged-/usr system "/bin/x" is
+                 * "/usr/bin/x" behind one top-level symlink: with the link
+                 * remembered (and unchanged), the same. */
                 if (path[0] == '/' && start == AT_FDCWD && (resolve & RESOLVE_NO_MAGICLINKS)) {
+                        char *via = NULL;
+
+                        r = c->cache ? exec_cache_link_rewrite(c->cache, path, &via) : 0;
+                        if (r < 0)
+                                return r;
+                        if (r > 0) {
+                                r = openat2_(start, via, oflags, RESOLVE_NO_SYMLINKS);
+                                if (r != -ELOOP) {
+                                        /* resolved, or failed, as the path itself would */
+                                        free(rewritten);
+                                        rewritten = via;
+                                        path = rewritten;
+                                        if (r < 0)
+                                                return r;
+                                        f.fd = r;
+                                        lexical = true;
+                                        goto opened;
+                                }
+                                free(via);
+                        }
                         r = openat2_(start, path, oflags, RESOLVE_NO_SYMLINKS);
                         if (r >= 0) {
                                 f.fd = r;
@@ -310,6 +332,8 @@ int exec_resolve(exec_ctx *c, int dirfd, const char *path, int at_flags, exec_fi
                         }
                         if (r != -ELOOP)
                                 return r;
+                        if (c->cache)
+                                exec_cache_link_learn(c->cache, path);
                 }
                 r = openat2_(start, path, oflags, resolve);
                 if (r == -ELOOP && (resolve & RESOLVE_NO_MAGICLINKS)) {
@@ -354,11 +378,14 @@ fail:
         return r;
 }
 
-int exec_header(const exec_file *f, char buf[static EXEC_HEADER_SIZE], size_t *ret_len)
+int exec_header(exec_cache *cache, const exec_file *f, char buf[static EXEC_HEADER_SIZE], size_t *ret_len)
 {
         _cleanup_close_ int fd = -1;
         char path[64];
         size_t len = 0;
+
+        if (cache && exec_cache_header_get(cache, &f->st, buf, ret_len))
+                return 0;
 
         /* O_NOATIME: judging a program should not look like reading it. */
         (void)snprintf(path, sizeof(path), "/proc/self/fd/%d", f->fd);
@@ -379,6 +406,8 @@ int exec_header(const exec_file *f, char buf[static EXEC_HEADER_SIZE], size_t *r
                         break;
                 len += (size_t)n;
         }
+        if (cache)
+                exec_cache_header_put(cache, &f->st, buf, len);
         *ret_len = len;
         return 0;
 }

@@ -12,10 +12,12 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "exec-cache.h"
 #include "tracee.h"
 
 /* The kernel reads this much of a file to choose its binary format. */
 #define EXEC_HEADER_SIZE 256u
+_Static_assert(EXEC_HEADER_SIZE == EXEC_CACHE_HEADER_SIZE, "one header size");
 /* A script's interpreter may itself be a script, this many times (the
  * kernel gives up after 4 nested interpreters). */
 #define EXEC_MAX_INTERP 4u
@@ -27,6 +29,7 @@ typedef struct exec_ctx {
         int cwdfd;      /* its working directory (O_PATH), likewise */
         bool same_root; /* its root and mount namespace are the supervisor's */
         char *cwd;      /* its working directory as a path (readlink), for events and policy; NULL when not read */
+        exec_cache *cache; /* the session's, or NULL; not owned */
 } exec_ctx;
 
 /**
@@ -66,10 +69,11 @@ void exec_file_done(exec_file *f);
 int exec_resolve(exec_ctx *c, int dirfd, const char *path, int at_flags, exec_file *ret);
 
 /**
- * exec_header() - the first EXEC_HEADER_SIZE bytes of @f (fewer for a short file).
+ * exec_header() - the first EXEC_HEADER_SIZE bytes of @f (fewer for a short
+ * file), from @cache (may be NULL) when it holds them for this very file.
  * @return 0 or -errno.
  */
-int exec_header(const exec_file *f, char buf[static EXEC_HEADER_SIZE], size_t *ret_len);
+int exec_header(exec_cache *cache, const exec_file *f, char buf[static EXEC_HEADER_SIZE], size_t *ret_len);
 
 /**
  * shebang_parse() - the interpreter line of a script, exactly as the kernel

@@ -515,6 +515,7 @@ static void session_teardown(session *s)
         free(s->req);
         free(s->resp);
         uid_names_done(&s->names);
+        exec_cache_done(&s->exec_cache);
         account_done(&s->acct);
 }
 

@@ -209,8 +209,8 @@ void tracer_reap(session *s);
 void tracer_detach_all(session *s);
 /* verify.c: @return 0 when the new image is what @p allowed, else 1 with a
  * reason. @pidfd (-1, or one for @pid) is taken over; *ret_pidfd gets a
- * pidfd for @pid (or -1) for its exit. */
-int verify_exec(pid_t pid, const exec_plan *p, int pidfd, const char **ret_reason, int *ret_pidfd);
+ * pidfd for @pid (or -1) for its exit. @w: scratch for reading its memory. */
+int verify_exec(tracee_window *w, pid_t pid, const exec_plan *p, int pidfd, const char **ret_reason, int *ret_pidfd);
 
 /* procs.c; @pidfd: -1, or one for @pid that is taken over */
 proc *proc_get_or_add(session *s, pid_t pid, int pidfd);
@@ -391,6 +391,7 @@ struct session {
         char id[40];
         account acct;
         uid_names names;
+        exec_cache exec_cache; /* what finding programs remembers (exec-cache.h) */
         plan_env penv;
 
         int epfd;
@@ -404,6 +405,7 @@ struct session {
         struct seccomp_notif *req;
         struct seccomp_notif_resp *resp;
         size_t req_size, resp_size;
+        tracee_window win; /* the memory of the request or exec being checked */
         struct sock_fprog prog;
 
         session_cgroup cg;

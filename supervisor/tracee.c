@@ -28,23 +28,75 @@ static size_t page_rest(uint64_t addr)
         return PAGE - (size_t)(addr % PAGE);
 }
 
-/* One remote range into @buf. Returns bytes read (short only at an
- * unmapped page), or -errno. */
-static ssize_t read_mem(pid_t pid, uint64_t addr, void *buf, size_t len)
+/* Fill the window from @addr: the rest of its page and the pages after,
+ * one remote iovec each, so that an unmapped page only cuts it short. */
+static void window_fill(tracee_window *w, uint64_t addr)
+{
+        struct iovec l = {.iov_base = w->buf, .iov_len = 0};
+        struct iovec r[TRACEE_WINDOW_PAGES];
+        unsigned pages = w->pages ? w->pages : 1;
+        uint64_t a = addr;
+        ssize_t n;
+
+        if (pages > TRACEE_WINDOW_PAGES)
+                pages = TRACEE_WINDOW_PAGES;
+        for (unsigned i = 0; i < pages; i++) {
+                size_t len = page_rest(a);
+
+                r[i] = (struct iovec){.iov_base = (void *)(uintptr_t)a, .iov_len = len};
+                l.iov_len += len;
+                a += len;
+        }
+        n = process_vm_readv(w->pid, &l, 1, r, pages, 0);
+        w->base = addr;
+        w->len = n > 0 ? (size_t)n : 0;
+}
+
+/* Whether [@addr, @addr + @len) is in the window. */
+static const void *window_get(const tracee_window *w, uint64_t addr, size_t len)
+{
+        if (w->len == 0 || addr < w->base || addr - w->base > w->len || len > w->len - (addr - w->base))
+                return NULL;
+        return w->buf + (addr - w->base);
+}
+
+/* One remote range into @buf, within one page. Returns bytes read (short
+ * only at an unmapped page), or -errno. From the window when it holds the
+ * range; else the window is filled from @addr first (reads of one request
+ * are close together: a path next to its argv, the strings after the
+ * pointers), and the range read on its own only if that did not cover it. */
+static ssize_t read_mem(tracee_window *w, uint64_t addr, void *buf, size_t len)
 {
         struct iovec l = {.iov_base = buf, .iov_len = len};
         struct iovec r = {.iov_base = (void *)(uintptr_t)addr, .iov_len = len};
+        const void *p = window_get(w, addr, len);
         ssize_t n;
 
-        n = process_vm_readv(pid, &l, 1, &r, 1, 0);
+        if (!p && w->pages > 0) {
+                window_fill(w, addr);
+                p = window_get(w, addr, len);
+        }
+        if (p) {
+                memcpy(buf, p, len);
+                return (ssize_t)len;
+        }
+        n = process_vm_readv(w->pid, &l, 1, &r, 1, 0);
         if (n < 0)
                 return negative_errno();
         return n;
 }
 
+void tracee_window_init(tracee_window *w, pid_t pid, unsigned pages)
+{
+        w->pid = pid;
+        w->pages = pages;
+        w->base = 0;
+        w->len = 0;
+}
+
 /* Continue a string whose first @have bytes (no NUL among them) are in
  * *buf, reading page by page from @addr + @have. */
-static int finish_string(pid_t pid, uint64_t addr, size_t have, size_t max, char **buf)
+static int finish_string(tracee_window *w, uint64_t addr, size_t have, size_t max, char **buf)
 {
         size_t len = have;
 
@@ -62,7 +114,7 @@ static int finish_string(pid_t pid, uint64_t addr, size_t have, size_t max, char
                 if (!nb)
                         return -ENOMEM;
                 *buf = nb;
-                n = read_mem(pid, a, nb + len, want);
+                n = read_mem(w, a, nb + len, want);
                 if (n < 0)
                         return (int)n;
                 if (n == 0)
@@ -79,14 +131,14 @@ static int finish_string(pid_t pid, uint64_t addr, size_t have, size_t max, char
         }
 }
 
-int tracee_read_string(pid_t pid, uint64_t addr, size_t max, char **ret)
+int tracee_window_string(tracee_window *w, uint64_t addr, size_t max, char **ret)
 {
         _cleanup_free_ char *buf = NULL;
         int r;
 
         if (addr == 0)
                 return -EFAULT;
-        r = finish_string(pid, addr, 0, max, &buf);
+        r = finish_string(w, addr, 0, max, &buf);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(buf);
@@ -94,7 +146,7 @@ int tracee_read_string(pid_t pid, uint64_t addr, size_t max, char **ret)
 }
 
 /* The pointer array, up to and without its NULL. */
-static int read_pointers(pid_t pid, uint64_t addr, size_t max_args, uint64_t **ret, size_t *ret_n)
+static int read_pointers(tracee_window *w, uint64_t addr, size_t max_args, uint64_t **ret, size_t *ret_n)
 {
         _cleanup_free_ uint64_t *p = NULL;
         size_t n = 0, cap = 0;
@@ -117,7 +169,7 @@ static int read_pointers(pid_t pid, uint64_t addr, size_t max_args, uint64_t **r
                                 return -ENOMEM;
                         p = np;
                 }
-                got = read_mem(pid, a, p + n, want * sizeof(uint64_t));
+                got = read_mem(w, a, p + n, want * sizeof(uint64_t));
                 if (got < 0)
                         return (int)got;
                 if ((size_t)got < sizeof(uint64_t))
@@ -135,7 +187,23 @@ static int read_pointers(pid_t pid, uint64_t addr, size_t max_args, uint64_t **r
         }
 }
 
-int tracee_read_argv(pid_t pid, uint64_t addr, size_t max_args, size_t max_bytes, strv *ret)
+/* The batch from the window when it holds every segment: @want bytes, or -1. */
+static ssize_t window_batch(const tracee_window *w, char *buf, const struct iovec *riov, size_t k, size_t want)
+{
+        size_t off = 0;
+
+        for (size_t i = 0; i < k; i++) {
+                const void *p = window_get(w, (uint64_t)(uintptr_t)riov[i].iov_base, riov[i].iov_len);
+
+                if (!p)
+                        return -1;
+                memcpy(buf + off, p, riov[i].iov_len);
+                off += riov[i].iov_len;
+        }
+        return (ssize_t)want;
+}
+
+int tracee_window_argv(tracee_window *w, uint64_t addr, size_t max_args, size_t max_bytes, strv *ret)
 {
         _cleanup_free_ uint64_t *ptrs = NULL;
         _cleanup_free_ size_t *seg = NULL;
@@ -152,7 +220,7 @@ int tracee_read_argv(pid_t pid, uint64_t addr, size_t max_args, size_t max_bytes
                 *ret = sv;
                 return 0;
         }
-        r = read_pointers(pid, addr, max_args, &ptrs, &n);
+        r = read_pointers(w, addr, max_args, &ptrs, &n);
         if (r < 0)
                 return r;
 
@@ -180,7 +248,9 @@ int tracee_read_argv(pid_t pid, uint64_t addr, size_t max_args, size_t max_bytes
                 }
                 liov.iov_base = buf;
                 liov.iov_len = want;
-                got = process_vm_readv(pid, &liov, 1, riov, k, 0);
+                got = window_batch(w, buf, riov, k, want);
+                if (got < 0)
+                        got = process_vm_readv(w->pid, &liov, 1, riov, k, 0);
                 if (got < 0) {
                         r = negative_errno();
                         goto fail;
@@ -211,7 +281,7 @@ int tracee_read_argv(pid_t pid, uint64_t addr, size_t max_args, size_t max_bytes
                                         goto fail;
                                 }
                                 memcpy(s, buf + off, seg[idx]);
-                                r = finish_string(pid, ptrs[idx], seg[idx],
+                                r = finish_string(w, ptrs[idx], seg[idx],
                                                   max_bytes > total ? max_bytes - total : 0, &s);
                                 if (r < 0) {
                                         free(s);
@@ -233,6 +303,22 @@ int tracee_read_argv(pid_t pid, uint64_t addr, size_t max_args, size_t max_bytes
 fail:
         strv_clear(&sv);
         return r;
+}
+
+int tracee_read_string(pid_t pid, uint64_t addr, size_t max, char **ret)
+{
+        tracee_window w;
+
+        tracee_window_init(&w, pid, 0);
+        return tracee_window_string(&w, addr, max, ret);
+}
+
+int tracee_read_argv(pid_t pid, uint64_t addr, size_t max_args, size_t max_bytes, strv *ret)
+{
+        tracee_window w;
+
+        tracee_window_init(&w, pid, 0);
+        return tracee_window_argv(&w, addr, max_args, max_bytes, ret);
 }
 
 /* Up to @max unsigned numbers separated by blanks; returns how many. */

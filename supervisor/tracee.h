@@ -50,6 +50,28 @@ int tracee_read_string(pid_t pid, uint64_t addr, size_t max, char **ret);
  */
 int tracee_read_argv(pid_t pid, uint64_t addr, size_t max_args, size_t max_bytes, strv *ret);
 
+/* Memory of one request, read ahead: a path and its argv usually lie in
+ * the same page or the next, and the argv and its strings on a new stack
+ * within a few; one process_vm_readv() for them instead of one per piece. */
+#define TRACEE_WINDOW_PAGES 4u
+
+typedef struct tracee_window {
+        pid_t pid;
+        unsigned pages; /* read ahead this many pages on a miss (at most TRACEE_WINDOW_PAGES); 0: never */
+        uint64_t base;
+        size_t len; /* bytes of buf that hold the tracee's memory from base */
+        unsigned char buf[TRACEE_WINDOW_PAGES * 4096];
+} tracee_window;
+
+/** An empty window on @pid's memory that reads @pages ahead on a miss. */
+void tracee_window_init(tracee_window *w, pid_t pid, unsigned pages);
+/** tracee_read_string() and tracee_read_argv() through @w: what they read
+ *  is served from it when it holds it, else read ahead into it. The same
+ *  results as theirs. Its contents are one moment's view of the memory:
+ *  use a window for one request only. */
+int tracee_window_string(tracee_window *w, uint64_t addr, size_t max, char **ret);
+int tracee_window_argv(tracee_window *w, uint64_t addr, size_t max_args, size_t max_bytes, strv *ret);
+
 #define TRACEE_MAX_GROUPS 64u
 
 typedef struct tracee_status {

@@ -81,17 +81,39 @@ static void begin_event(session *s, cmd_event *e, char *remembered, bool drained
         }
 }
 
+/* The event of an exec reached: an approved hold's, recorded when it was
+ * held, or a new one. NULL when out of memory. */
+static cmd_event *exec_event(pending *pe, pid_t pid, uint64_t exec_ns)
+{
+        cmd_event *e;
+
+        if (pe->ev)
+                e = TAKE_PTR(pe->ev);
+        else {
+                e = notify_event_new(&pe->in, &pe->plan, pe->t_us,
+                                     pe->remembered[0]                       ? CMD_APPROVED
+                                     : pe->plan.action == VIGIL_ACTION_AUDIT ? CMD_AUDIT
+                                                                             : CMD_ALLOW);
+                if (!e)
+                        return NULL;
+        }
+        e->pid = pid;
+        e->exec_mono_ns = exec_ns;
+        return e;
+}
+
 static void on_exec(session *s, pid_t pid)
 {
         unsigned long former = 0;
         const char *reason = NULL;
-        cmd_event *e;
+        cmd_event *e = NULL;
         task *t, *stale;
         pending *pe;
         proc *p;
         char remembered[sizeof(((pending *)NULL)->remembered)];
+        uint64_t exec_ns;
         bool record;
-        int pidfd = -1;
+        int pidfd = -1, r;
 
         if (ptrace(PTRACE_GETEVENTMSG, pid, 0, &former) < 0)
                 former = (unsigned long)pid;
@@ -121,41 +143,33 @@ static void on_exec(session *s, pid_t pid)
                 }
         }
         pe = t->pe;
-        if (pe->ev) {
-                /* an approved hold: its event was recorded when it was held */
-                e = TAKE_PTR(pe->ev);
-        } else {
-                e = notify_event_new(&pe->in, &pe->plan, pe->t_us,
-                                     pe->remembered[0]                       ? CMD_APPROVED
-                                     : pe->plan.action == VIGIL_ACTION_AUDIT ? CMD_AUDIT
-                                                                             : CMD_ALLOW);
+        exec_ns = now_monotonic_ns();
+        record = !pe->ev || pe->remembered[0];
+        memcpy(remembered, pe->remembered, sizeof(remembered));
+        /* the pidfd taken at the notification names this process only if
+         * the thread that exec'd led it (else it names the old thread) */
+        r = verify_exec(&s->win, pid, &pe->plan, (pid_t)former == pid ? pe->in.pidfd : -1, &reason, &pidfd);
+        if ((pid_t)former == pid)
+                pe->in.pidfd = -1; /* taken over by verify_exec */
+        if (r != 0 || pe->plan.ldso) {
+                e = exec_event(pe, pid, exec_ns);
                 if (!e) {
+                        if (pidfd >= 0)
+                                (void)close(pidfd);
                         kill_image(s, pid, NULL, &pe->in, "out of memory");
                         task_free(s, t);
                         return;
                 }
-        }
-        e->pid = pid;
-        e->exec_mono_ns = now_monotonic_ns();
-        record = e->decision != CMD_APPROVED || pe->remembered[0];
-        memcpy(remembered, pe->remembered, sizeof(remembered));
-        /* the pidfd taken at the notification names this process only if
-         * the thread that exec'd led it (else it names the old thread) */
-        if (verify_exec(pid, &pe->plan, (pid_t)former == pid ? pe->in.pidfd : -1, &reason, &pidfd) != 0) {
-                if ((pid_t)former == pid)
-                        pe->in.pidfd = -1;
                 if (record)
                         begin_event(s, e, remembered, false);
+        }
+        if (r != 0) {
                 kill_image(s, pid, e, &pe->in, reason);
                 task_free(s, t);
                 return;
         }
-        if ((pid_t)former == pid)
-                pe->in.pidfd = -1; /* taken over by verify_exec */
         if (pe->plan.ldso) {
                 /* keep it until the loader has mapped its program */
-                if (record)
-                        begin_event(s, e, remembered, false);
                 if (pidfd >= 0)
                         (void)close(pidfd);
                 t->state = TASK_LDSO;
@@ -171,11 +185,21 @@ static void on_exec(session *s, pid_t pid)
                 }
                 return;
         }
-        /* Let it run, then record: the rest is off the exec's critical
-         * path. The output is read up to here first, so the event keeps
-         * the position before the program's first instruction. */
+        /* Let it run, then record: the event is built off the exec's
+         * critical path. The output is read up to here first, so the event
+         * keeps the position before the program's first instruction. */
         relay_drain(s);
+        t->pe = NULL;
         detach(s, t, 0);
+        e = exec_event(pe, pid, exec_ns);
+        pending_end(s, pe);
+        if (!e) {
+                /* it runs, and cannot be recorded: end the session (fail closed) */
+                if (pidfd >= 0)
+                        (void)close(pidfd);
+                session_fail(s, -ENOMEM, "event");
+                return;
+        }
         if (record)
                 begin_event(s, e, remembered, true);
         p = proc_get_or_add(s, pid, pidfd);

@@ -18,14 +18,15 @@
 #include "sup.h"
 #include "util.h"
 
-static int read_stack_argv(pid_t pid, strv *ret)
+static int read_stack_argv(tracee_window *w, pid_t pid, strv *ret)
 {
         struct user_regs_struct regs;
 
         if (ptrace(PTRACE_GETREGS, pid, 0, &regs) < 0)
                 return negative_errno();
-        return tracee_read_argv(pid, regs.rsp + sizeof(uint64_t), VIGIL_SESSION_MAX_ARGS,
-                                VIGIL_SESSION_MAX_ARGV_BYTES, ret);
+        tracee_window_init(w, pid, TRACEE_WINDOW_PAGES);
+        return tracee_window_argv(w, regs.rsp + sizeof(uint64_t), VIGIL_SESSION_MAX_ARGS,
+                                  VIGIL_SESSION_MAX_ARGV_BYTES, ret);
 }
 
 /* The effective uid of the new image, or -errno. */
@@ -46,7 +47,7 @@ static int image_euid(pid_t pid, int pidfd, uid_t *ret)
         return 0;
 }
 
-int verify_exec(pid_t pid, const exec_plan *p, int pidfd, const char **ret_reason, int *ret_pidfd)
+int verify_exec(tracee_window *w, pid_t pid, const exec_plan *p, int pidfd, const char **ret_reason, int *ret_pidfd)
 {
         const plan_step *img = &p->steps[p->image];
         strv argv = { 0 };
@@ -65,7 +66,7 @@ int verify_exec(pid_t pid, const exec_plan *p, int pidfd, const char **ret_reaso
                 *ret_reason = "the file executed is not the one that was allowed";
                 goto fail;
         }
-        if (read_stack_argv(pid, &argv) < 0) {
+        if (read_stack_argv(w, pid, &argv) < 0) {
                 *ret_reason = "its argv cannot be read";
                 goto fail;
         }

@@ -180,6 +180,11 @@ static int teardown(void **state)
         char cmd[PATH_MAX + 16];
 
         (void)state;
+        /* test_exec_cache's top-level link, if it stopped half-way */
+        snprintf(cmd, sizeof(cmd), "/vigil-test-%d", (int)getpid());
+        (void)unlink(cmd);
+        snprintf(cmd, sizeof(cmd), "/vigil-test-%d.new", (int)getpid());
+        (void)unlink(cmd);
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
         return system(cmd) == 0 ? 0 : -1;
 }
@@ -402,13 +407,123 @@ static void test_plan_ldso(void **state)
         vigil_policy_free(p);
 }
 
+/* What the supervisor remembers (exec-cache.h) never changes an answer:
+ * a top-level symlink is followed as the kernel does, and forgotten when it
+ * is replaced; a program's first bytes are read again once it changed. The
+ * symlink is made at the top of the file system for the test (as root; it is
+ * skipped otherwise) and removed after. */
+static void write_file(const char *path, const char *text)
+{
+        FILE *f = fopen(path, "w");
+
+        assert_non_null(f);
+        assert_int_equal(fputs(text, f) >= 0, 1);
+        assert_int_equal(fclose(f), 0);
+        assert_int_equal(chmod(path, 0755), 0);
+}
+
+static void resolve_both(exec_ctx *c, const char *path, int want, const char *want_path)
+{
+        exec_cache *cache = c->cache;
+
+        /* without the cache, then with it (twice: learning, then using) */
+        for (int round = 0; round < 3; round++) {
+                exec_file f = {.fd = -1};
+
+                c->cache = round == 0 ? NULL : cache;
+                assert_int_equal(exec_resolve(c, AT_FDCWD, path, 0, &f), want);
+                if (want == 0)
+                        assert_string_equal(f.path, want_path);
+                exec_file_done(&f);
+        }
+        c->cache = cache;
+}
+
+static void test_exec_cache(void **state)
+{
+        char top[64], a[PATH_MAX], b[PATH_MAX], p[PATH_MAX + 32], want[PATH_MAX + 32], hdr[EXEC_HEADER_SIZE];
+        exec_ctx c = {.rootfd = -1, .cwdfd = -1};
+        exec_cache cache = {0};
+        exec_file f = {.fd = -1};
+        size_t len;
+
+        (void)state;
+        assert_int_equal(exec_ctx_open(getpid(), getpid(), true, false, &c), 0);
+        c.cache = &cache;
+
+        /* the first bytes: read again after a change of the same size */
+        snprintf(p, sizeof(p), "%s/hdr", dir);
+        write_file(p, "#!/bin/zsh\n");
+        assert_int_equal(exec_resolve(&c, AT_FDCWD, p, 0, &f), 0);
+        assert_int_equal(exec_header(&cache, &f, hdr, &len), 0);
+        assert_int_equal(exec_header(&cache, &f, hdr, &len), 0); /* from the cache */
+        assert_int_equal(len, 11);
+        assert_memory_equal(hdr, "#!/bin/zsh\n", 11);
+        exec_file_done(&f);
+        usleep(20000); /* past a coarse clock tick, for file systems without fine-grained times */
+        write_file(p, "#!/bin/ksh\n");
+        assert_int_equal(exec_resolve(&c, AT_FDCWD, p, 0, &f), 0);
+        assert_int_equal(exec_header(&cache, &f, hdr, &len), 0);
+        assert_memory_equal(hdr, "#!/bin/ksh\n", 11);
+        exec_file_done(&f);
+
+        if (geteuid() != 0) {
+                exec_cache_done(&cache);
+                exec_ctx_done(&c);
+                skip();
+        }
+        /* /vigil-test-PID -> tmp/.../a (relative, as /bin -> usr/bin) */
+        snprintf(a, sizeof(a), "%s/a", dir);
+        snprintf(b, sizeof(b), "%s/b", dir);
+        assert_int_equal(mkdir(a, 0755), 0);
+        assert_int_equal(mkdir(b, 0755), 0);
+        snprintf(p, sizeof(p), "%s/prog", a);
+        write_file(p, "#!/bin/sh\n");
+        snprintf(p, sizeof(p), "%s/prog", b);
+        write_file(p, "#!/bin/sh\nexit 1\n");
+        snprintf(p, sizeof(p), "%s/deeper", a);
+        assert_int_equal(symlink(b, p), 0);
+        snprintf(top, sizeof(top), "/vigil-test-%d", (int)getpid());
+        assert_int_equal(symlink(a + 1, top), 0);
+
+        snprintf(p, sizeof(p), "%s/prog", top);
+        snprintf(want, sizeof(want), "%s/prog", a);
+        resolve_both(&c, p, 0, want);
+        assert_string_equal(cache.links[0].name, top); /* learned, and used in the third round */
+        snprintf(p, sizeof(p), "%s//./prog", top);
+        resolve_both(&c, p, 0, want);
+        snprintf(p, sizeof(p), "%s/nothere", top);
+        resolve_both(&c, p, -ENOENT, NULL);
+        snprintf(p, sizeof(p), "%s/prog/x", top);
+        resolve_both(&c, p, -ENOTDIR, NULL);
+        /* another symlink behind the first: the path the kernel follows */
+        snprintf(p, sizeof(p), "%s/deeper/prog", top);
+        snprintf(want, sizeof(want), "%s/prog", b);
+        resolve_both(&c, p, 0, want);
+        /* ".." after the link goes up from its target */
+        snprintf(p, sizeof(p), "%s/../b/prog", top);
+        resolve_both(&c, p, 0, want);
+
+        /* the link replaced by one to b: the remembered one is not used */
+        snprintf(p, sizeof(p), "%s.new", top);
+        assert_int_equal(symlink(b, p), 0);
+        assert_int_equal(rename(p, top), 0);
+        snprintf(p, sizeof(p), "%s/prog", top);
+        resolve_both(&c, p, 0, want);
+        /* and gone */
+        assert_int_equal(unlink(top), 0);
+        resolve_both(&c, p, -ENOENT, NULL);
+        exec_cache_done(&cache);
+        exec_ctx_done(&c);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_shebang),     cmocka_unit_test(test_ldso),
                 cmocka_unit_test(test_filename),    cmocka_unit_test(test_resolve_self),
                 cmocka_unit_test(test_plan_script), cmocka_unit_test(test_plan_errors),
-                cmocka_unit_test(test_plan_ldso),
+                cmocka_unit_test(test_plan_ldso),   cmocka_unit_test(test_exec_cache),
         };
 
         return cmocka_run_group_tests(tests, setup, teardown);

@@ -64,6 +64,50 @@ static int stop_child(void **state)
         return 0;
 }
 
+/* Every read is made three ways, which must agree: alone, and through a
+ * window reading 1, 2 or 4 pages ahead (what the supervisor uses). */
+static int read_string_all(uint64_t addr, size_t max, char **ret)
+{
+        static const unsigned pages[] = {1, 2, TRACEE_WINDOW_PAGES};
+        static tracee_window w;
+        char *a = NULL;
+        int r0 = tracee_read_string(child, addr, max, &a);
+
+        for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+                char *b = NULL;
+
+                tracee_window_init(&w, child, pages[i]);
+                assert_int_equal(tracee_window_string(&w, addr, max, &b), r0);
+                if (r0 == 0)
+                        assert_string_equal(a, b);
+                free(b);
+        }
+        if (r0 == 0)
+                *ret = a;
+        return r0;
+}
+
+static int read_argv_all(uint64_t addr, size_t max_args, size_t max_bytes, strv *ret)
+{
+        static const unsigned pages[] = {1, 2, TRACEE_WINDOW_PAGES};
+        static tracee_window w;
+        strv a = {0};
+        int r0 = tracee_read_argv(child, addr, max_args, max_bytes, &a);
+
+        for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+                strv b = {0};
+
+                tracee_window_init(&w, child, pages[i]);
+                assert_int_equal(tracee_window_argv(&w, addr, max_args, max_bytes, &b), r0);
+                if (r0 == 0)
+                        assert_true(strv_equal(&a, &b));
+                strv_clear(&b);
+        }
+        if (r0 == 0)
+                *ret = a;
+        return r0;
+}
+
 /* Two pages, the second unmapped: a string can end exactly at the edge. */
 static char *edge_pages(void)
 {
@@ -81,7 +125,7 @@ static void test_string_simple(void **state)
 
         (void)state;
         start_child(NULL);
-        assert_int_equal(tracee_read_string(child, (uintptr_t)s, 4095, &got), 0);
+        assert_int_equal(read_string_all((uintptr_t)s, 4095, &got), 0);
         assert_string_equal(got, s);
         free(got);
         stop_child(NULL);
@@ -99,27 +143,27 @@ static void test_string_edges(void **state)
         m[PAGE - 8] = '\0';
         memcpy(m + PAGE - 6, "xy", 2); /* m[PAGE-6..PAGE-5], then "abc\0" */
         start_child(NULL);
-        assert_int_equal(tracee_read_string(child, (uintptr_t)(m + PAGE - 4), 100, &got), 0);
+        assert_int_equal(read_string_all((uintptr_t)(m + PAGE - 4), 100, &got), 0);
         assert_string_equal(got, "abc");
         free(got);
         /* a long string, read page by page */
-        assert_int_equal(tracee_read_string(child, (uintptr_t)(m + 10), 8192, &got), 0);
+        assert_int_equal(read_string_all((uintptr_t)(m + 10), 8192, &got), 0);
         assert_int_equal(strlen(got), PAGE - 8 - 10);
         free(got);
         /* too long for the bound */
-        assert_int_equal(tracee_read_string(child, (uintptr_t)(m + 10), 100, &got), VIGIL_E_TOO_BIG);
+        assert_int_equal(read_string_all((uintptr_t)(m + 10), 100, &got), VIGIL_E_TOO_BIG);
         /* exactly the bound */
-        assert_int_equal(tracee_read_string(child, (uintptr_t)(m + PAGE - 4), 3, &got), 0);
+        assert_int_equal(read_string_all((uintptr_t)(m + PAGE - 4), 3, &got), 0);
         free(got);
-        assert_int_equal(tracee_read_string(child, (uintptr_t)(m + PAGE - 4), 2, &got), VIGIL_E_TOO_BIG);
+        assert_int_equal(read_string_all((uintptr_t)(m + PAGE - 4), 2, &got), VIGIL_E_TOO_BIG);
         /* unmapped, and NULL */
-        assert_int_equal(tracee_read_string(child, (uintptr_t)(m + PAGE), 100, &got), -EFAULT);
-        assert_int_equal(tracee_read_string(child, 0, 100, &got), -EFAULT);
+        assert_int_equal(read_string_all((uintptr_t)(m + PAGE), 100, &got), -EFAULT);
+        assert_int_equal(read_string_all(0, 100, &got), -EFAULT);
         stop_child(NULL);
         /* the string runs into the unmapped page without a NUL */
         m[PAGE - 1] = 'q';
         start_child(NULL);
-        assert_int_equal(tracee_read_string(child, (uintptr_t)(m + PAGE - 4), 100, &got), -EFAULT);
+        assert_int_equal(read_string_all((uintptr_t)(m + PAGE - 4), 100, &got), -EFAULT);
         stop_child(NULL);
         munmap(m, PAGE);
 }
@@ -131,21 +175,21 @@ static void test_argv(void **state)
 
         (void)state;
         start_child(NULL);
-        assert_int_equal(tracee_read_argv(child, (uintptr_t)v, 100, 4096, &sv), 0);
+        assert_int_equal(read_argv_all((uintptr_t)v, 100, 4096, &sv), 0);
         assert_int_equal(sv.n, 6);
         for (size_t i = 0; i < 6; i++)
                 assert_string_equal(sv.v[i], v[i]);
         assert_null(sv.v[6]);
         strv_clear(&sv);
         /* NULL argv: the kernel accepts it as empty */
-        assert_int_equal(tracee_read_argv(child, 0, 100, 4096, &sv), 0);
+        assert_int_equal(read_argv_all(0, 100, 4096, &sv), 0);
         assert_int_equal(sv.n, 0);
         strv_clear(&sv);
         /* bounds: arguments and bytes ("gcc\0-O2\0\0-o\0a out\0x.c\0" is 22 bytes) */
-        assert_int_equal(tracee_read_argv(child, (uintptr_t)v, 5, 4096, &sv), VIGIL_E_TOO_BIG);
-        assert_int_equal(tracee_read_argv(child, (uintptr_t)v, 6, 22, &sv), 0);
+        assert_int_equal(read_argv_all((uintptr_t)v, 5, 4096, &sv), VIGIL_E_TOO_BIG);
+        assert_int_equal(read_argv_all((uintptr_t)v, 6, 22, &sv), 0);
         strv_clear(&sv);
-        assert_int_equal(tracee_read_argv(child, (uintptr_t)v, 6, 21, &sv), VIGIL_E_TOO_BIG);
+        assert_int_equal(read_argv_all((uintptr_t)v, 6, 21, &sv), VIGIL_E_TOO_BIG);
         stop_child(NULL);
 }
 
@@ -163,25 +207,25 @@ static void test_argv_awkward(void **state)
         ptrs[1] = (char *)"short";
         ptrs[2] = NULL;
         start_child(NULL);
-        assert_int_equal(tracee_read_argv(child, (uintptr_t)ptrs, 100, 4 * PAGE, &sv), 0);
+        assert_int_equal(read_argv_all((uintptr_t)ptrs, 100, 4 * PAGE, &sv), 0);
         assert_int_equal(sv.n, 2);
         assert_int_equal(strlen(sv.v[0]), 3 * PAGE - 1);
         assert_string_equal(sv.v[1], "short");
         strv_clear(&sv);
-        assert_int_equal(tracee_read_argv(child, (uintptr_t)ptrs, 100, 2 * PAGE, &sv), VIGIL_E_TOO_BIG);
+        assert_int_equal(read_argv_all((uintptr_t)ptrs, 100, 2 * PAGE, &sv), VIGIL_E_TOO_BIG);
         stop_child(NULL);
 
         /* no NULL before the unmapped page */
         ptrs[2] = (char *)"more";
         start_child(NULL);
-        assert_int_equal(tracee_read_argv(child, (uintptr_t)ptrs, 100, 4 * PAGE, &sv), -EFAULT);
+        assert_int_equal(read_argv_all((uintptr_t)ptrs, 100, 4 * PAGE, &sv), -EFAULT);
         stop_child(NULL);
 
         /* an argument pointing at unmapped memory */
         ptrs[1] = m + PAGE + 16;
         ptrs[2] = NULL;
         start_child(NULL);
-        assert_int_equal(tracee_read_argv(child, (uintptr_t)ptrs, 100, 4 * PAGE, &sv), -EFAULT);
+        assert_int_equal(read_argv_all((uintptr_t)ptrs, 100, 4 * PAGE, &sv), -EFAULT);
         stop_child(NULL);
 
         /* an unaligned pointer array */
@@ -194,7 +238,7 @@ static void test_argv_awkward(void **state)
                 memcpy(arr + 8, &b, sizeof(b));
                 memset(arr + 16, 0, 8);
                 start_child(NULL);
-                assert_int_equal(tracee_read_argv(child, (uintptr_t)arr, 100, 4096, &sv), 0);
+                assert_int_equal(read_argv_all((uintptr_t)arr, 100, 4096, &sv), 0);
                 assert_int_equal(sv.n, 2);
                 assert_string_equal(sv.v[0], "one");
                 assert_string_equal(sv.v[1], "two");
@@ -203,6 +247,44 @@ static void test_argv_awkward(void **state)
         }
         free(bad);
         free(big);
+        munmap(m, PAGE);
+}
+
+/* One window for a request: the path, then the argv next to it, served
+ * from what the first read brought; then a window whose read-ahead was cut
+ * by an unmapped page, and a pointer into that page. */
+static void test_window_request(void **state)
+{
+        char *m = edge_pages();
+        char *path = m + PAGE - 200, **argv = (char **)(m + PAGE - 64);
+        static tracee_window w;
+        strv sv = {0};
+        char *got = NULL;
+
+        (void)state;
+        strcpy(path, "/usr/bin/env");
+        strcpy(path + 20, "-i");
+        argv[0] = path;
+        argv[1] = path + 20;
+        argv[2] = NULL;
+        start_child(NULL);
+        tracee_window_init(&w, child, 2);
+        assert_int_equal(tracee_window_string(&w, (uintptr_t)path, 4095, &got), 0);
+        assert_string_equal(got, "/usr/bin/env");
+        assert_int_equal(w.len, 200); /* the rest of the page: the next is unmapped */
+        assert_int_equal(tracee_window_argv(&w, (uintptr_t)argv, 100, 4096, &sv), 0);
+        assert_int_equal(sv.n, 2);
+        assert_string_equal(sv.v[0], "/usr/bin/env");
+        assert_string_equal(sv.v[1], "-i");
+        strv_clear(&sv);
+        free(got);
+        stop_child(NULL);
+
+        argv[1] = m + PAGE + 8;
+        start_child(NULL);
+        tracee_window_init(&w, child, 2);
+        assert_int_equal(tracee_window_argv(&w, (uintptr_t)argv, 100, 4096, &sv), -EFAULT);
+        stop_child(NULL);
         munmap(m, PAGE);
 }
 
@@ -220,7 +302,7 @@ static void test_many_args(void **state)
                 v[i] = bufs[i];
         }
         start_child(NULL);
-        assert_int_equal(tracee_read_argv(child, (uintptr_t)v, 5000, 1 << 20, &sv), 0);
+        assert_int_equal(read_argv_all((uintptr_t)v, 5000, 1 << 20, &sv), 0);
         assert_int_equal(sv.n, n);
         for (size_t i = 0; i < n; i++)
                 assert_string_equal(sv.v[i], bufs[i]);
@@ -310,6 +392,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_string_simple), cmocka_unit_test(test_string_edges),
                 cmocka_unit_test(test_argv),          cmocka_unit_test(test_argv_awkward),
+                cmocka_unit_test(test_window_request),
                 cmocka_unit_test(test_many_args),     cmocka_unit_test(test_proc_files),
                 cmocka_unit_test(test_creds),
         };
