@@ -5,6 +5,9 @@
 #include "sup.h"
 #include "util.h"
 
+/* A yield that took longer than this gave the CPU to another task. */
+#define POLL_PREEMPTED_NS (20u * 1000)
+
 int loop_add(session *s, watch *w, int fd, watch_fn fn, uint32_t events)
 {
         struct epoll_event ev = {.events = events, .data.ptr = w};
@@ -53,18 +56,35 @@ int loop_once(session *s, int timeout_ms)
 
         n = 0;
         if (timeout_ms != 0 && s->poll_until_ns) {
-                /* An event is due (loop_expect()): an exec stop after its
-                 * exec was let go, a keystroke's echo, the next exec of a
-                 * shell whose command ended. On an idle CPU,
-                 * sleeping until then costs a wake-up (~60-100 us on these
-                 * machines, ../shared/notes/supervision-facts.md) on the
-                 * critical path. Poll for a bounded time instead, yielding
-                 * to whatever else wants this CPU (the exec itself, when it
-                 * runs here). Measured: most exec stops come within 50 us
-                 * of the answer. */
-                while ((n = epoll_wait(s->epfd, s->batch, (int)ELEMENTSOF(s->batch), 0)) == 0 &&
-                       now_monotonic_ns() < s->poll_until_ns)
-                        (void)sched_yield();
+                /* Only while a CPU is idle besides this one: polling on a
+                 * busy machine takes a CPU from the work itself. */
+                if (cpufree_now(s)) {
+                        /* An event is due (loop_expect()): an exec stop
+                         * after its exec was let go, a keystroke's echo, the
+                         * next exec of a shell whose command ended. On an
+                         * idle CPU, sleeping until then costs a wake-up
+                         * (~60-100 us on these machines,
+                         * ../shared/notes/supervision-facts.md) on the
+                         * critical path. Poll for a bounded time instead,
+                         * yielding to whatever else wants this CPU (the exec
+                         * itself, when it runs here). Measured: most exec
+                         * stops come within 50 us of the answer. */
+                        uint64_t t = now_monotonic_ns(), before;
+
+                        while ((n = epoll_wait(s->epfd, s->batch, (int)ELEMENTSOF(s->batch), 0)) == 0 &&
+                               t < s->poll_until_ns) {
+                                before = t;
+                                (void)sched_yield();
+                                t = now_monotonic_ns();
+                                /* Another task had this CPU for a while: the CPUs
+                                 * are busy (make -j2), and a task that keeps
+                                 * polling gets the CPU back only after the others'
+                                 * time slices, while one that sleeps is woken at
+                                 * once when its event comes. Sleep. */
+                                if (t - before > POLL_PREEMPTED_NS)
+                                        break;
+                        }
+                }
                 s->poll_until_ns = 0;
         }
         if (n == 0)

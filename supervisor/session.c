@@ -381,6 +381,7 @@ static int session_setup(session *s)
                 session_fail(s, r, "epoll");
                 return r;
         }
+        (void)cpufree_open(s);
         r = relay_setup(s);
         if (r < 0) {
                 session_fail(s, r, "terminal");
@@ -505,6 +506,8 @@ static void session_teardown(session *s)
                 (void)close(s->timerfd);
         if (s->epfd >= 0)
                 (void)close(s->epfd);
+        if (s->loadavg_fd >= 0)
+                (void)close(s->loadavg_fd);
         pidmap_done(&s->tasks);
         pidmap_done(&s->procs);
         free(s->prog.filter);
@@ -520,6 +523,7 @@ int vigil_session_run(const vigil_session_config *cfg, int *ret_status, char **r
         session s = {
                 .cfg = cfg,
                 .epfd = -1,
+                .loadavg_fd = -1,
                 .sigfd = -1,
                 .listener = -1,
                 .timerfd = -1,

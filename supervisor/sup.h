@@ -45,6 +45,9 @@ void loop_del(session *s, watch *w);
 int loop_once(session *s, int timeout_ms);
 /* An event is due within about @ns (an exec stop, a keystroke's echo): the
  * next loop_once() polls for it that long before it sleeps. */
+/* cpufree.c: whether a CPU is idle besides this thread's (polling steals none) */
+int cpufree_open(session *s);
+bool cpufree_now(session *s);
 void loop_expect(session *s, uint64_t ns);
 
 /* ---- the account (account.c) ------------------------------------------ */
@@ -398,6 +401,8 @@ struct session {
         struct epoll_event batch[64]; /* the events being dispatched (loop.c) */
         int batch_n;
         uint64_t poll_until_ns; /* loop.c: poll, not sleep, until then (an exec stop is due) */
+        int loadavg_fd;         /* cpufree.c */
+        unsigned ncpus;
         int sigfd;
         watch sig_w;
         int listener;
