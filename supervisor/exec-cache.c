@@ -79,8 +79,9 @@ void exec_cache_link_learn(exec_cache *c, const char *path)
         if (k <= 0 || (size_t)k >= sizeof(target) - 1)
                 goto forget;
         target[k + 1] = '\0';
-        /* relative to "/", where the link is; absolute as it is */
-        l->target = strdup(target[1] == '/' ? target + 1 : (target[0] = '/', target));
+        /* a relative target is relative to "/", where the link is */
+        target[0] = '/';
+        l->target = strdup(target[1] == '/' ? target + 1 : target);
         if (!l->target)
                 goto forget;
         l->dev = st.st_dev;
