@@ -27,10 +27,10 @@ static size_t first_len(const char *path)
         return e && e[1] ? (size_t)(e - path) : 0;
 }
 
-static const exec_cache_link *link_find(const exec_cache *c, const char *path, size_t n)
+static exec_cache_link *link_find(exec_cache *c, const char *path, size_t n)
 {
         for (unsigned i = 0; i < EXEC_CACHE_LINKS; i++) {
-                const exec_cache_link *l = &c->links[i];
+                exec_cache_link *l = &c->links[i];
 
                 if (l->name && strlen(l->name) == n && memcmp(l->name, path, n) == 0)
                         return l;
@@ -41,14 +41,19 @@ static const exec_cache_link *link_find(const exec_cache *c, const char *path, s
 int exec_cache_link_rewrite(exec_cache *c, const char *path, char **ret)
 {
         size_t n = first_len(path);
-        const exec_cache_link *l;
+        exec_cache_link *l;
         struct stat st;
         char *out;
 
         if (n == 0 || !(l = link_find(c, path, n)))
                 return 0;
-        if (lstat(l->name, &st) < 0 || !S_ISLNK(st.st_mode) || st.st_dev != l->dev || st.st_ino != l->ino)
+        if (lstat(l->name, &st) < 0 || !S_ISLNK(st.st_mode) || st.st_dev != l->dev || st.st_ino != l->ino) {
+                /* replaced or gone: forget it, so that the new one can be learned */
+                free(l->name);
+                free(l->target);
+                *l = (exec_cache_link){0};
                 return 0;
+        }
         out = malloc(strlen(l->target) + strlen(path + n) + 1);
         if (!out)
                 return -ENOMEM;

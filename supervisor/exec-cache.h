@@ -45,7 +45,8 @@ void exec_cache_done(exec_cache *c);
  * replaced by that symlink's target, when it is a symlink remembered and
  * still the same one (lstat: device and inode; a symlink's target cannot
  * change in place). The kernel resolves both paths alike.
- * @return 1 and a malloc'd *ret, 0 when nothing is remembered or it changed,
+ * @return 1 and a malloc'd *ret, 0 when nothing is remembered or it changed
+ *         (a changed one is forgotten, to be learned again),
  *         -ENOMEM.
  */
 int exec_cache_link_rewrite(exec_cache *c, const char *path, char **ret);
