@@ -8,6 +8,11 @@ throughput: 150 MB of base64 with planted secrets (one line in 500 carries a
     script      script -q -c CMD /dev/null (util-linux), the anchor
     vigil       vigil run --pty, recording on, no mask rules
     vigil+mask  vigil run --pty, recording on, every built-in detector
+    script+rec  script(1) again, with a process beside it that spends the
+                CPU vigil's recording thread took in this round (its ms per
+                MB times script(1)'s MB/s, in bursts of that share of every
+                5 ms): what script(1) would reach if it did vigil's
+                recording work. The relay's own speed is vigil against it.
   Ratios: each against script(1), and masking's cost against vigil. Also
   the CPU time of the relaying process per MB (script(1), or vigil's
   supervisor: its relay thread and its recording thread), which depends far
@@ -67,7 +72,7 @@ def command(mode, cmd, user, tmp):
     asuser = ["setpriv", "--reuid", user, "--regid", user, "--init-groups"]
     if mode == "bare":
         return asuser + ["sh", "-c", cmd]
-    if mode == "script":
+    if mode in ("script", "script+rec"):
         return asuser + ["script", "-q", "-c", cmd, "/dev/null"]
     pol = tmp + ("/mask.policy" if mode == "vigil+mask" else "/plain.policy")
     exe = BASE if mode == "base" else VIGIL
@@ -102,7 +107,20 @@ def machine_cpu():
     return (sum(f[:8]) - idle) / os.sysconf("SC_CLK_TCK"), idle / os.sysconf("SC_CLK_TCK")
 
 
-def throughput(mode, user, tmp, env, path):
+BURN = """
+import sys, time
+share, period = float(sys.argv[1]), 0.005
+while True:
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < share * period:
+        pass
+    time.sleep(period * (1 - share))
+"""
+
+
+def throughput(mode, user, tmp, env, path, burn=0.0):
+    """@burn: a share of one CPU that a process beside the run spends."""
+    burner = subprocess.Popen([sys.executable, "-c", BURN, "%.4f" % burn]) if burn > 0 else None
     m0 = machine_cpu()
     pid, fd = spawn(command(mode, "cat " + path, user, tmp), env)
     n = 0
@@ -127,6 +145,9 @@ def throughput(mode, user, tmp, env, path):
     os.waitpid(pid, 0)
     os.close(fd)
     m1 = machine_cpu()
+    if burner:
+        burner.kill()
+        burner.wait()
     # the main thread relays; vigil's other thread records (its last sample
     # may miss up to 50 ms of it: the end and the seal)
     main = threads.get(pid, 0.0)
@@ -196,7 +217,7 @@ def main():
             f.write("default allow\n" + "".join("mask %s\n" % d for d in DETECTORS))
         load = " ".join(open("/proc/loadavg").read().split()[:3])
         if a.what in ("throughput", "all"):
-            modes = ["script"] + (["base"] if BASE else []) + ["vigil", "vigil+mask"]
+            modes = ["script"] + (["base"] if BASE else []) + ["vigil", "vigil+mask", "script+rec"]
             path = tmp + "/data.b64"
             make_data(path, a.mb)
             size = os.path.getsize(path)
@@ -208,7 +229,9 @@ def main():
             idle = {m: [] for m in modes}
             for _ in range(a.rounds):
                 for m in modes:
-                    n, t, c, cm, cr, mb, mi = throughput(m, user, tmp, env, path)
+                    # this round's recording CPU per MB at this round's script(1) speed
+                    burn = min(1.0, rec["vigil"][-1] * res["script"][-1] / 1000) if m == "script+rec" else 0.0
+                    n, t, c, cm, cr, mb, mi = throughput(m, user, tmp, env, path, burn)
                     if n < size:
                         raise RuntimeError("%s: %d of %d bytes" % (m, n, size))
                     res[m].append(n / t / 1e6)
@@ -228,7 +251,7 @@ def main():
                   "(median MB/s), load %s" % (size / 1e6, a.rounds, load))
             cmed = {m: statistics.median(cpu[m]) for m in modes}
             for m in modes:
-                split = "" if m == "script" else "  (relay thread %.2f, recording %.2f)" % (
+                split = "" if m.startswith("script") else "  (relay thread %.2f, recording %.2f)" % (
                     statistics.median(relay[m]), statistics.median(rec[m]))
                 print("  %-11s %7.1f MB/s  %.2fx script(1)   (rounds: %s)   relay CPU %5.2f ms/MB%s" %
                       (m, med[m], med[m] / med["script"], " ".join("%.1f" % x for x in res[m]), cmed[m], split))
@@ -236,6 +259,11 @@ def main():
                 print("  %-11s machine CPU %5.2f ms/MB, CPUs idle %4.1f%% of the run" %
                       (m, statistics.median(busy[m]), statistics.median(idle[m])))
             print("  masking costs %.1f%% of vigil's throughput" % (100 * (1 - med["vigil+mask"] / med["vigil"])))
+            print("  script(1) with vigil's recording CPU beside it (%.1f%% of a CPU, median): %.2fx script(1); "
+                  "vigil %.2fx of it, vigil+mask %.2fx" % (
+                      100 * statistics.median(min(1.0, r * v / 1000) for r, v in zip(rec["vigil"], res["script"])),
+                      med["script+rec"] / med["script"], med["vigil"] / med["script+rec"],
+                      med["vigil+mask"] / med["script+rec"]))
             print("  relay CPU: the CPU time (user + system, all threads) of the relaying process per MB shown:"
                   " script(1), or vigil's supervisor (its relay thread and its recording thread); medians")
         if a.what in ("latency", "all"):
