@@ -112,6 +112,13 @@ typedef enum esc_state {
 
 #define MASK_ESC_MAX 64u /* bytes of one escape sequence we strip, at most */
 
+/* The final byte of ESC x that opens a control string (DCS P, SOS X, OSC ],
+ * PM ^, APC _) or ends one (ST \\). */
+static inline bool mask_esc_string_end(unsigned char b)
+{
+        return b == ']' || b == 'P' || b == 'X' || b == '^' || b == '_' || b == '\\';
+}
+
 /* "Next event at or after x" caches for the window scans, valid for one
  * view. A cached answer found from x0 stays right for every x in [x0, b]. */
 typedef struct scan_cache {

@@ -105,6 +105,19 @@ static int emit_visible(vigil_mask_stream *s, size_t a, size_t b, vigil_mask_buf
         return 0;
 }
 
+/* Whether view byte v stands for the final byte of ESC ] (or another string
+ * introducer or terminator, view.c): the line break that keeps a control
+ * string's text apart from the text around it. */
+static bool view_break_at(const vigil_mask_stream *s, size_t v)
+{
+        size_t r;
+
+        if (s->ident || s->view[v] != '\n')
+                return false;
+        r = mask_vraw(s, v);
+        return r > 0 && s->buf[r - 1] == 0x1b && mask_esc_string_end((unsigned char)s->buf[r]);
+}
+
 /* The replacement text for rule i's match c, into s->scratch or as given. */
 static int replacement(vigil_mask_stream *s, const search_ctx *ctx, size_t i, const cand *c,
                        const char **ret, size_t *ret_len)
@@ -171,6 +184,11 @@ static int emit_mask(vigil_mask_stream *s, const search_ctx *ctx, size_t i, cons
                         size_t v = s->gaps[j].v, g = v + (j > 0 ? s->gaps[j - 1].delta : 0),
                                h = v + s->gaps[j].delta;
 
+                        /* View byte v (raw h) ends a string introducer or
+                         * terminator and is replaced: its ESC alone would
+                         * start a sequence with whatever comes next. */
+                        if (view_break_at(s, v))
+                                h--;
                         k = mask_buf_append(rec, s->buf + g, h - g);
                         if (k >= 0 && to_term && g >= s->term)
                                 k = mask_buf_append(term, s->buf + g, h - g);
@@ -233,7 +251,9 @@ static int process(vigil_mask_stream *s, bool final, size_t vend, vigil_mask_buf
                         hold = best->s;
                         break;
                 }
-                k = emit_visible(s, s->done, mask_vraw(s, best->s), rec, term);
+                /* A match from such a break on: the break's raw byte goes out
+                 * with its ESC, so that the sequence stays whole. */
+                k = emit_visible(s, s->done, mask_vraw(s, best->s) + view_break_at(s, best->s), rec, term);
                 if (k < 0)
                         return k;
                 k = emit_mask(s, &ctx, bi, best, rec, term);

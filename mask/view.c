@@ -6,7 +6,11 @@
  * sequences (ESC intermediates final, which includes the string
  * introducers ESC ] and ESC P and the terminator ESC \). The payload of an
  * OSC or DCS string stays in the view, so a secret in a window title is
- * still masked. A malformed sequence ends where it stops being well formed;
+ * still masked. The string's ends are not text on the screen next to it: a
+ * string introducer's or terminator's final byte stands in the view as a
+ * line break, so that no match joins the title to the text around it (a
+ * card number followed by `\e]0;title` must not take the title's "0"). A
+ * malformed sequence ends where it stops being well formed;
  * one longer than MASK_ESC_MAX bytes ends there. The tokenizer's state
  * carries over from one feed to the next, so a sequence split across writes
  * is stripped just the same. */
@@ -75,8 +79,12 @@ static int push(vigil_mask_stream *s, size_t r, size_t n)
         return 0;
 }
 
-/* One raw byte through the escape tokenizer: true when it is text. */
-static bool tokenize(vigil_mask_stream *s, unsigned char b)
+enum { TOK_STRIPPED, TOK_TEXT, TOK_BREAK };
+
+/* One raw byte through the escape tokenizer: TOK_TEXT when it is text,
+ * TOK_BREAK when it ends a string introducer or terminator (it stands in
+ * the view as a line break; see mask_esc_string_end()). */
+static int tokenize(vigil_mask_stream *s, unsigned char b)
 {
         switch (s->esc) {
         case ESC_GROUND:
@@ -85,17 +93,19 @@ static bool tokenize(vigil_mask_stream *s, unsigned char b)
                 if (b == '[') {
                         s->esc = ESC_CSI;
                         s->esc_len++;
-                        return false;
+                        return TOK_STRIPPED;
                 }
                 if (b >= 0x20 && b <= 0x2f) {
                         s->esc = ESC_INTER;
                         s->esc_len++;
-                        return false;
+                        return TOK_STRIPPED;
                 }
                 s->esc = ESC_GROUND;
+                if (mask_esc_string_end(b))
+                        return TOK_BREAK;
                 if (b >= 0x30 && b <= 0x7e)
-                        return false; /* ESC x: complete */
-                break;                /* not an escape: the byte is text (or a new ESC) */
+                        return TOK_STRIPPED; /* ESC x: complete */
+                break;                       /* not an escape: the byte is text (or a new ESC) */
         case ESC_CSI:
         case ESC_INTER: {
                 bool csi = s->esc == ESC_CSI;
@@ -103,20 +113,20 @@ static bool tokenize(vigil_mask_stream *s, unsigned char b)
                 if (b >= 0x20 && b <= (csi ? 0x3f : 0x2f)) {
                         if (++s->esc_len >= MASK_ESC_MAX)
                                 s->esc = ESC_GROUND;
-                        return false;
+                        return TOK_STRIPPED;
                 }
                 s->esc = ESC_GROUND;
                 if (b >= (csi ? 0x40 : 0x30) && b <= 0x7e)
-                        return false;
+                        return TOK_STRIPPED;
                 break;
         }
         }
         if (b == 0x1b) {
                 s->esc = ESC_ESC;
                 s->esc_len = 1;
-                return false;
+                return TOK_STRIPPED;
         }
-        return true;
+        return TOK_TEXT;
 }
 
 int mask_view_append(vigil_mask_stream *s, const char *data, size_t n)
@@ -162,10 +172,14 @@ int mask_view_append(vigil_mask_stream *s, const char *data, size_t n)
                                 continue;
                         }
                 }
-                if (tokenize(s, (unsigned char)s->buf[i])) {
+                int tok = tokenize(s, (unsigned char)s->buf[i]);
+
+                if (tok != TOK_STRIPPED) {
                         k = push(s, i, 1);
                         if (k < 0)
                                 return k;
+                        if (tok == TOK_BREAK)
+                                s->view[s->vlen - 1] = '\n';
                 }
                 i++;
         }

@@ -367,6 +367,42 @@ static void test_escapes(void **state)
         vigil_mask_set_free(set);
 }
 
+/* A control string's ends keep its text apart from the screen's text around
+ * it, and a replacement never leaves half of an escape sequence behind. */
+static void test_control_strings(void **state)
+{
+        (void)state;
+        vigil_mask_set *all = all_detectors(), *across = one_regex("A[^Z]*Z", NULL),
+                       *from = one_regex("\\n0;t", NULL);
+        static const struct {
+                int set; /* 0: every detector, 1: A[^Z]*Z, 2: \n0;t */
+                const char *in, *want;
+        } rows[] = {
+                /* the title's "0" is not a 17th digit of the card before it (found by fuzz-mask) */
+                {0, " 5787696198604749 \033]0;title\a\n", " " M("credit-card") " \033]0;title\a\n"},
+                {0, "5787696198604749\033]0;t\a", M("credit-card") "\033]0;t\a"},
+                {0, "\033]0;t\033\\5787696198604749", "\033]0;t\033\\" M("credit-card")},
+                {0, "4111 1111\033P1111 1111\033\\", "4111 1111\033P1111 1111\033\\"},
+                /* a match across the introducer: no ESC left alone before what follows */
+                {1, "xA\033]0;tZy", "x[MASKED:regex]y"},
+                /* a match from the introducer on: the introducer stays whole */
+                {2, "a\033]0;tb", "a\033][MASKED:regex]b"},
+        };
+        const vigil_mask_set *sets[] = {all, across, from};
+
+        for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+                for (size_t chunk = 0; chunk < 6; chunk++) {
+                        char *out = mask_text(sets[rows[i].set], rows[i].in, strlen(rows[i].in), chunk, NULL);
+
+                        if (strcmp(out, rows[i].want) != 0)
+                                fail_msg("chunk %zu: '%s' gave '%s'", chunk, rows[i].in, out);
+                        free(out);
+                }
+        vigil_mask_set_free(all);
+        vigil_mask_set_free(across);
+        vigil_mask_set_free(from);
+}
+
 /* The echo of the user's keystrokes goes to the terminal at once; the
  * recording stays masked. */
 static void test_echo(void **state)
@@ -591,6 +627,7 @@ int main(void)
                 cmocka_unit_test(test_hold_bounds),
                 cmocka_unit_test(test_replace_groups),
                 cmocka_unit_test(test_escapes),
+                cmocka_unit_test(test_control_strings),
                 cmocka_unit_test(test_echo),
                 cmocka_unit_test(test_binary),
                 cmocka_unit_test(test_set_errors),
