@@ -173,6 +173,17 @@ static int emit_mask(vigil_mask_stream *s, const search_ctx *ctx, size_t i, cons
         k = replacement(s, ctx, i, c, &text, &tlen);
         if (k < 0)
                 return k;
+        if (view_break_at(s, c->s)) {
+                /* A match from such a break on: the break's raw byte goes out
+                 * first, after its ESC, so that the sequence stays whole. */
+                size_t r = mask_vraw(s, c->s);
+
+                k = mask_buf_append(rec, s->buf + r, 1);
+                if (k >= 0 && to_term && r >= s->term)
+                        k = mask_buf_append(term, s->buf + r, 1);
+                if (k < 0)
+                        return k;
+        }
         k = mask_buf_append(rec, text, tlen);
         if (k >= 0 && to_term)
                 k = mask_buf_append(term, text, tlen);
@@ -251,9 +262,7 @@ static int process(vigil_mask_stream *s, bool final, size_t vend, vigil_mask_buf
                         hold = best->s;
                         break;
                 }
-                /* A match from such a break on: the break's raw byte goes out
-                 * with its ESC, so that the sequence stays whole. */
-                k = emit_visible(s, s->done, mask_vraw(s, best->s) + view_break_at(s, best->s), rec, term);
+                k = emit_visible(s, s->done, mask_vraw(s, best->s), rec, term);
                 if (k < 0)
                         return k;
                 k = emit_mask(s, &ctx, bi, best, rec, term);

@@ -32,19 +32,24 @@ char *mask_text(const vigil_mask_set *set, const char *in, size_t len, size_t ch
                 vigil_mask_stream **ret_stream)
 {
         vigil_mask_stream *s = NULL;
-        vigil_mask_buf rec = {0};
+        vigil_mask_buf rec = {0}, term = {0};
         char *out;
 
         assert_int_equal(vigil_mask_stream_new(set, 0, &s), 0);
         for (size_t off = 0; off < len;) {
                 size_t n = chunk && chunk < len - off ? chunk : len - off;
 
-                assert_int_equal(vigil_mask_stream_feed(s, in + off, n, &rec, NULL), 0);
+                assert_int_equal(vigil_mask_stream_feed(s, in + off, n, &rec, &term), 0);
                 assert_true(vigil_mask_stream_held(s) <= VIGIL_MASK_MAX_HOLD);
                 off += n;
         }
-        assert_int_equal(vigil_mask_stream_flush(s, &rec, NULL), 0);
+        assert_int_equal(vigil_mask_stream_flush(s, &rec, &term), 0);
         assert_int_equal(vigil_mask_stream_held(s), 0);
+        /* no echo was announced: the terminal gets what the recording gets */
+        assert_int_equal(term.len, rec.len);
+        if (rec.len)
+                assert_memory_equal(term.data, rec.data, rec.len);
+        vigil_mask_buf_done(&term);
         out = malloc(rec.len + 1);
         assert_non_null(out);
         if (rec.len)

@@ -373,9 +373,9 @@ static void test_control_strings(void **state)
 {
         (void)state;
         vigil_mask_set *all = all_detectors(), *across = one_regex("A[^Z]*Z", NULL),
-                       *from = one_regex("\\n0;t", NULL);
+                       *from = one_regex("\\n0;t", NULL), *only = one_regex("\\n", NULL);
         static const struct {
-                int set; /* 0: every detector, 1: A[^Z]*Z, 2: \n0;t */
+                int set; /* 0: every detector, 1: A[^Z]*Z, 2: \n0;t, 3: \n */
                 const char *in, *want;
         } rows[] = {
                 /* the title's "0" is not a 17th digit of the card before it (found by fuzz-mask) */
@@ -387,8 +387,10 @@ static void test_control_strings(void **state)
                 {1, "xA\033]0;tZy", "x[MASKED:regex]y"},
                 /* a match from the introducer on: the introducer stays whole */
                 {2, "a\033]0;tb", "a\033][MASKED:regex]b"},
+                /* the break alone: the terminal's copy gets the replacement too (mask_text()) */
+                {3, "a\033]0;tb", "a\033][MASKED:regex]0;tb"},
         };
-        const vigil_mask_set *sets[] = {all, across, from};
+        const vigil_mask_set *sets[] = {all, across, from, only};
 
         for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
                 for (size_t chunk = 0; chunk < 6; chunk++) {
@@ -401,6 +403,7 @@ static void test_control_strings(void **state)
         vigil_mask_set_free(all);
         vigil_mask_set_free(across);
         vigil_mask_set_free(from);
+        vigil_mask_set_free(only);
 }
 
 /* The echo of the user's keystrokes goes to the terminal at once; the
