@@ -118,9 +118,23 @@ while True:
 """
 
 
+def rec_share(rec_ms_per_mb, mb_per_s):
+    """The share of one CPU that recording at @rec_ms_per_mb takes at @mb_per_s."""
+    return min(1.0, rec_ms_per_mb * mb_per_s / 1000)
+
+
 def throughput(mode, user, tmp, env, path, burn=0.0):
     """@burn: a share of one CPU that a process beside the run spends."""
     burner = subprocess.Popen([sys.executable, "-c", BURN, "%.4f" % burn]) if burn > 0 else None
+    try:
+        return throughput_run(mode, user, tmp, env, path)
+    finally:
+        if burner:
+            burner.kill()
+            burner.wait()
+
+
+def throughput_run(mode, user, tmp, env, path):
     m0 = machine_cpu()
     pid, fd = spawn(command(mode, "cat " + path, user, tmp), env)
     n = 0
@@ -145,9 +159,6 @@ def throughput(mode, user, tmp, env, path, burn=0.0):
     os.waitpid(pid, 0)
     os.close(fd)
     m1 = machine_cpu()
-    if burner:
-        burner.kill()
-        burner.wait()
     # the main thread relays; vigil's other thread records (its last sample
     # may miss up to 50 ms of it: the end and the seal)
     main = threads.get(pid, 0.0)
@@ -230,7 +241,7 @@ def main():
             for _ in range(a.rounds):
                 for m in modes:
                     # this round's recording CPU per MB at this round's script(1) speed
-                    burn = min(1.0, rec["vigil"][-1] * res["script"][-1] / 1000) if m == "script+rec" else 0.0
+                    burn = rec_share(rec["vigil"][-1], res["script"][-1]) if m == "script+rec" else 0.0
                     n, t, c, cm, cr, mb, mi = throughput(m, user, tmp, env, path, burn)
                     if n < size:
                         raise RuntimeError("%s: %d of %d bytes" % (m, n, size))
@@ -261,7 +272,7 @@ def main():
             print("  masking costs %.1f%% of vigil's throughput" % (100 * (1 - med["vigil+mask"] / med["vigil"])))
             print("  script(1) with vigil's recording CPU beside it (%.1f%% of a CPU, median): %.2fx script(1); "
                   "vigil %.2fx of it, vigil+mask %.2fx" % (
-                      100 * statistics.median(min(1.0, r * v / 1000) for r, v in zip(rec["vigil"], res["script"])),
+                      100 * statistics.median(rec_share(r, v) for r, v in zip(rec["vigil"], res["script"])),
                       med["script+rec"] / med["script"], med["vigil"] / med["script+rec"],
                       med["vigil+mask"] / med["script+rec"]))
             print("  relay CPU: the CPU time (user + system, all threads) of the relaying process per MB shown:"
