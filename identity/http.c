@@ -2,9 +2,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
 #include "http.h"
+#include "libcurl.h"
 #include "macro.h"
 #include "reason.h"
 #include "vigil-error.h"
@@ -76,64 +75,72 @@ static int https_request(const char *url, const char *ca_file, const char *form,
         _cleanup_free_ char *curl_err = NULL, *curl_url = NULL;
         char errbuf[CURL_ERROR_SIZE] = "";
         response_body b = { .max = max_size };
+        char load_error[256];
+        vigil_curl api;
         long status = 0;
-        CURLcode c;
+        CURLcode cc;
         CURL *h;
         int r;
 
         curl_url = reason_clean_n(url, 256);
         if (strncmp(url, "https://", 8) != 0)
                 return reason_set(ret_error, -EPROTONOSUPPORT, "'%s' is not an https:// URL", RC(curl_url));
+        r = vigil_curl_open(&api, load_error, sizeof(load_error));
+        if (r < 0)
+                return reason_set(ret_error, r, "%s", load_error);
         /* curl_easy_init() initialises libcurl itself, thread-safely since
-         * 7.84 (Debian 12 has 7.88): no once-flag, so the PAM module keeps no
-         * mutable statics. */
-        h = curl_easy_init();
-        if (!h)
+         * 7.84 (vigil_curl_open() refuses older ones; Debian 12 has 7.88). */
+        h = api.easy_init();
+        if (!h) {
+                vigil_curl_close(&api);
                 return reason_set(ret_error, -ENOMEM, "cannot initialise libcurl");
+        }
 
         /* Every option that decides what is trusted or how long we wait is set
          * here, none is left to defaults or the environment. */
-        if (curl_easy_setopt(h, CURLOPT_URL, url) != CURLE_OK ||
-            curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https") != CURLE_OK ||
-            curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
-            curl_easy_setopt(h, CURLOPT_PROXY, "") != CURLE_OK ||
-            curl_easy_setopt(h, CURLOPT_NOPROXY, "*") != CURLE_OK ||
-            curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
-            curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
-            curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2) != CURLE_OK ||
-            curl_easy_setopt(h, CURLOPT_CAINFO, ca_file ? ca_file : SYSTEM_CA_BUNDLE) != CURLE_OK ||
-            curl_easy_setopt(h, CURLOPT_CAPATH, access(SYSTEM_CA_DIR, F_OK) == 0 ? SYSTEM_CA_DIR : NULL) !=
+        if (api.easy_setopt(h, CURLOPT_URL, url) != CURLE_OK ||
+            api.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https") != CURLE_OK ||
+            api.easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
+            api.easy_setopt(h, CURLOPT_PROXY, "") != CURLE_OK ||
+            api.easy_setopt(h, CURLOPT_NOPROXY, "*") != CURLE_OK ||
+            api.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
+            api.easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
+            api.easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2) != CURLE_OK ||
+            api.easy_setopt(h, CURLOPT_CAINFO, ca_file ? ca_file : SYSTEM_CA_BUNDLE) != CURLE_OK ||
+            api.easy_setopt(h, CURLOPT_CAPATH, access(SYSTEM_CA_DIR, F_OK) == 0 ? SYSTEM_CA_DIR : NULL) !=
                     CURLE_OK ||
-            curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, VIGIL_HTTP_CONNECT_TIMEOUT_MS) != CURLE_OK ||
-            curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, VIGIL_HTTP_TOTAL_TIMEOUT_MS) != CURLE_OK ||
-            curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-            curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max_size) != CURLE_OK ||
-            curl_easy_setopt(h, CURLOPT_USERAGENT, "vigil") != CURLE_OK ||
-            curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK ||
-            curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data) != CURLE_OK ||
-            curl_easy_setopt(h, CURLOPT_WRITEDATA, &b) != CURLE_OK ||
-            (form && curl_easy_setopt(h, CURLOPT_POSTFIELDS, form) != CURLE_OK)) {
-                curl_easy_cleanup(h);
+            api.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, VIGIL_HTTP_CONNECT_TIMEOUT_MS) != CURLE_OK ||
+            api.easy_setopt(h, CURLOPT_TIMEOUT_MS, VIGIL_HTTP_TOTAL_TIMEOUT_MS) != CURLE_OK ||
+            api.easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+            api.easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max_size) != CURLE_OK ||
+            api.easy_setopt(h, CURLOPT_USERAGENT, "vigil") != CURLE_OK ||
+            api.easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK ||
+            api.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data) != CURLE_OK ||
+            api.easy_setopt(h, CURLOPT_WRITEDATA, &b) != CURLE_OK ||
+            (form && api.easy_setopt(h, CURLOPT_POSTFIELDS, form) != CURLE_OK)) {
+                api.easy_cleanup(h);
+                vigil_curl_close(&api);
                 return reason_set(ret_error, -ENOMEM, "cannot set up the request for '%s'", RC(curl_url));
         }
 
-        c = curl_easy_perform(h);
-        if (c == CURLE_OK)
-                (void)curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-        curl_easy_cleanup(h);
+        cc = api.easy_perform(h);
+        if (cc == CURLE_OK)
+                (void)api.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+        api.easy_cleanup(h);
 
-        if (b.too_big || c == CURLE_FILESIZE_EXCEEDED)
+        if (b.too_big || cc == CURLE_FILESIZE_EXCEEDED)
                 r = reason_set(ret_error, VIGIL_E_TOO_BIG, "'%s' sent more than %zu bytes", RC(curl_url),
                                max_size);
-        else if (c != CURLE_OK) {
-                curl_err = reason_clean_n(errbuf[0] ? errbuf : curl_easy_strerror(c), 256);
-                r = reason_set(ret_error, curl_errno(c), "fetching '%s' failed: %s", RC(curl_url),
+        else if (cc != CURLE_OK) {
+                curl_err = reason_clean_n(errbuf[0] ? errbuf : api.easy_strerror(cc), 256);
+                r = reason_set(ret_error, curl_errno(cc), "fetching '%s' failed: %s", RC(curl_url),
                                RC(curl_err));
         } else if (!b.data) {
                 b.data = strdup("");
                 r = b.data ? 0 : -ENOMEM;
         } else
                 r = 0;
+        vigil_curl_close(&api);
         if (r < 0) {
                 if (b.data)
                         explicit_bzero(b.data, b.len);

@@ -21,7 +21,7 @@
  * @param[out] ret_error  may be NULL; on failure a malloc'd one-line reason naming the URL.
  * @return 0 (HTTP 200), -EPROTONOSUPPORT, -ETIMEDOUT, -ECONNREFUSED, -EHOSTUNREACH,
  *         -EBADMSG (TLS or certificate failure, HTTP status other than 200), VIGIL_E_TOO_BIG,
- *         -ENOMEM, -EIO (other transfer errors).
+ *         -ENOMEM, -EIO (other transfer errors), -ENOPKG (libcurl cannot be loaded: libcurl.h).
  */
 int vigil_https_get(const char *url, const char *ca_file, size_t max_size, char **ret_body, size_t *ret_len,
                     char **ret_error);
@@ -30,7 +30,7 @@ int vigil_https_get(const char *url, const char *ca_file, size_t max_size, char 
  * vigil_https_post_form() - POST an application/x-www-form-urlencoded body
  * (the device authorization and token endpoints, RFC 8628), with the same
  * rules as vigil_https_get().
- * @param[in]  form        the body, already encoded (curl_easy_escape() the values); not logged.
+ * @param[in]  form        the body, already percent-encoded (form.h); not logged.
  * @param[out] ret_status  the HTTP status; any status is a response (the token
  *                         endpoint answers 400 "authorization_pending" while it waits).
  * @param[out] ret_body    malloc'd NUL-terminated body; untouched on failure.
