@@ -1,10 +1,12 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -194,11 +196,37 @@ static int attach_one(const char *dir, pid_t pid)
         return write_knob(path, val);
 }
 
-int session_cgroup_attach(const session_cgroup *cg, pid_t pid)
+pid_t session_cgroup_fork(const session_cgroup *cg, bool *ret_placed)
+{
+        pid_t pid;
+
+        *ret_placed = false;
+        if (cg->v2) {
+                _cleanup_close_ int dfd = open(cg->v2, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                struct clone_args a = {
+                        .flags = CLONE_INTO_CGROUP,
+                        .exit_signal = SIGCHLD,
+                        .cgroup = (uint64_t)dfd,
+                };
+
+                if (dfd >= 0) {
+                        pid = (pid_t)syscall(SYS_clone3, &a, sizeof(a));
+                        if (pid >= 0) {
+                                *ret_placed = true;
+                                return pid;
+                        }
+                        /* ENOSYS before 5.3, E2BIG/EINVAL before 5.7: fork and move */
+                }
+        }
+        pid = fork();
+        return pid < 0 ? negative_errno() : pid;
+}
+
+int session_cgroup_attach(const session_cgroup *cg, pid_t pid, bool placed)
 {
         int r;
 
-        r = attach_one(cg->v2, pid);
+        r = placed ? 0 : attach_one(cg->v2, pid);
         if (r >= 0)
                 r = attach_one(cg->freezer_v1, pid);
         if (r >= 0)

@@ -32,8 +32,29 @@ typedef struct session_cgroup {
  */
 int session_cgroup_create(const char *name, unsigned pids_max, session_cgroup *ret);
 
-/** Move @pid into every cgroup of the session. @return 0 or -errno. */
-int session_cgroup_attach(const session_cgroup *cg, pid_t pid);
+/**
+ * session_cgroup_fork() - fork(), with the child created inside the session's
+ * v2 cgroup where the kernel can (clone3 with CLONE_INTO_CGROUP, Linux 5.7).
+ *
+ * Moving a process into a cgroup afterwards (a write to cgroup.procs) takes
+ * the kernel's cgroup_threadgroup_rwsem for writing, which first waits for an
+ * RCU grace period: 7-25 ms of every session's start on the development VM
+ * (bench/supervisor/cgroup-fork). Created there, the child never moves. The
+ * v1 hierarchies (freezer, pids) have no such flag: session_cgroup_attach()
+ * still moves the child into those.
+ *
+ * A raw system call (glibc has no clone3 wrapper): call it only while the
+ * process is single-threaded, and the child must not use glibc's idea of its
+ * own thread id (raise(), pthread_kill(), error-checking mutexes) before it
+ * execs. It falls back to fork() when clone3 fails.
+ * @param[out] ret_placed  true when the child was created inside the v2 cgroup.
+ * @return as fork(): the child's pid in the parent, 0 in the child; or -errno.
+ */
+pid_t session_cgroup_fork(const session_cgroup *cg, bool *ret_placed);
+
+/** Move @pid into every cgroup of the session (@placed: it is in the v2 one
+ * already, session_cgroup_fork()). @return 0 or -errno. */
+int session_cgroup_attach(const session_cgroup *cg, pid_t pid, bool placed);
 
 /**
  * session_cgroup_kill() - SIGKILL every process of the session, so that none

@@ -269,12 +269,14 @@ static int start_child(session *s)
 {
         int sv[2], listener = -1, r;
         pid_t self = getpid();
+        bool placed;
 
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return negative_errno();
-        s->child = fork();
+        /* single-threaded still: the recording's thread starts after this */
+        s->child = session_cgroup_fork(&s->cg, &placed);
         if (s->child < 0) {
-                r = negative_errno();
+                r = s->child;
                 (void)close(sv[0]);
                 (void)close(sv[1]);
                 s->child = 0;
@@ -295,7 +297,7 @@ static int start_child(session *s)
          * idles. The supervisor polls when an exec is due instead (loop.c).
          * Measured without it: 1.25x against 1.34x bare on the exec loop
          * (bench/supervisor/exec-overhead.sh, interleaved runs). */
-        r = session_cgroup_attach(&s->cg, s->child);
+        r = session_cgroup_attach(&s->cg, s->child, placed);
         if (r < 0) {
                 session_fail(s, r, "cgroup: attach");
                 goto out;
