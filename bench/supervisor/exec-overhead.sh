@@ -5,6 +5,8 @@
 #   vigil       vigil run --no-pty (notify + exec-event check, policy: default allow)
 #   strace      strace -f -e trace=execve (ptrace of every fork/exec/exit)
 #   sudo        sudo's own intercept mode (Defaults intercept, intercept_type=trace)
+#   base        vigil run with VIGIL_BASE, another vigil binary, when set (an
+#               older build: two builds compared in one run)
 # Rounds are interleaved; medians and ratios to bare are printed.
 # Usage: bench/supervisor/exec-overhead.sh [ROUNDS] [LOOP]
 . "$(dirname "$0")/lib.sh"
@@ -51,6 +53,7 @@ run() { # MODE WORKLOAD -> seconds
     case "$mode" in
         bare) as_user sh -c "$cmd" ;;
         vigil) "$VIGIL" --policy "$BT/policy" --store "$BT/store" run --user "$BU" --no-pty -- sh -c "$cmd" </dev/null ;;
+        base) "$VIGIL_BASE" --policy "$BT/policy" --store "$BT/store-base" run --user "$BU" --no-pty -- sh -c "$cmd" </dev/null ;;
         strace) strace -f -qq -o /dev/null -e trace=execve -u "$BU" sh -c "$cmd" ;;
         sudo) sudo -u "$BU" sh -c "$cmd" ;;
     esac >/dev/null 2>&1 || echo "bench: $mode failed" >&2
@@ -59,6 +62,7 @@ run() { # MODE WORKLOAD -> seconds
 }
 
 modes="bare vigil strace sudo"
+[ -n "${VIGIL_BASE:-}" ] && { modes="bare vigil base strace sudo"; mkdir -m 0700 "$BT/store-base"; }
 for w in loop make; do
     for m in $modes; do : > "$BT/$w.$m"; done
 done
