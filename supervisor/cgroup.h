@@ -53,7 +53,9 @@ int session_cgroup_create(const char *name, unsigned pids_max, session_cgroup *r
 pid_t session_cgroup_fork(const session_cgroup *cg, bool *ret_placed);
 
 /** Move @pid into every cgroup of the session (@placed: it is in the v2 one
- * already, session_cgroup_fork()). @return 0 or -errno. */
+ * already, session_cgroup_fork()), then read /proc/PID/cgroup back: the
+ * session does not start unless the process is in each of them.
+ * @return 0, -ESRCH when it is not where it must be, or -errno. */
 int session_cgroup_attach(const session_cgroup *cg, pid_t pid, bool placed);
 
 /**

@@ -1,7 +1,11 @@
 /* session_cgroup_fork(): the session's first process is created inside the
  * session's v2 cgroup (CLONE_INTO_CGROUP), never moved there; without a
- * usable v2 directory it is an ordinary fork. Root (it makes cgroups). */
+ * usable v2 directory it is an ordinary fork. session_cgroup_attach() reads
+ * the membership back and refuses a process that is not in the session's
+ * cgroups. Root (it makes cgroups). */
+#include <errno.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,7 +19,8 @@
 
 #include "cgroup.h"
 
-/* The child's first act: its own v2 cgroup ("0::/path") into @fd. */
+/* The child's first act: its own v2 cgroup ("0::/path") into @fd; then it
+ * waits (as the session's first process waits for its go) until killed. */
 static void report_cgroup(int fd)
 {
         char buf[4096];
@@ -27,14 +32,41 @@ static void report_cgroup(int fd)
                                 _exit(2);
                         break;
                 }
-        _exit(0);
+        close(fd);
+        for (;;)
+                pause();
+}
+
+/* What a test made, ended and removed by teardown() whatever the test did. */
+static session_cgroup cg;
+static pid_t child = -1;
+
+static void end_child(pid_t pid)
+{
+        int status;
+
+        assert_int_equal(kill(pid, SIGKILL), 0);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        child = -1;
+        assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+}
+
+static int teardown(void **state)
+{
+        (void)state;
+        if (child > 0) {
+                (void)kill(child, SIGKILL);
+                (void)waitpid(child, NULL, 0);
+                child = -1;
+        }
+        session_cgroup_destroy(&cg);
+        return 0;
 }
 
 static void test_created_inside(void **state)
 {
         char name[64], want[128], got[4096] = "";
-        session_cgroup cg = { 0 };
-        int p[2], status;
+        int p[2];
         bool placed;
         ssize_t n;
         pid_t pid;
@@ -49,13 +81,13 @@ static void test_created_inside(void **state)
                 report_cgroup(p[1]);
         }
         assert_true(pid > 0);
+        child = pid;
         close(p[1]);
         n = read(p[0], got, sizeof(got) - 1);
         close(p[0]);
         assert_true(n >= 0);
         assert_int_equal(session_cgroup_attach(&cg, pid, placed), 0);
-        assert_int_equal(waitpid(pid, &status, 0), pid);
-        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        end_child(pid);
         if (cg.v2) {
                 /* Linux 5.7 and later, which CI's Debian 12 has */
                 assert_true(placed);
@@ -63,19 +95,40 @@ static void test_created_inside(void **state)
                 assert_string_equal(got, want);
         } else
                 assert_false(placed);
-        session_cgroup_destroy(&cg);
+}
+
+/* Told it is in the v2 cgroup when it is not: the read-back refuses it. */
+static void test_verify(void **state)
+{
+        char name[64];
+        pid_t pid;
+
+        (void)state;
+        snprintf(name, sizeof(name), "test-verify-%d", (int)getpid());
+        assert_int_equal(session_cgroup_create(name, 64, &cg), 0);
+        pid = fork();
+        if (pid == 0)
+                for (;;)
+                        pause();
+        assert_true(pid > 0);
+        child = pid;
+        if (cg.v2)
+                assert_int_equal(session_cgroup_attach(&cg, pid, true), -ESRCH);
+        /* and moved there, it is accepted */
+        assert_int_equal(session_cgroup_attach(&cg, pid, false), 0);
+        end_child(pid);
 }
 
 static void test_fallback(void **state)
 {
         char dir[] = "/nonexistent/vigil-test";
-        session_cgroup cg = { .v2 = dir };
+        session_cgroup none = { .v2 = dir };
         int status;
         bool placed = true;
         pid_t pid;
 
         (void)state;
-        pid = session_cgroup_fork(&cg, &placed);
+        pid = session_cgroup_fork(&none, &placed);
         if (pid == 0)
                 _exit(7);
         assert_true(pid > 0);
@@ -87,7 +140,8 @@ static void test_fallback(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_created_inside),
+                cmocka_unit_test_teardown(test_created_inside, teardown),
+                cmocka_unit_test_teardown(test_verify, teardown),
                 cmocka_unit_test(test_fallback),
         };
 
