@@ -12,6 +12,7 @@
 
 #include "cgroup.h"
 #include "macro.h"
+#include "proc-cgroup.h"
 #include "util.h"
 #include "vigil-error.h"
 
@@ -222,61 +223,44 @@ pid_t session_cgroup_fork(const session_cgroup *cg, bool *ret_placed)
         return pid < 0 ? negative_errno() : pid;
 }
 
-/* Whether @path (a /proc/PID/cgroup path) is the session's @dir: both end in
- * "/vigil/<session>". Compared by that end: in a cgroup namespace the two
- * are relative to different roots. */
-static bool same_session_dir(const char *path, size_t len, const char *dir)
+/* Whether @l's path is the session's @dir: both end in "/vigil/<session>".
+ * Compared by that end: in a cgroup namespace the two have different roots. */
+static bool same_session_dir(const proc_cgroup_line *l, const char *dir)
 {
         const char *tail = dir + strlen(dir);
+        size_t n;
 
         for (int slashes = 0; tail > dir; tail--)
                 if (tail[-1] == '/' && ++slashes == 2)
                         break;
-        return tail > dir && len >= strlen(tail - 1) &&
-               memcmp(path + len - strlen(tail - 1), tail - 1, strlen(tail - 1)) == 0;
-}
-
-static bool has_controller(const char *list, size_t len, const char *name)
-{
-        size_t n = strlen(name);
-
-        for (const char *p = list, *end = list + len; p < end;) {
-                const char *c = memchr(p, ',', (size_t)(end - p));
-                size_t l = c ? (size_t)(c - p) : (size_t)(end - p);
-
-                if (l == n && memcmp(p, name, n) == 0)
-                        return true;
-                p += l + 1;
-        }
-        return false;
+        if (tail == dir)
+                return false;
+        n = strlen(tail - 1);
+        return l->path_len >= n && memcmp(l->path + l->path_len - n, tail - 1, n) == 0;
 }
 
 /* Fail closed: the process is in every cgroup of the session, read back from
- * /proc/PID/cgroup ("ID:CONTROLLERS:PATH" per line), however it got there. */
+ * /proc/PID/cgroup, however it got there. */
 static int verify(const session_cgroup *cg, pid_t pid)
 {
         char path[64], buf[8192];
         bool v2 = !cg->v2, freezer = !cg->freezer_v1, pids = !cg->pids_v1;
+        proc_cgroup_line l;
+        ssize_t len;
+        size_t pos = 0;
         int r;
 
         (void)snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
-        r = read_small_file(path, buf, sizeof(buf), NULL);
+        r = read_small_file(path, buf, sizeof(buf), &len);
         if (r < 0)
                 return r;
-        for (char *line = buf, *nl; *line; line = nl ? nl + 1 : line + strlen(line)) {
-                char *c1 = strchr(line, ':'), *c2;
-                size_t plen;
-
-                nl = strchr(line, '\n');
-                if (!c1 || (nl && c1 > nl) || !(c2 = strchr(c1 + 1, ':')) || (nl && c2 > nl))
-                        continue;
-                plen = nl ? (size_t)(nl - c2 - 1) : strlen(c2 + 1);
-                if (cg->v2 && c1 - line == 1 && line[0] == '0' && c2 == c1 + 1)
-                        v2 = same_session_dir(c2 + 1, plen, cg->v2);
-                else if (cg->freezer_v1 && has_controller(c1 + 1, (size_t)(c2 - c1 - 1), "freezer"))
-                        freezer = same_session_dir(c2 + 1, plen, cg->freezer_v1);
-                else if (cg->pids_v1 && has_controller(c1 + 1, (size_t)(c2 - c1 - 1), "pids"))
-                        pids = same_session_dir(c2 + 1, plen, cg->pids_v1);
+        while (proc_cgroup_next(buf, (size_t)len, &pos, &l)) {
+                if (cg->v2 && l.v2)
+                        v2 = same_session_dir(&l, cg->v2);
+                else if (cg->freezer_v1 && proc_cgroup_has(&l, "freezer"))
+                        freezer = same_session_dir(&l, cg->freezer_v1);
+                else if (cg->pids_v1 && proc_cgroup_has(&l, "pids"))
+                        pids = same_session_dir(&l, cg->pids_v1);
         }
         return v2 && freezer && pids ? 0 : -ESRCH;
 }

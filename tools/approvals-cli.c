@@ -17,6 +17,7 @@
 #include "client.h"
 #include "fileio.h"
 #include "identity.h"
+#include "proc-cgroup.h"
 #include "signin.h"
 #include "store-cli.h"
 #include "via-vigild.h"
@@ -222,23 +223,23 @@ out:
 static int own_session(uint8_t ret[VIGIL_SESSION_ID_LEN])
 {
         _cleanup_free_ char *text = NULL;
-        size_t len = 0;
-        char *line, *save = NULL;
+        proc_cgroup_line l;
+        size_t len = 0, pos = 0;
         int r;
 
         r = read_file_bounded("/proc/self/cgroup", 65536, &text, &len);
         if (r < 0)
                 return r;
-        for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                /* "ID:CONTROLLERS:/path" */
-                char *p = strchr(line, ':');
+        while (proc_cgroup_next(text, len, &pos, &l)) {
+                char id[64];
+                const char *p;
+                size_t n = proc_cgroup_session(&l, &p);
 
-                p = p ? strchr(p + 1, ':') : NULL;
-                if (!p || strncmp(p + 1, "/vigil/", 7) != 0)
+                if (n == 0 || n >= sizeof(id))
                         continue;
-                p += 8;
-                p[strcspn(p, "/")] = '\0';
-                if (vigil_session_id_parse(p, ret) == 0)
+                memcpy(id, p, n);
+                id[n] = '\0';
+                if (vigil_session_id_parse(id, ret) == 0)
                         return 0;
         }
         return -ESRCH;

@@ -26,6 +26,7 @@
 #include "fileio.h"
 #include "log.h"
 #include "ops-approvals.h"
+#include "proc-cgroup.h"
 #include "sessctl.h"
 #include "view.h"
 #include "vigil-error.h"
@@ -54,26 +55,22 @@ static int cgroup_session(pid_t pid, char *ret, size_t size)
 {
         char path[64];
         _cleanup_free_ char *text = NULL;
-        size_t len = 0;
-        char *line, *save = NULL;
+        proc_cgroup_line l;
+        size_t len = 0, pos = 0;
         int r;
 
         snprintf(path, sizeof path, "/proc/%d/cgroup", (int)pid);
         r = read_file_bounded(path, 65536, &text, &len);
         if (r < 0)
                 return r == -ENOENT ? -ESRCH : r;
-        for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                /* "ID:CONTROLLERS:/path" */
-                char *p = strchr(line, ':');
+        while (proc_cgroup_next(text, len, &pos, &l)) {
+                const char *p;
+                size_t n = proc_cgroup_session(&l, &p);
 
-                p = p ? strchr(p + 1, ':') : NULL;
-                if (!p || strncmp(p + 1, "/vigil/", 7) != 0)
+                if (n == 0 || n >= size)
                         continue;
-                p += 8;
-                p[strcspn(p, "/")] = '\0';
-                if (strlen(p) >= size)
-                        continue;
-                memcpy(ret, p, strlen(p) + 1);
+                memcpy(ret, p, n);
+                ret[n] = '\0';
                 return 0;
         }
         return -ESRCH;
