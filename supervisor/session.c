@@ -299,7 +299,9 @@ static int start_child(session *s)
          * (bench/supervisor/exec-overhead.sh, interleaved runs). */
         r = session_cgroup_attach(&s->cg, s->child, placed);
         if (r < 0) {
-                session_fail(s, r, "cgroup: attach");
+                /* -ESRCH: attached, but /proc/PID/cgroup does not show it there */
+                session_fail(s, r, r == -ESRCH ? "cgroup: the session's first process is not in its cgroups"
+                                               : "cgroup: attach");
                 goto out;
         }
         r = loop_add(s, &s->notify_w, s->listener, notify_readable, EPOLLIN);
