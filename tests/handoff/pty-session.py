@@ -31,6 +31,30 @@ def set_size(fd, rows, cols):
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
 
 
+def wait_foreground(cmdline, timeout):
+    """Whether a process running @cmdline is, within @timeout, in its
+    terminal's foreground: Ctrl-C typed before that reaches the shell, not
+    the command (a loaded machine can take a while to start it)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        for p in os.listdir("/proc"):
+            if not p.isdigit():
+                continue
+            try:
+                with open("/proc/%s/cmdline" % p, "rb") as f:
+                    if f.read() != cmdline:
+                        continue
+                with open("/proc/%s/stat" % p) as f:
+                    # after the name: state ppid pgrp session tty_nr tpgid
+                    st = f.read().rsplit(")", 1)[1].split()
+                if st[0] in ("R", "S") and st[2] == st[5]:
+                    return True
+            except (OSError, IndexError):
+                continue
+        time.sleep(0.02)
+    return False
+
+
 def main():
     if len(sys.argv) < 4 or sys.argv[2] != "--":
         print("usage: pty-session.py APPROVE_CMD -- ssh ARGS...", file=sys.stderr)
@@ -101,9 +125,10 @@ def main():
         return fail("stty size after the resize")
     start = len(seen)
     os.write(fd, b"sleep 30\r")
-    time.sleep(1)
+    if not wait_foreground(b"sleep\x0030\x00", 60):
+        return fail("sleep 30 in the foreground")
     os.write(fd, b"\x03")
-    if not read_until(rb"[$#] $", 10, start):
+    if not read_until(rb"[$#] $", 30, start):
         return fail("prompt after Ctrl-C")
     if not type_and_wait(b'echo "after-$((6 * 7))"\r', rb"after-42"):
         return fail("after Ctrl-C")

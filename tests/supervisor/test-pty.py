@@ -21,7 +21,7 @@ def fail(msg):
     sys.exit(1)
 
 
-def read_until(fd, want, timeout=10.0):
+def read_until(fd, want, timeout=30.0):
     buf = b""
     end = time.time() + timeout
     while time.time() < end:
@@ -37,6 +37,35 @@ def read_until(fd, want, timeout=10.0):
             if want in buf:
                 return buf
     raise AssertionError("did not see %r in %r" % (want, buf[-400:]))
+
+
+def wait_foreground(argv, timeout=60.0):
+    """Wait until a process of the test user runs @argv in its terminal's
+    foreground. A control character typed before that would reach the
+    shell instead (on a loaded machine the command can take a while to
+    start); a fixed sleep is not enough there."""
+    want = b"\0".join(argv) + b"\0"
+    uid = int(subprocess.run(["id", "-u", tu], capture_output=True, check=True).stdout)
+    end = time.time() + timeout
+    while time.time() < end:
+        for p in os.listdir("/proc"):
+            if not p.isdigit():
+                continue
+            try:
+                if os.stat("/proc/" + p).st_uid != uid:
+                    continue
+                with open("/proc/%s/cmdline" % p, "rb") as f:
+                    if f.read() != want:
+                        continue
+                with open("/proc/%s/stat" % p) as f:
+                    # after the name: state ppid pgrp session tty_nr tpgid
+                    st = f.read().rsplit(")", 1)[1].split()
+                if st[0] in ("R", "S") and st[2] == st[5]:
+                    return
+            except (OSError, IndexError):
+                continue
+        time.sleep(0.02)
+    fail("%r never ran in the foreground" % (argv,))
 
 
 def spawn(policy, args, extra=()):
@@ -99,20 +128,25 @@ def main():
     # resize: SIGWINCH reaches the session
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 51, 133, 0, 0))
     os.kill(pid, signal.SIGWINCH)
-    time.sleep(0.3)
-    out = cmd(b"stty size")
-    if b"51 133" not in out:
-        fail("resize: %r" % out)
+    # the change travels: vigil -> the session's terminal; asked until seen
+    end = time.time() + 30
+    while True:
+        out = cmd(b"stty size")
+        if b"51 133" in out:
+            break
+        if time.time() > end:
+            fail("resize: %r" % out)
+        time.sleep(0.1)
     # Ctrl-C interrupts the foreground job, not the session
     os.write(fd, b"sleep 100; echo after-$((1+1))\n")
-    time.sleep(0.5)
+    wait_foreground([b"sleep", b"100"])
     os.write(fd, b"\x03")
     out = cmd(b"echo alive")
     if b"after-2" in out or b"alive\r\n" not in out:
         fail("Ctrl-C: %r" % out)
     # Ctrl-Z stops a job, jobs lists it, fg brings it back, Ctrl-C ends it
     os.write(fd, b"sleep 101\n")
-    time.sleep(0.5)
+    wait_foreground([b"sleep", b"101"])
     os.write(fd, b"\x1a")
     read_until(fd, b"Stopped")
     out = cmd(b"jobs")
@@ -120,7 +154,7 @@ def main():
         fail("jobs after Ctrl-Z: %r" % out)
     os.write(fd, b"fg\n")
     read_until(fd, b"sleep 101\r\n")
-    time.sleep(0.5)
+    wait_foreground([b"sleep", b"101"])
     os.write(fd, b"\x03")
     out = cmd(b"jobs; echo jobs-listed")
     if b"sleep 101" in out.split(b"jobs-listed")[-1] or b"Stopped" in out.split(b"jobs; echo")[-1]:
@@ -146,7 +180,7 @@ def main():
     os.kill(pid, signal.SIGTERM)
     t0 = time.time()
     _, st = os.waitpid(pid, 0)
-    if time.time() - t0 > 5:
+    if time.time() - t0 > 10:
         fail("SIGTERM: the session took %.1f s to end" % (time.time() - t0))
     if termios.tcgetattr(fd) != before:
         fail("outer terminal mode not restored after SIGTERM")
