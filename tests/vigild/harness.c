@@ -167,7 +167,7 @@ int tdaemon_run_once(tdaemon *d)
         pid_t pid = spawn(d);
         int st;
 
-        for (int64_t end = tnow_ms() + 5000; tnow_ms() < end;) {
+        for (int64_t end = tnow_ms() + TDAEMON_WAIT_MS; tnow_ms() < end;) {
                 if (waitpid(pid, &st, WNOHANG) == pid)
                         return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
                 poll(NULL, 0, 20);
@@ -185,7 +185,7 @@ int tdaemon_start(tdaemon *d)
         d->pid = pid;
         if (slot >= 0)
                 leftovers[slot].pid = pid;
-        for (int64_t end = tnow_ms() + 5000; tnow_ms() < end;) {
+        for (int64_t end = tnow_ms() + TDAEMON_WAIT_MS; tnow_ms() < end;) {
                 tresult r = tcall(d, VT_PING, (tfield[]){ TEND }, NULL, 0);
                 int st;
 
@@ -272,10 +272,48 @@ int tdaemon_fd_count(const tdaemon *d)
         return n;
 }
 
+int tdaemon_connections(const tdaemon *d)
+{
+        char line[4400];
+        int n = 0;
+        FILE *f = fopen("/proc/net/unix", "re");
+
+        if (!f)
+                return -1;
+        /* "Num RefCount Protocol Flags Type St Inode Path": an accepted
+         * connection (or one still in the backlog) shows the listener's path;
+         * the listener itself has __SO_ACCEPTCON (0x10000) in its flags, the
+         * clients' own ends have no path */
+        while (fgets(line, sizeof line, f)) {
+                unsigned long flags;
+                char path[4200];
+
+                if (sscanf(line, "%*s %*s %*s %lx %*s %*s %*s %4199s", &flags, path) == 2 &&
+                    !(flags & 0x10000) && strcmp(path, d->sock) == 0)
+                        n++;
+        }
+        fclose(f);
+        return n;
+}
+
+bool tdaemon_wait_idle(const tdaemon *d)
+{
+        for (int64_t end = tnow_ms() + TDAEMON_WAIT_MS; tnow_ms() < end;) {
+                if (tdaemon_connections(d) == 0)
+                        return true;
+                poll(NULL, 0, 20);
+        }
+        return tdaemon_connections(d) == 0;
+}
+
 int tdaemon_fd_count_settled(const tdaemon *d)
 {
-        int prev = tdaemon_fd_count(d), cur = prev;
+        int prev, cur;
 
+        /* the connections of earlier steps are closed by now; what else the
+         * daemon still frees goes with them, at once */
+        (void)tdaemon_wait_idle(d);
+        prev = cur = tdaemon_fd_count(d);
         for (int i = 0; i < 60; i++) {
                 poll(NULL, 0, 50);
                 cur = tdaemon_fd_count(d);
@@ -430,7 +468,7 @@ static void do_call(const tdaemon *d, uint16_t type, const tfield *fields, const
         int k;
 
         memset(res, 0, sizeof *res);
-        k = vigild_connect(d->sock, 2000, &c);
+        k = vigild_connect(d->sock, TDAEMON_WAIT_MS, &c);
         if (k < 0) {
                 res->transport = k;
                 return;
@@ -439,7 +477,7 @@ static void do_call(const tdaemon *d, uint16_t type, const tfield *fields, const
         k = raw_send(vigild_conn_fd(c), b.buf, b.len, fds, n_fds);
         vmsg_builder_done(&b);
         if (k == 0 || k == -EPIPE)
-                k = vigild_recv(c, 5000, &rep);
+                k = vigild_recv(c, TDAEMON_WAIT_MS, &rep);
         if (k < 0) {
                 res->transport = k;
                 vigild_conn_free(c);
@@ -555,7 +593,7 @@ int traw_roundtrip(int fd, const void *buf, size_t len, const int *fds, size_t n
                 free(m);
                 return k;
         }
-        if (poll(&p, 1, 5000) != 1) {
+        if (poll(&p, 1, TDAEMON_WAIT_MS) != 1) {
                 free(m);
                 return -ETIMEDOUT;
         }
@@ -587,16 +625,16 @@ static void do_stream(const tdaemon *d, uint16_t type, const tfield *fields, tst
 
         memset(res, 0, sizeof *res);
         res->hash = 1469598103934665603ull;
-        k = vigild_connect(d->sock, 2000, &c);
+        k = vigild_connect(d->sock, TDAEMON_WAIT_MS, &c);
         if (k < 0) {
                 res->transport = k;
                 return;
         }
         tbuild(&b, type, 7, fields);
-        k = vigild_send(c, &b, NULL, 0, 2000);
+        k = vigild_send(c, &b, NULL, 0, TDAEMON_WAIT_MS);
         vmsg_builder_done(&b);
         while (k == 0) {
-                k = vigild_recv(c, 20000, &rep);
+                k = vigild_recv(c, TDAEMON_WAIT_MS, &rep);
                 if (k < 0)
                         break;
                 if (rep->msg.type & VT_ITEM) {

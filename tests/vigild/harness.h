@@ -40,10 +40,17 @@ void tdaemon_init(tdaemon *d, const char *exe, const char *const *args);
  * a policy path with no file), TDAEMON_CONF_LINES lines, then @text. */
 void tdaemon_write_conf(tdaemon *d, const char *text);
 #define TDAEMON_CONF_LINES 5
-/* Start it and wait until it answers a ping (5 s at most). Returns 0 or -1. */
+/* How long the harness waits for something that normally takes a moment (a
+ * start, an answer, a connection to close): long, for a loaded machine and
+ * a sanitizer build. What a test expects to time out is the daemon's own
+ * --request-timeout, always well below this. */
+#define TDAEMON_WAIT_MS 30000
+/* Start it and wait until it answers a ping (TDAEMON_WAIT_MS at most).
+ * Returns 0 or -1. */
 int tdaemon_start(tdaemon *d);
 /* Run it expecting it to exit on its own (a start that must fail): returns
- * its exit status, or -1 if it still ran after 5 s (then it is killed). */
+ * its exit status, or -1 if it still ran after TDAEMON_WAIT_MS (then it is
+ * killed). */
 int tdaemon_run_once(tdaemon *d);
 /* SIGTERM and reap; returns the exit status (or 128+signal). */
 int tdaemon_stop(tdaemon *d);
@@ -55,8 +62,14 @@ void tdaemon_cleanup(tdaemon *d);
 bool tdaemon_log_has(const tdaemon *d, const char *needle);
 /* Number of fds the daemon process has open. */
 int tdaemon_fd_count(const tdaemon *d);
-/* The same, once it stopped changing (connections of earlier steps may still
- * be closing): two samples 50 ms apart that agree, within 3 s. */
+/* Connections to the daemon's socket it has not closed yet (accepted or still
+ * in its backlog), as /proc/net/unix shows them; -1 when it cannot be read. */
+int tdaemon_connections(const tdaemon *d);
+/* Wait until the daemon holds no connection (TDAEMON_WAIT_MS at most): the
+ * clients of earlier steps are gone from it. Whether it holds none. */
+bool tdaemon_wait_idle(const tdaemon *d);
+/* The fd count once the daemon holds no connection and the count stopped
+ * changing: two samples 50 ms apart that agree, within 3 s. */
 int tdaemon_fd_count_settled(const tdaemon *d);
 
 /* Test users: plain, auditor (member of an auditors group), responder
