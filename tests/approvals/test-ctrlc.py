@@ -71,7 +71,7 @@ def main(pty):
     start = len(pty.got)
     time.sleep(0.3)
     pty.write(b"\x03")
-    if not pty.expect(b"vigil: withdrawn (request %s): whoami\r\n" % rid.encode(), timeout=10, start=start):
+    if not pty.expect(b"vigil: withdrawn (request %s): whoami\r\n" % rid.encode(), timeout=30, start=start):
         fail("no withdrawal line: %r" % bytes(pty.got[start:]))
     out = cmd(b"echo alive-$((1+1))")
     if b"alive-2\r\n" not in out:
@@ -89,7 +89,7 @@ def main(pty):
     pty.write(b"whoami; echo rc=$?\n")
     if not pty.expect(b"Ctrl-C cancels\r\n", start=start):
         fail("second hold: %r" % bytes(pty.got[start:]))
-    rid2 = tool("wait", "--timeout", "10").split()[0]
+    rid2 = tool("wait", "--timeout", "30").split()[0]
     if rid2 == rid:
         fail("the withdrawn request is pending again")
     tool("decide", rid2, "approve", "--subject", "bob-sub", "--email", "bob@example.com")
@@ -103,7 +103,7 @@ def main(pty):
     pty.write(b"whoami; echo rc=$?\n")
     if not pty.expect(b"Ctrl-C cancels\r\n", start=start):
         fail("third hold: %r" % bytes(pty.got[start:]))
-    rid3 = tool("wait", "--timeout", "10").split()[0]
+    rid3 = tool("wait", "--timeout", "30").split()[0]
     tool("decide", rid3, "reject", "--local", "dba1", "--reason", "use the runbook")
     if not pty.expect(b"vigil: rejected by dba1 (request %s): use the runbook\r\n" % rid3.encode(), start=start):
         fail("rejected line: %r" % bytes(pty.got[start:]))

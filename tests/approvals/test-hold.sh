@@ -123,10 +123,16 @@ assert w['decision'] == 'timeout' and w['request'] == '$id', w
 " || fail "timeout events"
 expect "$(session_of "$id")" "$id" timeout false
 
-# -- withdrawn: the session ends while its command is held
-vrun "$P" -- sh -c 'whoami & sleep 1' >"$TMPD/out" 2>"$TMPD/err" || fail "withdrawing session: $(cat "$TMPD/err")"
+# -- withdrawn: the session ends while its command is held (once it is held:
+# the session waits for withdraw.go, made when the request is there)
+vrun "$P" -- sh -c 'whoami & i=0; while [ ! -e withdraw.go ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i + 1)); done' \
+    >"$TMPD/out" 2>"$TMPD/err" &
+vp=$!
+wid=$(atool wait --timeout 30) || fail "no request: $(cat "$TMPD/err")"
+touch "$TMPD/w/withdraw.go"
+wait "$vp" || fail "withdrawing session: $(cat "$TMPD/err")"
 id=$(sed -n 's/^vigil: held for approval (request \([0-9a-z]*\)).*/\1/p' "$TMPD/err")
-[ -n "$id" ] || fail "no hold: $(cat "$TMPD/err")"
+[ -n "$id" ] && [ "$id" = "$wid" ] || fail "no hold of $wid: $(cat "$TMPD/err")"
 [ "$(state_of "$id")" = withdrawn ] || fail "withdrawn state: $(state_of "$id")"
 expect "$(session_of "$id")" "$id" withdrawn false
 
