@@ -1,13 +1,25 @@
 #!/usr/bin/env python3
 """pty-replay.py OUT KEYS CMD...: run CMD (vigil replay, interactive) on a
-fresh terminal, type KEYS one at a time (a key every 150 ms: n, p, q, space;
-'.' types nothing), then 'n' every 150 ms until CMD exits; write everything
-CMD wrote to the terminal into OUT. Exit status: CMD's, or 124 after 60 s."""
+fresh terminal, type KEYS one at a time once CMD has put the terminal in
+raw mode (a key every 150 ms: n, p, q, space; '.' types nothing), then 'n'
+every 150 ms until CMD exits; write everything CMD wrote to the terminal
+into OUT. Exit status: CMD's, or 124 after 60 s."""
 import os
 import pty
 import select
 import sys
+import termios
 import time
+
+
+def raw(fd):
+    """Whether the terminal no longer echoes nor collects lines: a key typed
+    before that would be echoed into the output (and read only at a newline)."""
+    try:
+        lflag = termios.tcgetattr(fd)[3]
+    except termios.error:
+        return False
+    return not (lflag & (termios.ICANON | termios.ECHO))
 
 
 def main():
@@ -17,7 +29,7 @@ def main():
         os.execv(cmd[0], cmd)
     got = bytearray()
     deadline = time.monotonic() + 60
-    next_key = time.monotonic() + 0.3
+    next_key = None  # once the terminal is raw
     queue = list(keys)
     status = None
     while time.monotonic() < deadline:
@@ -30,7 +42,9 @@ def main():
             if not data:
                 break
             got += data
-        if time.monotonic() >= next_key:
+        if next_key is None and raw(fd):
+            next_key = time.monotonic()
+        if next_key is not None and time.monotonic() >= next_key:
             k = queue.pop(0) if queue else "n"
             if k != ".":
                 try:

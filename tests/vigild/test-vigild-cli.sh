@@ -82,7 +82,7 @@ chmod 600 "$WORK/vigil.conf"
 VIGILD_PID=$!
 i=0
 until [ -S "$VIGILD_SOCKET" ]; do
-    i=$((i + 1)); [ $i -lt 200 ] || fail "vigild did not start: $(cat "$WORK/vigild.log")"; sleep 0.05
+    i=$((i + 1)); [ $i -lt 1200 ] || fail "vigild did not start: $(cat "$WORK/vigild.log")"; sleep 0.05
 done
 
 # root: on the store; as USER: through vigild (no --store)
@@ -120,8 +120,8 @@ for l in sys.stdin:
 live_id() { # the one live session's id
     root sessions --live --json | python3 -c 'import json,sys; l=[json.loads(x)["id"] for x in sys.stdin]; print(l[0] if len(l)==1 else "")'
 }
-wait_for() { # wait_for FILE TEXT
-    for _i in $(seq 100); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+wait_for() { # wait_for FILE TEXT (a minute at most: sessions start slowly on a loaded machine)
+    for _i in $(seq 600); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
     fail "'$2' did not appear in $1: $(cat "$1")"
 }
 
@@ -229,6 +229,8 @@ W1=$!
 as "$TA" watch "$(echo "$L" | tr -d -)" >"$WORK/dw-a.out" 2>"$WORK/dw-a.err" &
 W2=$!
 echo $W2 >>"$WORK/pids"
+# both follow it before it is killed
+wait_for "$WORK/dw-r.out" "tick"
 wait_for "$WORK/dw-a.out" "tick"
 as "$TA" kill "$L" >"$WORK/d1" 2>&1
 [ $? -eq 1 ] && grep -qx "vigil: kill: not permitted for uid $(id -u "$TA")" "$WORK/d1" ||
@@ -267,8 +269,13 @@ RUN=$!
 echo "$RUN" >>"$WORK/pids"
 wait_for "$WORK/e.out" started
 L=$(live_id)
-# still now (its last command is sleep), and committed within a second: the same both ways
-sleep 1.5
+# still now once its last command (sleep) and its output are committed: the same both ways
+for _i in $(seq 600); do
+    [ "$(json_field "$L" commands)" = 2 ] && [ "$(json_field "$L" output_bytes)" = 8 ] && break
+    sleep 0.1
+done
+[ "$(json_field "$L" commands)" = 2 ] && [ "$(json_field "$L" output_bytes)" = 8 ] ||
+    fail "(e) the sleep and 'started' were not recorded: $(root sessions --json | grep "$L")"
 same sessions --live
 grep -q "^$L .* live$" "$WORK/a.out" || fail "(e) --live: $(cat "$WORK/a.out")"
 same sessions --live --json
@@ -310,7 +317,7 @@ echo "(g) vigild SIGKILL during a session it started"
 start_vigild() {
     "$VIGILD" --socket "$VIGILD_SOCKET" --config "$WORK/vigil.conf" --log-file "$WORK/vigild.log" &
     VIGILD_PID=$!
-    for _i in $(seq 200); do as "$TA" sessions --live >/dev/null 2>&1 && return 0; sleep 0.05; done
+    for _i in $(seq 1200); do as "$TA" sessions --live >/dev/null 2>&1 && return 0; sleep 0.05; done
     fail "vigild did not start: $(tail -3 "$WORK/vigild.log")"
 }
 token_run() {
@@ -355,13 +362,13 @@ L=$(live_id)
 [ -S "$WORK/sessions/$L.sock" ] || fail "(h) no control socket"
 kill -KILL "$RUN"
 wait "$RUN" 2>/dev/null
-for i in $(seq 50); do [ -e "$WORK/sessions/$L.sock" ] || break; sleep 0.1; done
+for i in $(seq 300); do [ -e "$WORK/sessions/$L.sock" ] || break; sleep 0.1; done
 [ ! -e "$WORK/sessions/$L.sock" ] || fail "(h) the dead supervisor's control socket stayed"
 SAME_AS=$TR
 same kill "$L"
 SAME_AS=$TA
 # the watchdog killed the session (zombies wait for init to reap them)
-for i in $(seq 30); do ps -u "$TU" -o stat= | grep -qv '^Z' || break; sleep 0.1; done
+for i in $(seq 300); do ps -u "$TU" -o stat= | grep -qv '^Z' || break; sleep 0.1; done
 ps -u "$TU" -o stat= | grep -qv '^Z' && fail "(h) processes left: $(ps -u "$TU" -o pid,stat,cmd)"
 
 kill -TERM "$VIGILD_PID"
