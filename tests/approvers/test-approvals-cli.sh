@@ -143,7 +143,7 @@ MK_PID=$!
 i=0
 until grep -qx ready "$tmp/ids"; do
     i=$((i + 1))
-    [ "$i" -lt 200 ] && kill -0 "$MK_PID" 2>/dev/null || fail "mkrequest: $(cat "$tmp/mk.err")"
+    [ "$i" -lt 1200 ] && kill -0 "$MK_PID" 2>/dev/null || fail "mkrequest: $(cat "$tmp/mk.err")"
     sleep 0.05
 done
 rid() { sed -n "s/^$1 //p" "$tmp/ids"; }
@@ -242,7 +242,7 @@ mk3=$!
 i=0
 until grep -qx ready "$tmp/ids3" 2>/dev/null; do
     i=$((i + 1))
-    [ "$i" -lt 200 ] || fail "mkrequest 3: $(cat "$tmp/mk3.err")"
+    [ "$i" -lt 1200 ] || fail "mkrequest 3: $(cat "$tmp/mk3.err")"
     sleep 0.05
 done
 kill "$mk3"
@@ -267,7 +267,7 @@ sign_in() {
     _i=0
     until grep -q "^To sign in, open https://.* and enter " "$_e" 2>/dev/null; do
         _i=$((_i + 1))
-        [ "$_i" -lt 300 ] && kill -0 "$_p" 2>/dev/null || fail "no sign-in prompt from '$*': $(cat "$_o" "$_e")"
+        [ "$_i" -lt 1200 ] && kill -0 "$_p" 2>/dev/null || fail "no sign-in prompt from '$*': $(cat "$_o" "$_e")"
         sleep 0.05
     done
     _code=$(sed -n 's/^To sign in, open .* and enter \([^ ]*\)$/\1/p' "$_e")
@@ -316,7 +316,7 @@ PV_PIDS="$PV_PIDS $!"
 i=0
 until as "$other" "$tmp/bin/vigild-approvals" "$tmp/vigild.sock" list >/dev/null 2>&1; do
     i=$((i + 1))
-    [ "$i" -lt 100 ] || fail "vigild did not answer: $(cat "$tmp/vigild.log")"
+    [ "$i" -lt 600 ] || fail "vigild did not answer: $(cat "$tmp/vigild.log")"
     sleep 0.05
 done
 expect 0 "$tmp/e1.json" "$tmp/e1.err" as "$appr" "$V" approvals --json
@@ -380,7 +380,7 @@ PV_PIDS="$PV_PIDS $MK2"
 i=0
 until grep -qx ready "$tmp/ids2"; do
     i=$((i + 1))
-    [ "$i" -lt 200 ] || fail "mkrequest 2: $(cat "$tmp/mk2.err")"
+    [ "$i" -lt 1200 ] || fail "mkrequest 2: $(cat "$tmp/mk2.err")"
     sleep 0.05
 done
 as "$appr" "$tmp/bin/vigild-approvals" "$tmp/vigild.sock" watch 0190f5a0-0000-7000-8000-00000000a004 >"$tmp/g1.out"
@@ -417,7 +417,7 @@ default allow
 hold exe=/usr/bin/whoami approvers=local:root timeout=60s
 hold exe=/usr/bin/id approvers=local:$grp timeout=60s
 hold exe=/usr/bin/stat approvers=group:sre-$$ timeout=60s
-hold exe=/usr/bin/uname approvers=local:$req timeout=4s
+hold exe=/usr/bin/uname approvers=local:$req timeout=15s
 EOF
 # held OUT ERR CMD: a session of $req running sh -c CMD (in the background),
 # until its command is held; HP its pid, HID the request
@@ -428,7 +428,7 @@ held() {
     _i=0
     until grep -q "^vigil: held for approval (request " "$2" 2>/dev/null; do
         _i=$((_i + 1))
-        [ "$_i" -lt 400 ] && kill -0 "$HP" 2>/dev/null || fail "no hold: $(cat "$1" "$2")"
+        [ "$_i" -lt 1200 ] && kill -0 "$HP" 2>/dev/null || fail "no hold: $(cat "$1" "$2")"
         sleep 0.05
     done
     HID=$(sed -n 's/^vigil: held for approval (request \([0-9a-z]*\)).*/\1/p' "$2")
@@ -454,7 +454,7 @@ wp=$!
 i=0
 until grep -q "before the hold" "$tmp/i2.watch" 2>/dev/null; do
     i=$((i + 1))
-    [ "$i" -lt 200 ] && kill -0 "$wp" 2>/dev/null || fail "(i) the approver cannot watch: $(cat "$tmp/i2.watch" "$tmp/i2.watcherr")"
+    [ "$i" -lt 1200 ] && kill -0 "$wp" 2>/dev/null || fail "(i) the approver cannot watch: $(cat "$tmp/i2.watch" "$tmp/i2.watcherr")"
     sleep 0.05
 done
 expect 1 "$tmp/i2.w2" "$tmp/i2.w2err" as "$other" "$V" watch "$sess"
@@ -468,7 +468,7 @@ pv_has "$tmp/i2.err" "vigil: approved by $appr (request $HID)"
 i=0
 while kill -0 "$wp" 2>/dev/null; do
     i=$((i + 1))
-    [ "$i" -lt 200 ] || fail "(i) the watch did not end with the session"
+    [ "$i" -lt 1200 ] || fail "(i) the watch did not end with the session"
     sleep 0.05
 done
 pv_has "$tmp/i2.watch" "$req"
@@ -492,6 +492,6 @@ expect 1 "$tmp/i5.dec" "$tmp/i5.decerr" as "$req" "$V" approve "$HID"
 pv_has "$tmp/i5.decerr" "vigil: approve: not allowed: you made this request (four-eyes: same local account '$req')"
 wait "$HP"
 [ "$(cat "$tmp/i5.out")" = "rc=126" ] || fail "(i) self-approved: $(cat "$tmp/i5.out")"
-pv_has "$tmp/i5.err" "vigil: not approved within 4s (request $HID): uname"
+pv_has "$tmp/i5.err" "vigil: not approved within 15s (request $HID): uname"
 
 echo "ok"
