@@ -101,7 +101,7 @@ port=$PORT
 echo "vigil-test-$$ $(cat "$tmp/hostkey.pub")" >"$tmp/known_hosts"
 ssh_opts="-F /dev/null -o UserKnownHostsFile=$tmp/known_hosts -o GlobalKnownHostsFile=/dev/null -o HostKeyAlias=vigil-test-$$
  -o StrictHostKeyChecking=yes -o PreferredAuthentications=keyboard-interactive -o NumberOfPasswordPrompts=1
- -o ConnectTimeout=10 -o LogLevel=ERROR"
+ -o ConnectTimeout=60 -o LogLevel=ERROR"
 
 # askpass_ssh OUT TOKENFILE USER CMD: ssh to $port with vigil-askpass, no terminal.
 askpass_ssh() {

@@ -53,7 +53,7 @@ pv_vigild() {
     _i=0
     while [ ! -S "$1" ]; do
         _i=$((_i + 1))
-        [ "$_i" -lt 100 ] || fail "vigild did not create '$1': $(cat "$tmp/vigild.log" 2>/dev/null)"
+        [ "$_i" -lt 1200 ] || fail "vigild did not create '$1': $(cat "$tmp/vigild.log" 2>/dev/null)"
         sleep 0.05
     done
 }
@@ -82,7 +82,7 @@ pv_token() {
 }
 
 # pv_log_wait PATTERN [SECONDS]: wait for a syslog line matching the
-# extended regular expression PATTERN; print it.
+# extended regular expression PATTERN (30 s at most unless told); print it.
 pv_log_wait() {
     _i=0
     while :; do
@@ -90,7 +90,7 @@ pv_log_wait() {
             return 0
         fi
         _i=$((_i + 1))
-        [ "$_i" -lt $((${2:-5} * 20)) ] || fail "no syslog line matches '$1'; the log has:
+        [ "$_i" -lt $((${2:-30} * 20)) ] || fail "no syslog line matches '$1'; the log has:
 $(tail -n 40 "$SYSLOG")"
         sleep 0.05
     done
@@ -136,7 +136,7 @@ pv_sshd_start() {
         "$tmp/bin/$_svc" -D -f "$tmp/$_svc.conf" -E "$tmp/$_svc.log" </dev/null >>"$tmp/$_svc.log" 2>&1 &
         _pid=$!
         _i=0
-        while [ "$_i" -lt 100 ] && kill -0 "$_pid" 2>/dev/null && ! grep -q "Server listening" "$tmp/$_svc.log"; do
+        while [ "$_i" -lt 600 ] && kill -0 "$_pid" 2>/dev/null && ! grep -q "Server listening" "$tmp/$_svc.log"; do
             sleep 0.05
             _i=$((_i + 1))
         done
