@@ -80,7 +80,7 @@ class Pty:
             self.proc.send_signal(signal.SIGKILL)
             return self.proc.wait()
 
-    def type_and_time(self, byte, timeout=5.0):
+    def type_and_time(self, byte, timeout=30.0):
         """Type one byte; seconds until it came back (None when it did not)."""
         start = len(self.got)
         t0 = time.monotonic()

@@ -46,7 +46,8 @@ grep -q "^vigil: recording failed (.*No space left on device.*); ending the sess
     fail "full disk, kill: $(cat "$WORK/e")"
 grep -q END-OF-OUTPUT "$WORK/o" && fail "full disk, kill: the session went on"
 [ -e "$marker" ] && fail "full disk, kill: the session went on"
-[ "$(pgrep -u "$TU" | wc -l)" -eq 0 ] || sleep 1
+_i=0
+while [ "$(pgrep -u "$TU" | wc -l)" -ne 0 ] && [ $_i -lt 100 ]; do sleep 0.1; _i=$((_i + 1)); done
 [ "$(pgrep -u "$TU" | wc -l)" -eq 0 ] || fail "full disk, kill: processes left: $(pgrep -a -u "$TU")"
 # the store stays readable; the session is an orphan, sealed as truncated later
 "$VIGIL" --store "$FS" sessions >"$WORK/s" || fail "sessions on the full store"

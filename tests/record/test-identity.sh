@@ -63,7 +63,7 @@ check_session "root --token-file"
 echo $! >>"$WORK/root-pids"
 i=0
 until [ -S "$WORK/vigild.sock" ]; do
-    i=$((i + 1)); [ $i -lt 200 ] || fail "vigild did not start: $(cat "$WORK/vigild.log")"; sleep 0.05
+    i=$((i + 1)); [ $i -lt 1200 ] || fail "vigild did not start: $(cat "$WORK/vigild.log")"; sleep 0.05
 done
 (cd "$WORK/w" && setpriv --reuid="$TU" --regid="$TU" --init-groups env -i PATH=/usr/bin:/bin \
     VIGILD_SOCKET="$WORK/vigild.sock" "$WORK/bin/vigil" run --token-file "$WORK/id/token.jwt" --no-pty -- \

@@ -11,9 +11,11 @@
 Arguments: VIGIL STORE POLICY USER SAMPLES_DIR DRIP."""
 import json
 import os
+import pwd
 import statistics
 import subprocess
 import sys
+import termios
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -39,6 +41,29 @@ def no_secret(data, where):
     for s in SECRETS:
         if s.encode() in data:
             fail("secret %r reached %s" % (s, where))
+
+
+def session_echoes():
+    """Whether the session's own terminal (the shell's, inside vigil) echoes
+    what is typed; None while no process of USER has it open."""
+    uid = pwd.getpwnam(USER).pw_uid
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            if os.stat("/proc/" + pid).st_uid != uid:
+                continue
+            tty = os.readlink("/proc/%s/fd/0" % pid)
+            if not tty.startswith("/dev/pts/"):
+                continue
+            fd = os.open(tty, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+        except OSError:
+            continue
+        try:
+            return bool(termios.tcgetattr(fd)[3] & termios.ECHO)
+        finally:
+            os.close(fd)
+    return None
 
 
 p = Pty([VIGIL, "--policy", POLICY, "--store", STORE, "run", "--user", USER, "--pty", "--", "/bin/sh"],
@@ -86,11 +111,14 @@ try:
     p.drain()
     mark = len(p.got)
     p.write(b"stty -echo; read x; stty echo; echo got-${#x}\n")
-    for _ in range(100):  # until the terminal stops echoing
-        time.sleep(0.05)
-        if p.expect(b"stty echo; echo got-${#x}\r\n", timeout=0.1, start=mark):
-            break
-    time.sleep(0.5)
+    if not p.expect(b"stty echo; echo got-${#x}\r\n", timeout=60, start=mark):
+        fail("the line was not echoed: %r" % bytes(p.got[mark:]))
+    # typed once stty -echo has run (the session's terminal no longer echoes)
+    end = time.monotonic() + 60
+    while session_echoes() is not False:
+        if time.monotonic() > end:
+            fail("the session's terminal still echoes: %r" % bytes(p.got[mark:]))
+        time.sleep(0.02)
     p.write(b"hunter2secret\n")
     if not p.expect(b"got-13", start=mark):
         fail("the prompt did not read the line: %r" % bytes(p.got[mark:]))
@@ -103,7 +131,7 @@ try:
     for i in range(24):
         kind = "digit" if i % 2 else "letter"
         ch = bytes([ord("0") + i % 10]) if kind == "digit" else bytes([ord("a") + i % 26])
-        t = p.type_and_time(ch, timeout=5)
+        t = p.type_and_time(ch)
         if t is None:
             fail("the echo of %r did not come (%s)" % (ch, kind))
         times[kind].append(t)

@@ -34,19 +34,32 @@ alive_count() {
     echo "$_n"
 }
 
-# kill_supervisor: SIGKILL it; the session's processes must be gone within a second
+# committed N: tick N of the newest session is in the store (a commit comes
+# within a second or so of the output; on a loaded machine later)
+committed() {
+    _i=0
+    until v replay --instant "$(last_id)" 2>/dev/null | grep -q "^tick $1\$"; do
+        _i=$((_i + 1))
+        [ $_i -lt 600 ] || fail "tick $1 was not committed: $(v replay --instant "$(last_id)" 2>&1 | tail -n 3)"
+        sleep 0.05
+    done
+}
+
+# kill_supervisor: SIGKILL it; the session's processes must be gone (within
+# a second by design; the bound is a hang guard)
 kill_supervisor() {
     kill -KILL "$SUP"
     wait "$SUP" 2>/dev/null
     _i=0
     while [ "$(alive_count)" -gt 0 ]; do
         _i=$((_i + 1))
-        [ $_i -lt 20 ] || fail "the session's processes outlived their supervisor: $(pgrep -a -u "$TU")"
+        [ $_i -lt 200 ] || fail "the session's processes outlived their supervisor: $(pgrep -a -u "$TU")"
         sleep 0.05
     done
 }
 
 start_ticking 20
+committed 5
 kill_supervisor
 id=$(last_id)
 v sessions | grep "^$id " | grep -q orphan || fail "sessions does not show the orphan: $(v sessions)"

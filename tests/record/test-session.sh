@@ -126,14 +126,24 @@ i = "".join(c.get("data", "") for c in d["chunks"] if c.get("stream") == "i")
 assert i == "typed line\n", d["chunks"]
 ' || fail "input not recorded with input=yes"
 
-# 7. an idle session costs its supervisor no CPU, even with a commit pending
-"$VIGIL" --policy "$P" --store "$STORE" run --user "$TU" --no-pty -- sh -c 'echo x; sleep 3' >/dev/null 2>&1 &
+# 7. an idle session costs its supervisor no CPU, even with a commit pending:
+# measured from when the session has started, printed its line and waits
+# (on a fifo the test writes to at the end), not from a fixed delay
+mkfifo -m 644 "$WORK/w/idle.fifo" || fail "mkfifo"
+"$VIGIL" --policy "$P" --store "$STORE" run --user "$TU" --no-pty -- sh -c "echo x; read l <'$WORK/w/idle.fifo'" \
+    >"$WORK/idle.out" 2>&1 &
 sup=$!
 echo "$sup" >>"$WORK/root-pids"
-sleep 0.5
+_i=0
+until grep -qx x "$WORK/idle.out" && [ "$(ps -o stat= -u "$TU" | grep -c '^S')" -eq 1 ]; do
+    _i=$((_i + 1))
+    [ $_i -lt 600 ] || fail "the idle session did not start: $(cat "$WORK/idle.out"; ps -o pid,stat,args -u "$TU")"
+    sleep 0.05
+done
 t0=$(sed 's/.*) //' "/proc/$sup/stat" | awk '{print $12 + $13}')
 sleep 2
 t1=$(sed 's/.*) //' "/proc/$sup/stat" | awk '{print $12 + $13}')
+timeout 60 sh -c 'echo go >"$1"' sh "$WORK/w/idle.fifo" || fail "the idle session did not read"
 wait "$sup" || fail "idle session"
 [ $((t1 - t0)) -le 20 ] || fail "an idle session's supervisor used $((t1 - t0)) clock ticks in 2 s"
 
