@@ -31,7 +31,7 @@ ho_vigild() {
     _i=0
     while ! "$tmp/bin/vigild-call" "$_s" status >/dev/null 2>&1; do
         _i=$((_i + 1))
-        [ "$_i" -lt 100 ] || fail "vigild did not answer on '$_s': $(tail -n 5 "$tmp/vigild.log" 2>/dev/null)"
+        [ "$_i" -lt 600 ] || fail "vigild did not answer on '$_s': $(tail -n 5 "$tmp/vigild.log" 2>/dev/null)"
         sleep 0.05
     done
 }
@@ -67,12 +67,13 @@ ho_session_ids() {
     done
 }
 
-# ho_wait_file FILE PATTERN [SECONDS]: wait until FILE has a line with PATTERN.
+# ho_wait_file FILE PATTERN [SECONDS]: wait until FILE has a line with PATTERN
+# (60 s at most unless told: sessions start slowly on a loaded machine).
 ho_wait_file() {
     _i=0
     while ! grep -qF -- "$2" "$1" 2>/dev/null; do
         _i=$((_i + 1))
-        [ "$_i" -lt $((${3:-10} * 20)) ] || fail "no '$2' in $1: $(cat "$1" 2>/dev/null)"
+        [ "$_i" -lt $((${3:-60} * 20)) ] || fail "no '$2' in $1: $(cat "$1" 2>/dev/null)"
         sleep 0.05
     done
 }
@@ -90,6 +91,17 @@ ho_cleanup() {
         [ -n "$_p" ] && [ "$(sed 's/.*) //' "/proc/$_p/stat" 2>/dev/null | cut -d' ' -f20)" = "$_st" ] &&
             kill -9 "$_p" 2>/dev/null
     done
-    sleep 0.3
+    # their watchdogs end those sessions; an account with a process left
+    # is not removed (10 s at most)
+    _i=0
+    while [ "$_i" -lt 100 ]; do
+        _busy=
+        for _u in $PV_USERS; do
+            pgrep -u "$_u" >/dev/null 2>&1 && _busy=1
+        done
+        [ -z "$_busy" ] && break
+        sleep 0.1
+        _i=$((_i + 1))
+    done
     pv_cleanup
 }

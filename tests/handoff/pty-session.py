@@ -120,9 +120,18 @@ def main():
                          rb"40 100\r\n"):
         return fail("first stty size")
     set_size(fd, 50, 120)
-    time.sleep(0.5)  # the change travels: ssh -> sshd -> SIGWINCH to the supervisor
-    if not type_and_wait(b"stty size\r", rb"50 120\r\n"):
-        return fail("stty size after the resize")
+    # the change travels: ssh -> sshd -> SIGWINCH to the supervisor -> the
+    # session's terminal; asked until seen
+    end = time.monotonic() + 30
+    while True:
+        start = len(seen)
+        if not type_and_wait(b"stty size\r", rb"\d+ \d+\r\n"):
+            return fail("stty size after the resize")
+        if re.search(rb"50 120\r\n", seen[start:]):
+            break
+        if time.monotonic() > end:
+            return fail("stty size after the resize (still %r)" % bytes(seen[start:]))
+        time.sleep(0.1)
     start = len(seen)
     os.write(fd, b"sleep 30\r")
     if not wait_foreground(b"sleep\x0030\x00", 60):

@@ -139,8 +139,10 @@ pv_has "$tmp/a2.out.err" "vigil: denied: whoami ($tmp/policy:2: whoami is not al
 [ ! -s "$tmp/a2.out" ] || fail "(a) whoami printed: $(cat "$tmp/a2.out")"
 askpass_ssh "$tmp/a3.out" "$tmp/good" "$user" 'exit 42'
 [ $? -eq 42 ] || fail "(a) exit 42 did not come back"
-# while a session runs: vigil-shell holds no copy of its reference
-askpass_ssh "$tmp/a4.out" "$tmp/good" "$user" 'echo started; sleep 3' &
+# while a session runs (until a4.go is there): vigil-shell holds no copy of its reference
+rm -f "$tmp/home/$user/a4.go"
+askpass_ssh "$tmp/a4.out" "$tmp/good" "$user" \
+    'echo started; i=0; while [ ! -e '"$tmp/home/$user/a4.go"' ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done' &
 bg=$!
 ho_wait_file "$tmp/a4.out" started
 uid=$(id -u "$user")
@@ -151,6 +153,7 @@ done
 [ -n "$vs" ] || fail "(a) no vigil-shell process of $user: $(ps -eo pid,ppid,user,comm,args | grep -E "$user|vigil" | grep -v grep)"
 tr '\0' '\n' <"/proc/$vs/environ" | grep -qE '^VIGIL_SESSION_REF=[0-9a-f]{64}$' &&
     fail "(a) vigil-shell still has its session reference"
+touch "$tmp/home/$user/a4.go"
 wait "$bg" || fail "(a) the background session failed"
 
 step "(b) an interactive device sign-in lands in a supervised shell"
