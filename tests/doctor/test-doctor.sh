@@ -255,7 +255,7 @@ time.sleep(60)' "$sock" &
 fi
 listener=$!
 n=0
-while [ ! -S "$sock" ] && [ $n -lt 100 ]; do sleep 0.05; n=$((n + 1)); done
+while [ ! -S "$sock" ] && [ $n -lt 1200 ]; do sleep 0.05; n=$((n + 1)); done
 doctor "$r" --only vigild
 [ "$rc" -eq 0 ] || fail "vigild listening: exit $rc: $out $(cat "$r.stderr")"
 chown 65534 "$sock"

@@ -47,7 +47,7 @@ idp_start() {
     IDP_CA=$_idp_dir/ca/ca.pem
     IDP_URL=
     _idp_i=0
-    while [ "$_idp_i" -lt 300 ]; do
+    while [ "$_idp_i" -lt 600 ]; do
         IDP_URL=$(sed -n 's/^ready //p' "$_idp_out")
         [ -n "$IDP_URL" ] && return 0
         if ! _idp_alive "$IDP_PID"; then
@@ -57,19 +57,19 @@ idp_start() {
         sleep 0.1
         _idp_i=$((_idp_i + 1))
     done
-    echo "idp_start: the provider was not ready within 30 s; its log:" >&2
+    echo "idp_start: the provider was not ready within 60 s; its log:" >&2
     cat "$IDP_LOG" >&2
     return 1
 }
 
-# idp_stop [PID]: SIGTERM, wait up to 5 s, then SIGKILL. Returns the
+# idp_stop [PID]: SIGTERM, wait up to 30 s, then SIGKILL. Returns the
 # provider's exit status (0 after a clean SIGTERM) for a single PID.
 idp_stop() {
     _idp_rc=0
     for _idp_p in ${1:-$IDP_PIDS}; do
         kill -TERM "$_idp_p" 2>/dev/null || continue
         _idp_i=0
-        while _idp_alive "$_idp_p" && [ "$_idp_i" -lt 50 ]; do
+        while _idp_alive "$_idp_p" && [ "$_idp_i" -lt 300 ]; do
             sleep 0.1
             _idp_i=$((_idp_i + 1))
         done

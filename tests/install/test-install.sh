@@ -155,7 +155,7 @@ if [ "$1" = 1 ]; then
     i=0
     while [ ! -e /tmp/upgrade.started ]; do
         i=$((i + 1))
-        [ $i -lt 100 ] || fail "the session before the upgrade did not start: $(cat /tmp/upgrade.out)"
+        [ $i -lt 600 ] || fail "the session before the upgrade did not start: $(cat /tmp/upgrade.out)"
         sleep 0.1
     done
     apt-get install -y -qq --no-install-recommends /tmp/v2/*.deb >/tmp/apt2.log 2>&1 ||

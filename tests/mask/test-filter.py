@@ -46,6 +46,26 @@ def read_available(p, wait):
         out += chunk
 
 
+def read_until(p, want, wait):
+    """What the filter writes until it has written as much as `want`, or
+    `wait` seconds passed (a filter that holds part of it back, waiting for
+    more input, never gets there)."""
+    out = b""
+    end = time.monotonic() + wait
+    while len(out) < len(want):
+        left = end - time.monotonic()
+        if left <= 0:
+            return out
+        r, _, _ = select.select([p.stdout], [], [], left)
+        if not r:
+            return out
+        chunk = os.read(p.stdout.fileno(), 65536)
+        if not chunk:
+            return out
+        out += chunk
+    return out
+
+
 def finish(p):
     p.stdin.close()
     rest = p.stdout.read()
@@ -74,11 +94,12 @@ def prompt_at_once():
     for prompt, value, want in ((b"Enter password: ", b"hunter2\r\n", b"[MASKED:password-assignment]\r\n"),
                                 (b"user@host:~$ ", b"echo ok\r\n", b"echo ok\r\n")):
         p.stdin.write(prompt)
-        got = read_available(p, 2.0)
+        # at once: without more input (the time allows a loaded machine)
+        got = read_until(p, prompt, 10.0)
         if got != prompt:
-            fail("prompt %r: got %r within 2 s" % (prompt, got))
+            fail("prompt %r: got %r within 10 s" % (prompt, got))
         p.stdin.write(value)
-        got = read_available(p, 1.0)
+        got = read_until(p, want, 10.0)
         if got != want:
             fail("after prompt %r: got %r" % (prompt, got))
     finish(p)

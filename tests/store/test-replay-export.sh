@@ -57,7 +57,7 @@ assert out == open(sys.argv[2], "rb").read()
 wpid=$!
 i=0
 while [ "$(v sessions | wc -l)" -lt 2 ]; do
-    i=$((i + 1)); [ $i -lt 100 ] || fail "live session did not appear"; sleep 0.05
+    i=$((i + 1)); [ $i -lt 600 ] || fail "live session did not appear"; sleep 0.05
 done
 id2=$(v sessions --json | python3 -c 'import json,sys; print([json.loads(l) for l in sys.stdin][-1]["id"])')
 timeout 60 "$VIGIL" --store "$STORE" watch "$id2" >"$WORK/watch.out" 2>"$WORK/watch.err" || fail "watch: $(cat "$WORK/watch.err")"
