@@ -106,12 +106,27 @@ static int client_form(const vigil_config *cfg, http_form *f)
 static int post(const vigil_config *cfg, const char *url, const http_form *f, int64_t deadline_ms,
                 long *ret_status, char **ret_body, size_t *ret_len, char **ret_reason)
 {
-        /* A request started just before the deadline may overrun it by its
-         * own bound (VIGIL_HTTP_TOTAL_TIMEOUT_MS), no more. */
-        if (deadline_ms - vigil_device_now_ms() <= 0)
+        /* No request outlives the deadline: each gets what is left of it
+         * (at most its own bound), so sshd's LoginGraceTime, set above
+         * login_timeout, never cuts off a sign-in that vigil still runs. */
+        int64_t left = deadline_ms - vigil_device_now_ms();
+        char *why = NULL;
+        int r;
+
+        if (left <= 0)
                 return dreason(ret_reason, VIGIL_E_DENIED, "login_timeout reached");
-        return vigil_https_post_form(url, cfg->ca_file, f->buf, DEVICE_HTTP_MAX_BODY, ret_status, ret_body,
-                                     ret_len, ret_reason);
+        r = vigil_https_post_form(url, cfg->ca_file, f->buf, DEVICE_HTTP_MAX_BODY,
+                                  left < VIGIL_HTTP_TOTAL_TIMEOUT_MS ? (long)left : VIGIL_HTTP_TOTAL_TIMEOUT_MS,
+                                  ret_status, ret_body, ret_len, &why);
+        if (r == -ETIMEDOUT && deadline_ms - vigil_device_now_ms() <= 0) {
+                free(why);
+                return dreason(ret_reason, VIGIL_E_DENIED, "login_timeout reached during a request");
+        }
+        if (r < 0 && ret_reason && !*ret_reason)
+                *ret_reason = why;
+        else
+                free(why);
+        return r;
 }
 
 static int load_object(long status, const char *body, size_t len, json_t **ret, char **ret_reason)

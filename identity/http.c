@@ -70,7 +70,8 @@ static int curl_errno(CURLcode c)
 
 /* One request: GET, or POST of @form. 0 when a response came, whatever its status. */
 static int https_request(const char *url, const char *ca_file, const char *form, size_t max_size,
-                         long *ret_status, char **ret_body, size_t *ret_len, char **ret_error)
+                         long timeout_ms, long *ret_status, char **ret_body, size_t *ret_len,
+                         char **ret_error)
 {
         _cleanup_free_ char *curl_err = NULL, *curl_url = NULL;
         char errbuf[CURL_ERROR_SIZE] = "";
@@ -109,8 +110,11 @@ static int https_request(const char *url, const char *ca_file, const char *form,
             api.easy_setopt(h, CURLOPT_CAINFO, ca_file ? ca_file : SYSTEM_CA_BUNDLE) != CURLE_OK ||
             api.easy_setopt(h, CURLOPT_CAPATH, access(SYSTEM_CA_DIR, F_OK) == 0 ? SYSTEM_CA_DIR : NULL) !=
                     CURLE_OK ||
-            api.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, VIGIL_HTTP_CONNECT_TIMEOUT_MS) != CURLE_OK ||
-            api.easy_setopt(h, CURLOPT_TIMEOUT_MS, VIGIL_HTTP_TOTAL_TIMEOUT_MS) != CURLE_OK ||
+            api.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                            timeout_ms < VIGIL_HTTP_CONNECT_TIMEOUT_MS ? timeout_ms
+                                                                       : VIGIL_HTTP_CONNECT_TIMEOUT_MS) !=
+                    CURLE_OK ||
+            api.easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms) != CURLE_OK ||
             api.easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
             api.easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max_size) != CURLE_OK ||
             api.easy_setopt(h, CURLOPT_USERAGENT, "vigil") != CURLE_OK ||
@@ -161,7 +165,8 @@ int vigil_https_get(const char *url, const char *ca_file, size_t max_size, char 
         size_t len;
         int r;
 
-        r = https_request(url, ca_file, NULL, max_size, &status, &body, &len, ret_error);
+        r = https_request(url, ca_file, NULL, max_size, VIGIL_HTTP_TOTAL_TIMEOUT_MS, &status, &body, &len,
+                          ret_error);
         if (r < 0)
                 return r;
         if (status != 200) {
@@ -175,9 +180,15 @@ int vigil_https_get(const char *url, const char *ca_file, size_t max_size, char 
 }
 
 int vigil_https_post_form(const char *url, const char *ca_file, const char *form, size_t max_size,
-                          long *ret_status, char **ret_body, size_t *ret_len, char **ret_error)
+                          long timeout_ms, long *ret_status, char **ret_body, size_t *ret_len,
+                          char **ret_error)
 {
         if (!form)
                 return reason_set(ret_error, -EINVAL, "no form to post");
-        return https_request(url, ca_file, form, max_size, ret_status, ret_body, ret_len, ret_error);
+        if (timeout_ms < 1)
+                timeout_ms = 1;
+        if (timeout_ms > VIGIL_HTTP_TOTAL_TIMEOUT_MS)
+                timeout_ms = VIGIL_HTTP_TOTAL_TIMEOUT_MS;
+        return https_request(url, ca_file, form, max_size, timeout_ms, ret_status, ret_body, ret_len,
+                             ret_error);
 }

@@ -31,10 +31,14 @@ int vigil_https_get(const char *url, const char *ca_file, size_t max_size, char 
  * (the device authorization and token endpoints, RFC 8628), with the same
  * rules as vigil_https_get().
  * @param[in]  form        the body, already percent-encoded (form.h); not logged.
+ * @param[in]  timeout_ms  the request's whole bound, connection included: a
+ *                         caller with a deadline of its own passes what is left
+ *                         of it; clamped to 1 .. VIGIL_HTTP_TOTAL_TIMEOUT_MS.
  * @param[out] ret_status  the HTTP status; any status is a response (the token
  *                         endpoint answers 400 "authorization_pending" while it waits).
  * @param[out] ret_body    malloc'd NUL-terminated body; untouched on failure.
  * @return 0 when a response arrived, else as vigil_https_get() (-EINVAL without @form).
  */
 int vigil_https_post_form(const char *url, const char *ca_file, const char *form, size_t max_size,
-                          long *ret_status, char **ret_body, size_t *ret_len, char **ret_error);
+                          long timeout_ms, long *ret_status, char **ret_body, size_t *ret_len,
+                          char **ret_error);

@@ -36,6 +36,9 @@ def main():
             form = self.rfile.read(n).decode()
             with open(logfile, "a") as f:
                 f.write("POST " + self.path + "\n")
+            if self.path.startswith("/stall/"):
+                time.sleep(60)  # a token endpoint that accepted and hangs
+                return
             body = json.dumps({"error": "authorization_pending", "form": form,
                                "type": self.headers.get("Content-Type", "")}).encode()
             self.send_response(400)

@@ -25,6 +25,7 @@
 
 #include <cmocka.h>
 
+#include "device-flow.h"
 #include "forge.h"
 #include "http.h"
 #include "identity.h"
@@ -533,8 +534,10 @@ static void discovery_api(void **state)
 static void post_form(void **state)
 {
         char url[256], ca[1100], *why = NULL, *body = NULL;
+        struct timespec t0, t1;
         server s = {};
         size_t len = 0;
+        long long ms;
         long status = 0;
         (void)state;
 
@@ -543,7 +546,8 @@ static void post_form(void **state)
         snprintf(ca, sizeof ca, "%s/ca1.pem", dir);
 
         /* Same TLS rules as GET: without the test CA, refused before any request. */
-        assert_int_equal(vigil_https_post_form(url, NULL, "a=1", 4096, &status, &body, &len, &why),
+        assert_int_equal(vigil_https_post_form(url, NULL, "a=1", 4096, VIGIL_HTTP_TOTAL_TIMEOUT_MS, &status, &body, &len,
+                                               &why),
                          -EBADMSG);
         assert_non_null(strstr(why, "SSL certificate problem"));
         free(why);
@@ -551,7 +555,7 @@ static void post_form(void **state)
 
         /* A 400 with a JSON error is a response, handed back with its status. */
         assert_int_equal(vigil_https_post_form(url, ca, "grant_type=device_code&device_code=abc", 4096,
-                                               &status, &body, &len, &why),
+                                               VIGIL_HTTP_TOTAL_TIMEOUT_MS, &status, &body, &len, &why),
                          0);
         assert_int_equal(status, 400);
         assert_non_null(strstr(body, "\"error\": \"authorization_pending\""));
@@ -560,6 +564,57 @@ static void post_form(void **state)
         assert_int_equal(len, strlen(body));
         free(body);
         assert_int_equal(requests(&s), 1);
+
+        /* A caller's own bound (what is left of a sign-in) ends a request
+         * that hangs, well before the 5 s every request has. */
+        snprintf(url, sizeof url, "%s/stall/token", s.issuer);
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        assert_int_equal(vigil_https_post_form(url, ca, "a=1", 4096, 1500, &status, &body, &len, &why),
+                         -ETIMEDOUT);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+        if (ms < 1400 || ms >= VIGIL_HTTP_TOTAL_TIMEOUT_MS - 500)
+                fail_msg("a request bounded at 1500 ms ended after %lld ms", (long long)ms);
+        assert_non_null(strstr(why, "timed out"));
+        free(why);
+        assert_int_equal(requests(&s), 2);
+        server_stop(&s);
+}
+
+/* A device sign-in whose token endpoint hangs ends at its deadline
+ * (login_timeout), not a whole request's bound after it: sshd's
+ * LoginGraceTime is set above login_timeout, not above it plus 5 s. */
+static void device_poll_ends_at_deadline(void **state)
+{
+        char url[256], *why = NULL, *token = NULL;
+        vigil_device_grant g = { .interval = 1 };
+        struct timespec t0, t1;
+        server s = {};
+        vigil_config *c;
+        long long ms;
+        (void)state;
+
+        server_start(&s, "srv1", "device");
+        snprintf(url, sizeof url, "%s/stall/token", s.issuer);
+        c = config_for(&s, "client_id = vigil-test\n");
+        g.device_code = strdup("dc");
+        assert_non_null(g.device_code);
+        g.next_poll_ms = vigil_device_now_ms();
+        g.expires_ms = g.next_poll_ms + 60000;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        assert_int_equal(vigil_device_poll(c, url, &g, vigil_device_now_ms() + 1500, &token, &why),
+                         VIGIL_E_DENIED);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+        if (ms < 1400 || ms >= VIGIL_HTTP_TOTAL_TIMEOUT_MS - 500)
+                fail_msg("a sign-in with 1500 ms left ended after %lld ms", (long long)ms);
+        assert_non_null(why);
+        assert_string_equal(why, "login_timeout reached during a request");
+        assert_null(token);
+        assert_int_equal(requests(&s), 1);
+        free(why);
+        free(g.device_code);
+        vigil_config_free(c);
         server_stop(&s);
 }
 
@@ -725,6 +780,7 @@ int main(void)
                 cmocka_unit_test(untrusted_cache_ignored),
                 cmocka_unit_test(stalled_provider_times_out),
                 cmocka_unit_test(slow_provider_times_out),
+                cmocka_unit_test(device_poll_ends_at_deadline),
         };
 
         return cmocka_run_group_tests_name("identity-jwks-https", tests, setup, teardown);
