@@ -283,7 +283,10 @@ ref=$(ho_login "$tmp/g2.login" handoff-short "$user" "$tmp/short-token")
 
 step "(h) vigild SIGKILL during a session"
 ref=$(ho_login "$tmp/h.login" handoff "$user" "$tmp/good")
-HO_ENV="$HO_ENV VIGIL_SESSION_REF=$ref" ho_as "$user" "$tmp/bin/vigil-shell" -c 'echo started; sleep 3; echo survived' \
+# the session goes on until h.go is there, which comes after vigild died
+rm -f "$tmp/home/$user/h.go"
+HO_ENV="$HO_ENV VIGIL_SESSION_REF=$ref" ho_as "$user" "$tmp/bin/vigil-shell" -c \
+    'echo started; i=0; while [ ! -e '"$tmp/home/$user/h.go"' ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done; [ -e '"$tmp/home/$user/h.go"' ] && echo survived' \
     >"$tmp/h.out" 2>"$tmp/h.err" &
 bg=$!
 ho_wait_file "$tmp/h.out" started
@@ -292,6 +295,7 @@ wait "$VIGILD_PID" 2>/dev/null
 ref=$(ho_login "$tmp/h2.login" handoff "$user" "$tmp/good")
 [ -z "$ref" ] || fail "(h) a login while vigild is down"
 pv_has "$tmp/h2.login" "auth: PAM_AUTHINFO_UNAVAIL"
+touch "$tmp/home/$user/h.go"
 wait "$bg"
 rc=$?
 [ "$rc" -eq 0 ] || fail "(h) the session did not go on without vigild: exit $rc, $(cat "$tmp/h.err")"

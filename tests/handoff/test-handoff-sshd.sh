@@ -300,7 +300,10 @@ pv_hasnt "$tmp/e5.out" "forwarded"
 pv_has "$tmp/e5.out.err" "remote port forwarding failed"
 
 step "(f) vigild SIGKILL during a running session"
-askpass_ssh "$tmp/f.out" "$tmp/good" "$user" 'echo started; sleep 3; echo survived' &
+# the session goes on until f.go is there, which comes after vigild died
+rm -f "$tmp/home/$user/f.go"
+askpass_ssh "$tmp/f.out" "$tmp/good" "$user" \
+    'echo started; i=0; while [ ! -e '"$tmp/home/$user/f.go"' ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done; [ -e '"$tmp/home/$user/f.go"' ] && echo survived' &
 bg=$!
 ho_wait_file "$tmp/f.out" started
 kill -9 "$VIGILD_PID"
@@ -309,6 +312,7 @@ askpass_ssh "$tmp/f2.out" "$tmp/good" "$user" 'echo should-not-run'
 rc=$?
 [ "$rc" -eq 255 ] || fail "(f) a login while vigild was down: ssh exited $rc"
 pv_hasnt "$tmp/f2.out" "should-not-run"
+touch "$tmp/home/$user/f.go"
 wait "$bg"
 rc=$?
 [ "$rc" -eq 0 ] || fail "(f) the session did not go on: exit $rc: $(cat "$tmp/f.out.err")"

@@ -324,7 +324,10 @@ token_run() {
     (cd "$WORK/w" && setpriv --reuid="$TU" --regid="$(id -g "$TU")" --init-groups env -i PATH=/usr/bin:/bin \
         VIGILD_SOCKET="$VIGILD_SOCKET" "$WORK/bin/vigil" run --token-file "$WORK/id/token.jwt" --no-pty -- "$@")
 }
-token_run sh -c 'echo started; sleep 2; echo survived; sleep 60; echo not-killed' >"$WORK/g.out" 2>"$WORK/g.err" &
+# it goes on past g.go, which comes once vigild died and was missed
+rm -f "$WORK/w/g.go"
+token_run sh -c 'echo started; i=0; while [ ! -e g.go ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+    [ -e g.go ] && echo survived; sleep 60; echo not-killed' >"$WORK/g.out" 2>"$WORK/g.err" &
 RUN=$!
 echo "$RUN" >>"$WORK/pids"
 wait_for "$WORK/g.out" started
@@ -338,6 +341,7 @@ rc=$?
     fail "(g) a session started without vigild: exit $rc, $(cat "$WORK/g1.out" "$WORK/g1.err")"
 as "$TR" kill "$L" >"$WORK/g2" 2>&1
 [ $? -eq 1 ] && grep -qx "vigil: kill: vigild is not running" "$WORK/g2" || fail "(g) kill without vigild: $(cat "$WORK/g2")"
+touch "$WORK/w/g.go"
 wait_for "$WORK/g.out" survived
 start_vigild
 token_run /bin/echo back >"$WORK/g3.out" 2>&1 || fail "(g) no session after the restart: $(cat "$WORK/g3.out")"
