@@ -29,30 +29,12 @@ def start(*args):
                             stdout=subprocess.PIPE, bufsize=0)
 
 
-def read_available(p, wait):
-    """Everything the filter has written within `wait` seconds."""
+def read_while(p, wait, more):
+    """What the filter writes while more(what it wrote so far) holds, within
+    `wait` seconds."""
     out = b""
     end = time.monotonic() + wait
-    while True:
-        left = end - time.monotonic()
-        if left <= 0:
-            return out
-        r, _, _ = select.select([p.stdout], [], [], left)
-        if not r:
-            return out
-        chunk = os.read(p.stdout.fileno(), 65536)
-        if not chunk:
-            return out
-        out += chunk
-
-
-def read_until(p, want, wait):
-    """What the filter writes until it has written as much as `want`, or
-    `wait` seconds passed (a filter that holds part of it back, waiting for
-    more input, never gets there)."""
-    out = b""
-    end = time.monotonic() + wait
-    while len(out) < len(want):
+    while more(out):
         left = end - time.monotonic()
         if left <= 0:
             return out
@@ -64,6 +46,18 @@ def read_until(p, want, wait):
             return out
         out += chunk
     return out
+
+
+def read_available(p, wait):
+    """Everything the filter has written within `wait` seconds."""
+    return read_while(p, wait, lambda out: True)
+
+
+def read_until(p, want, wait):
+    """What the filter writes until it has written as much as `want`, or
+    `wait` seconds passed (a filter that holds part of it back, waiting for
+    more input, never gets there)."""
+    return read_while(p, wait, lambda out: len(out) < len(want))
 
 
 def finish(p):
